@@ -1,0 +1,201 @@
+/*
+ * NAME
+ *	addr - mail address handling
+ * SYNOPSIS
+ *	#include "addr.h"
+ *
+ *	char *addr_normalize(const char *addr);
+ *	char *addr_check_strict(const char *typed, const char **why);
+ *	bool addr_is_mailer_daemon(const char *addr);
+ *	const char *addr_domain(const char *addr);
+ * DESCRIPTION
+ *	Addresses are compared in one canonical form: the addr-spec alone,
+ *	the domain in its IDN A-label (xn--) form, ASCII letters folded to
+ *	lower case.  This is the form stored in the database and used for
+ *	RCPT TO.
+ *
+ *	addr_normalize() returns the canonical form of an address that came
+ *	with a message (envelope or header), or NULL when addr is empty or
+ *	has no local@domain shape.  Surrounding angle brackets are removed.
+ *
+ *	addr_check_strict() is for addresses typed by an administrator: one
+ *	bare addr-spec, no spaces or controls, one @, a dot-atom local part,
+ *	a domain of at least two labels of letters, digits, hyphens (or
+ *	UTF-8 for IDN).  It returns the canonical form, or NULL with *why
+ *	set to a static reason.
+ *
+ *	addr_is_mailer_daemon() is true for MAILER-DAEMON@any.
+ *
+ *	addr_domain() points into addr after the last @, or NULL.
+ *
+ *	Results of addr_normalize() and addr_check_strict() are freed with
+ *	g_free().
+ * SECURITY
+ *	GMime is lenient (it turns a@b@c into a@b), so the strict check is
+ *	our own and runs before GMime sees the address.
+ */
+#include "addr.h"
+
+#include <string.h>
+#include <gmime/gmime.h>
+
+/* canonical - A-label domain, ASCII lower case; NULL without local@domain */
+static char *
+canonical(const char *addr)
+{
+	InternetAddress *ia;
+	const char *idn;
+	const char *at;
+	char *out = NULL;
+
+	at = strrchr(addr, '@');
+	if (at == NULL || at == addr || at[1] == '\0')
+		return NULL;
+	ia = internet_address_mailbox_new(NULL, addr);
+	idn = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
+	if (idn != NULL && *idn != '\0')
+		out = g_ascii_strdown(idn, -1);
+	g_object_unref(ia);
+	return out;
+}
+
+/* addr_normalize - canonical form of an address from a message */
+char *
+addr_normalize(const char *addr)
+{
+	char *s;
+	char *out;
+	size_t n;
+
+	if (addr == NULL)
+		return NULL;
+	s = g_strstrip(g_strdup(addr));
+	n = strlen(s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		memmove(s, s + 1, n - 2);
+		s[n - 2] = '\0';
+	}
+	out = *s ? canonical(s) : NULL;
+	g_free(s);
+	return out;
+}
+
+/* atext - RFC 5322 atext, plus UTF-8 bytes (RFC 6532) */
+static bool
+atext(unsigned char c)
+{
+	return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* addr_check_strict - validate an address typed by an administrator */
+char *
+addr_check_strict(const char *typed, const char **why)
+{
+	const unsigned char *p;
+	const char *at;
+	const char *dom;
+	size_t labels = 0;
+	size_t len = 0;
+	InternetAddressList *list;
+	char *out;
+
+	if (typed == NULL || *typed == '\0') {
+		*why = "empty address";
+		return NULL;
+	}
+	if (strlen(typed) > 254) {
+		*why = "address longer than 254 characters";
+		return NULL;
+	}
+	for (p = (const unsigned char *) typed; *p; p++) {
+		if (*p <= 0x20 || *p == 0x7f) {
+			*why = "spaces or control characters in address";
+			return NULL;
+		}
+	}
+	if (!g_utf8_validate(typed, -1, NULL)) {
+		*why = "address is not valid UTF-8";
+		return NULL;
+	}
+	at = strchr(typed, '@');
+	if (at == NULL || strchr(at + 1, '@') != NULL) {
+		*why = "address must contain exactly one @";
+		return NULL;
+	}
+	if (at == typed || at - typed > 64) {
+		*why = "bad local part";
+		return NULL;
+	}
+	for (p = (const unsigned char *) typed; p < (const unsigned char *) at; p++) {
+		if (*p == '.') {
+			if (p == (const unsigned char *) typed || p[1] == '.' || p[1] == '@') {
+				*why = "bad local part (misplaced dot)";
+				return NULL;
+			}
+		} else if (!atext(*p)) {
+			*why = "bad character in local part";
+			return NULL;
+		}
+	}
+	dom = at + 1;
+	for (p = (const unsigned char *) dom;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (len == 0 || p[-1] == '-' || (len > 0 && p[-(long) len] == '-')) {
+				*why = "bad domain (empty label or label starting or ending with -)";
+				return NULL;
+			}
+			labels++;
+			len = 0;
+			if (*p == '\0')
+				break;
+		} else if (g_ascii_isalnum(*p) || *p == '-' || *p >= 0x80) {
+			len++;
+		} else {
+			*why = "bad character in domain";
+			return NULL;
+		}
+	}
+	if (labels < 2) {
+		*why = "domain must contain a dot";
+		return NULL;
+	}
+	/* GMime must read it back as exactly this one mailbox */
+	list = internet_address_list_parse(NULL, typed);
+	if (list == NULL || internet_address_list_length(list) != 1
+	    || !INTERNET_ADDRESS_IS_MAILBOX(internet_address_list_get_address(list, 0))
+	    || strcmp(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(
+		      internet_address_list_get_address(list, 0))), typed) != 0) {
+		if (list)
+			g_object_unref(list);
+		*why = "address does not parse as one mailbox";
+		return NULL;
+	}
+	g_object_unref(list);
+	out = canonical(typed);
+	if (out == NULL)
+		*why = "address domain cannot be converted to IDN form";
+	return out;
+}
+
+/* addr_is_mailer_daemon - RFC 3834 3.2: never answer MAILER-DAEMON */
+bool
+addr_is_mailer_daemon(const char *addr)
+{
+	const char *at;
+
+	if (addr == NULL)
+		return false;
+	at = strrchr(addr, '@');
+	if (at == NULL)
+		return g_ascii_strcasecmp(addr, "mailer-daemon") == 0;
+	return at - addr == 13 && g_ascii_strncasecmp(addr, "mailer-daemon", 13) == 0;
+}
+
+/* addr_domain - the domain part of addr */
+const char *
+addr_domain(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	return at ? at + 1 : NULL;
+}

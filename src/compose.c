@@ -1,0 +1,312 @@
+/*
+ * NAME
+ *	compose - outgoing messages
+ * SYNOPSIS
+ *	#include "compose.h"
+ *
+ *	GByteArray *compose_crlf(const void *raw, size_t len);
+ *	GByteArray *compose_relay(list, raw, len);
+ *	gboolean compose_render(path, vars, &subject, &body, err);
+ *	gboolean compose_check(list, template_dir, err);
+ *	GByteArray *compose_autoreply(list, template_dir, orig, to, report_id, now, err);
+ * DESCRIPTION
+ *	Everything returned is ready for SMTP: CRLF line ends, a final
+ *	newline.  Dot-stuffing is left to libcurl, which does it correctly
+ *	on CRLF input.  The caller frees results with g_byte_array_unref().
+ *
+ *	compose_relay() is the members' copy of a post: the list's header
+ *	lines (List-Id, List-Post, Precedence: list and the X-Loop marker)
+ *	added above the original bytes, which are not otherwise changed, so
+ *	DKIM signatures still verify.
+ *
+ *	compose_render() reads a template: a Subject: line, an empty line,
+ *	the body.  %{name} is replaced by the value of the placeholder name,
+ *	%% by %.  An unknown placeholder or header is an error naming the
+ *	file.
+ *
+ *	compose_check() renders every template for a list with sample
+ *	values, so that "vigil check-config" finds a broken template
+ *	before a reporter's mail does.
+ *
+ *	compose_autoreply() builds the RFC 3834 auto-reply for a held post
+ *	from the template autoreply-held.txt.  It never quotes the post's
+ *	subject or body: a reporter's mail may be read by whoever controls
+ *	a forged envelope sender.
+ */
+#include "compose.h"
+
+#include <string.h>
+#include <gmime/gmime.h>
+
+#include "addr.h"
+
+G_DEFINE_QUARK(vigil-compose-error-quark, compose_error)
+
+#define HELD_TEMPLATE "autoreply-held.txt"
+
+/* compose_crlf - raw bytes with CRLF line ends and a final newline */
+GByteArray *
+compose_crlf(const void *raw, size_t len)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeStream *flt = g_mime_stream_filter_new(mem);
+	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
+	GByteArray *out;
+
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(flt), f);
+	g_object_unref(f);
+	g_mime_stream_write(flt, raw, len);
+	g_mime_stream_flush(flt);
+	g_object_unref(flt);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	out = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_object_unref(mem);
+	return out;
+}
+
+/* list_id - RFC 2919: "Name" <local.domain> */
+static char *
+list_id(const struct list_config *list)
+{
+	char *label = g_strdup(list->address);
+	char *at = strrchr(label, '@');
+	char *phrase;
+	char *out;
+
+	if (at)
+		*at = '.';
+	phrase = g_mime_utils_header_encode_phrase(NULL, list->name, "utf-8");
+	out = g_strdup_printf("%s <%s>", phrase, label);
+	g_free(phrase);
+	g_free(label);
+	return out;
+}
+
+/* compose_relay - the members' copy: our header lines, then the original */
+GByteArray *
+compose_relay(const struct list_config *list, const void *raw, size_t len)
+{
+	GString *top = g_string_new(NULL);
+	char *id = list_id(list);
+	GByteArray *out;
+	GByteArray *body;
+
+	g_string_append_printf(top, "List-Id: %s\n", id);
+	g_string_append_printf(top, "List-Post: <mailto:%s>\n", list->address);
+	g_string_append(top, "Precedence: list\n");
+	g_string_append_printf(top, "X-Loop: %s\n", list->address);
+	g_free(id);
+	out = compose_crlf(top->str, top->len);
+	g_string_free(top, TRUE);
+	body = compose_crlf(raw, len);
+	g_byte_array_append(out, body->data, body->len);
+	g_byte_array_unref(body);
+	return out;
+}
+
+/* lookup - the value of a placeholder, or NULL */
+static const char *
+lookup(const struct tvar *vars, const char *name, size_t n)
+{
+	for (; vars->name; vars++)
+		if (strlen(vars->name) == n && strncmp(vars->name, name, n) == 0)
+			return vars->value ? vars->value : "";
+	return NULL;
+}
+
+/* expand - replace %{name} and %% in one piece of a template */
+static gboolean
+expand(GString *out, const char *s, const struct tvar *vars, const char *path, GError **err)
+{
+	while (*s) {
+		const char *end;
+		const char *v;
+
+		if (s[0] != '%') {
+			g_string_append_c(out, *s++);
+			continue;
+		}
+		if (s[1] == '%') {
+			g_string_append_c(out, '%');
+			s += 2;
+			continue;
+		}
+		if (s[1] != '{' || (end = strchr(s + 2, '}')) == NULL) {
+			g_set_error(err, COMPOSE_ERROR, 1,
+				    "%s: a lone %% (write %%%% for a percent sign, %%{name} for a placeholder)",
+				    path);
+			return FALSE;
+		}
+		if ((v = lookup(vars, s + 2, end - s - 2)) == NULL) {
+			g_set_error(err, COMPOSE_ERROR, 1, "%s: unknown placeholder %%{%.*s}",
+				    path, (int) (end - s - 2), s + 2);
+			return FALSE;
+		}
+		g_string_append(out, v);
+		s = end + 1;
+	}
+	return TRUE;
+}
+
+/* compose_render - read and fill a template */
+gboolean
+compose_render(const char *path, const struct tvar *vars,
+	       char **subject, char **body, GError **err)
+{
+	char *text = NULL;
+	char *sep;
+	GString *subj = g_string_new(NULL);
+	GString *b = g_string_new(NULL);
+	GError *ferr = NULL;
+	gboolean ok = FALSE;
+
+	if (!g_file_get_contents(path, &text, NULL, &ferr)) {
+		g_set_error(err, COMPOSE_ERROR, 1, "template %s", ferr->message);
+		g_error_free(ferr);
+		goto out;
+	}
+	if (!g_utf8_validate(text, -1, NULL)) {
+		g_set_error(err, COMPOSE_ERROR, 1, "%s: not valid UTF-8", path);
+		goto out;
+	}
+	if (!g_str_has_prefix(text, "Subject:") || (sep = strstr(text, "\n\n")) == NULL
+	    || memchr(text, '\n', sep - text) != NULL) {
+		g_set_error(err, COMPOSE_ERROR, 1,
+			    "%s: must start with one Subject: line, then an empty line, then the body",
+			    path);
+		goto out;
+	}
+	*sep = '\0';
+	if (!expand(subj, g_strstrip(text + strlen("Subject:")), vars, path, err)
+	    || !expand(b, sep + 2, vars, path, err))
+		goto out;
+	*subject = g_string_free(subj, FALSE);
+	*body = g_string_free(b, FALSE);
+	subj = b = NULL;
+	ok = TRUE;
+out:
+	if (subj)
+		g_string_free(subj, TRUE);
+	if (b)
+		g_string_free(b, TRUE);
+	g_free(text);
+	return ok;
+}
+
+/* references - the original's References plus its Message-ID, as <id> <id> */
+static char *
+references(const struct post *orig)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < orig->references->len; i++)
+		g_string_append_printf(s, "%s<%s>", s->len ? " " : "",
+				       (char *) g_ptr_array_index(orig->references, i));
+	if (orig->message_id)
+		g_string_append_printf(s, "%s<%s>", s->len ? " " : "", orig->message_id);
+	return g_string_free(s, FALSE);
+}
+
+/* serialize - a GMime message as CRLF bytes */
+static GByteArray *
+serialize(GMimeMessage *msg)
+{
+	char *s = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	GByteArray *out = compose_crlf(s, strlen(s));
+
+	g_free(s);
+	return out;
+}
+
+/* held_vars - the placeholders of autoreply-held.txt */
+static void
+held_vars(struct tvar vars[6], const struct list_config *list, const char *to,
+	  const char *report_id)
+{
+	vars[0] = (struct tvar) { "list_name", list->name };
+	vars[1] = (struct tvar) { "list_address", list->address };
+	vars[2] = (struct tvar) { "owner", list->owner };
+	vars[3] = (struct tvar) { "report_id", report_id };
+	vars[4] = (struct tvar) { "sender", to };
+	vars[5] = (struct tvar) { NULL, NULL };
+}
+
+/* render_held - fill autoreply-held.txt */
+static gboolean
+render_held(const struct list_config *list, const char *template_dir, const char *to,
+	    const char *report_id, char **subject, char **body, GError **err)
+{
+	struct tvar vars[6];
+	char *path = g_build_filename(template_dir, HELD_TEMPLATE, NULL);
+	gboolean ok;
+
+	held_vars(vars, list, to, report_id);
+	ok = compose_render(path, vars, subject, body, err);
+	g_free(path);
+	return ok;
+}
+
+/* compose_check - render every template for list with sample values */
+gboolean
+compose_check(const struct list_config *list, const char *template_dir, GError **err)
+{
+	char *subject = NULL, *body = NULL;
+
+	if (!render_held(list, template_dir, "reporter@example.net", "2026-0001", &subject, &body, err))
+		return FALSE;
+	g_free(subject);
+	g_free(body);
+	return TRUE;
+}
+
+/* compose_autoreply - "your report is held", RFC 3834 */
+GByteArray *
+compose_autoreply(const struct list_config *list, const char *template_dir,
+		  const struct post *orig, const char *to, const char *report_id,
+		  gint64 now, GError **err)
+{
+	char *subject = NULL, *body = NULL;
+	GMimeMessage *msg;
+	GMimeTextPart *part;
+	GDateTime *date;
+	char *mid;
+	char *refs;
+	GByteArray *out;
+
+	if (!render_held(list, template_dir, to, report_id, &subject, &body, err))
+		return NULL;
+	msg = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, list->name, list->address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	date = g_date_time_new_from_unix_local(now);
+	g_mime_message_set_date(msg, date);
+	g_date_time_unref(date);
+	mid = g_mime_utils_generate_message_id(addr_domain(list->address));
+	g_mime_message_set_message_id(msg, mid);
+	g_free(mid);
+	if (orig->message_id) {
+		char *irt = g_strdup_printf("<%s>", orig->message_id);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt, NULL);
+		g_free(irt);
+	}
+	refs = references(orig);
+	if (*refs)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "References", refs, NULL);
+	g_free(refs);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Auto-Response-Suppress", "All", NULL);
+	part = g_mime_text_part_new_with_subtype("plain");
+	g_mime_text_part_set_charset(part, "utf-8");
+	g_mime_text_part_set_text(part, body);
+	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	g_object_unref(part);
+	out = serialize(msg);
+	g_object_unref(msg);
+	g_free(subject);
+	g_free(body);
+	return out;
+}

@@ -1,0 +1,410 @@
+/*
+ * NAME
+ *	config - the configuration file
+ * SYNOPSIS
+ *	#include "config.h"
+ *
+ *	const char *config_default_path(void);
+ *	struct config *config_load(const char *path, GError **err);
+ *	void config_free(struct config *cfg);
+ *	const struct list_config *config_find_list(cfg, addr);
+ *	const struct list_config *config_pick_list(cfg, name, err);
+ *	void config_print(const struct config *cfg, FILE *fp);
+ * DESCRIPTION
+ *	The file is a GLib key file: a [vigil] group and one
+ *	[list ADDRESS] group per list.  Every key is a row of a typed table
+ *	with its default and bounds; an unknown group or key, a missing
+ *	required key or a bad value is an error that names the file, the
+ *	group and the key.  Members are kept in the database, not here.
+ *
+ *	config_default_path() is $VIGIL_CONFIG, else the compiled-in
+ *	SYSCONFDIR/vigil/vigil.conf.
+ *
+ *	config_load() returns an immutable struct config, freed with
+ *	config_free(); config_free(NULL) does nothing.
+ *
+ *	config_find_list() finds the list whose address is the canonical
+ *	address addr, or NULL.  config_pick_list() resolves the -l option of
+ *	the command line: NULL name means "the only list".
+ *
+ *	config_print() writes the effective values in key-file syntax.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+G_DEFINE_QUARK(vigil-config-error-quark, config_error)
+
+enum opt_type {
+	OPT_STRING,
+	OPT_PATH,
+	OPT_URL,
+	OPT_ADDRESS,
+	OPT_DURATION,
+	OPT_SIZE,
+};
+
+struct opt {
+	const char *key;
+	enum opt_type type;
+	const char *def;		/* NULL: required */
+	gint64 min, max;		/* for durations and sizes */
+	size_t off;			/* into struct config or struct list_config */
+};
+
+#define DAY (24 * 3600)
+
+static const struct opt main_opts[] = {
+	{ "database", OPT_PATH, VIGIL_STATEDIR "/vigil.db", 0, 0, offsetof(struct config, database) },
+	{ "relay", OPT_URL, "smtp://127.0.0.1:10026", 0, 0, offsetof(struct config, relay) },
+	{ "template_dir", OPT_PATH, VIGIL_TEMPLATEDIR, 0, 0, offsetof(struct config, template_dir) },
+};
+
+static const struct opt list_opts[] = {
+	{ "name", OPT_STRING, "", 0, 0, offsetof(struct list_config, name) },
+	{ "owner", OPT_ADDRESS, NULL, 0, 0, offsetof(struct list_config, owner) },
+	{ "autoreply_interval", OPT_DURATION, "1d", 0, 365 * DAY,
+	  offsetof(struct list_config, autoreply_interval) },
+	{ "max_message_size", OPT_SIZE, "50M", 1024, G_GINT64_CONSTANT(1) << 31,
+	  offsetof(struct list_config, max_message_size) },
+};
+
+#define LIST_PREFIX "list "
+
+/* config_default_path - where the configuration is read from */
+const char *
+config_default_path(void)
+{
+	const char *env = getenv("VIGIL_CONFIG");
+
+	return env && *env ? env : VIGIL_SYSCONFDIR "/vigil/vigil.conf";
+}
+
+/* parse_number_suffix - N followed by one optional unit letter */
+static gboolean
+parse_number_suffix(const char *s, const char *units, const gint64 *mult, gint64 *out)
+{
+	char *end;
+	guint64 n;
+	const char *u;
+
+	if (s == NULL || !g_ascii_isdigit(*s))
+		return FALSE;
+	n = g_ascii_strtoull(s, &end, 10);
+	if (n > G_MAXINT64 / 2)
+		return FALSE;
+	if (*end == '\0') {
+		*out = (gint64) n;
+		return TRUE;
+	}
+	if (end[1] != '\0' || (u = strchr(units, g_ascii_tolower(*end))) == NULL)
+		return FALSE;
+	if (n > (guint64) (G_MAXINT64 / mult[u - units]))
+		return FALSE;
+	*out = (gint64) n * mult[u - units];
+	return TRUE;
+}
+
+/* config_parse_duration - 45, 45s, 30m, 12h, 1d, 2w into seconds */
+gboolean
+config_parse_duration(const char *s, gint64 *out)
+{
+	static const gint64 mult[] = { 1, 60, 3600, DAY, 7 * DAY };
+
+	return parse_number_suffix(s, "smhdw", mult, out);
+}
+
+/* config_parse_size - 2048, 512K, 50M, 1G into bytes */
+gboolean
+config_parse_size(const char *s, gint64 *out)
+{
+	static const gint64 mult[] = { 1, 1024, 1024 * 1024, 1024 * 1024 * 1024 };
+
+	return parse_number_suffix(s, "bkmg", mult, out);
+}
+
+/* set_error - an error naming file, group and key */
+static void
+set_error(GError **err, const char *path, const char *group, const char *key,
+	  const char *value, const char *what)
+{
+	const char *hint = value && strchr(value, '#')
+		? " (comments must be on a line of their own)" : "";
+
+	if (value)
+		g_set_error(err, CONFIG_ERROR, 1, "%s: [%s] %s: %s: \"%s\"%s",
+			    path, group, key, what, value, hint);
+	else
+		g_set_error(err, CONFIG_ERROR, 1, "%s: [%s] %s: %s", path, group, key, what);
+}
+
+/* set_value - check one value against its table row and store it */
+static gboolean
+set_value(void *base, const struct opt *o, const char *value,
+	  const char *path, const char *group, GError **err)
+{
+	char *p = (char *) base + o->off;
+	gint64 n;
+	char *canon;
+	const char *why;
+
+	switch (o->type) {
+	case OPT_STRING:
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_PATH:
+		if (value[0] != '/') {
+			set_error(err, path, group, o->key, value, "must be an absolute path");
+			return FALSE;
+		}
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_URL:
+		if (!g_str_has_prefix(value, "smtp://") && !g_str_has_prefix(value, "smtps://")) {
+			set_error(err, path, group, o->key, value, "must be an smtp:// or smtps:// URL");
+			return FALSE;
+		}
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_ADDRESS:
+		if ((canon = addr_check_strict(value, &why)) == NULL) {
+			set_error(err, path, group, o->key, value, why);
+			return FALSE;
+		}
+		*(char **) p = canon;
+		return TRUE;
+	case OPT_DURATION:
+		if (!config_parse_duration(value, &n)) {
+			set_error(err, path, group, o->key, value,
+				  "bad duration (use seconds or a unit: 30m, 12h, 1d, 2w)");
+			return FALSE;
+		}
+		break;
+	case OPT_SIZE:
+		if (!config_parse_size(value, &n)) {
+			set_error(err, path, group, o->key, value,
+				  "bad size (use bytes or a unit: 512K, 50M, 1G)");
+			return FALSE;
+		}
+		break;
+	default:
+		g_error("config: bad option type %d", o->type);
+	}
+	if (n < o->min || n > o->max) {
+		char *what = g_strdup_printf("out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")",
+					     o->min, o->max);
+		set_error(err, path, group, o->key, value, what);
+		g_free(what);
+		return FALSE;
+	}
+	*(gint64 *) p = n;
+	return TRUE;
+}
+
+/* load_group - apply a table to one group: known keys, defaults, required */
+static gboolean
+load_group(GKeyFile *kf, const char *path, const char *group, void *base,
+	   const struct opt *opts, size_t nopts, GError **err)
+{
+	char **keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	gboolean ok = TRUE;
+	size_t i, k;
+
+	for (k = 0; ok && keys && keys[k]; k++) {
+		for (i = 0; i < nopts; i++)
+			if (strcmp(keys[k], opts[i].key) == 0)
+				break;
+		if (i == nopts) {
+			set_error(err, path, group, keys[k], NULL, "unknown key");
+			ok = FALSE;
+		}
+	}
+	for (i = 0; ok && i < nopts; i++) {
+		char *v = g_key_file_get_string(kf, group, opts[i].key, NULL);
+
+		if (v == NULL && opts[i].def == NULL) {
+			set_error(err, path, group, opts[i].key, NULL, "required key is missing");
+			ok = FALSE;
+		} else {
+			ok = set_value(base, &opts[i], v ? g_strstrip(v) : opts[i].def, path, group, err);
+		}
+		g_free(v);
+	}
+	g_strfreev(keys);
+	return ok;
+}
+
+/* list_free - free one list_config */
+static void
+list_free(gpointer p)
+{
+	struct list_config *l = p;
+
+	g_free(l->address);
+	g_free(l->name);
+	g_free(l->owner);
+	g_free(l);
+}
+
+/* config_load - read and check the configuration file */
+struct config *
+config_load(const char *path, GError **err)
+{
+	GKeyFile *kf = g_key_file_new();
+	struct config *cfg = g_new0(struct config, 1);
+	GError *kerr = NULL;
+	char **groups = NULL;
+	gboolean ok;
+	size_t g;
+
+	cfg->path = g_strdup(path);
+	cfg->lists = g_ptr_array_new_with_free_func(list_free);
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &kerr)) {
+		g_set_error(err, CONFIG_ERROR, 1, "%s: %s", path, kerr->message);
+		g_error_free(kerr);
+		goto fail;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	ok = load_group(kf, path, "vigil", cfg, main_opts, G_N_ELEMENTS(main_opts), err);
+	for (g = 0; ok && groups[g]; g++) {
+		struct list_config *l;
+		const char *why;
+		char *canon;
+
+		if (strcmp(groups[g], "vigil") == 0)
+			continue;
+		if (!g_str_has_prefix(groups[g], LIST_PREFIX)) {
+			g_set_error(err, CONFIG_ERROR, 1,
+				    "%s: [%s]: unknown group (expected [vigil] or [list ADDRESS])",
+				    path, groups[g]);
+			goto fail;
+		}
+		canon = addr_check_strict(g_strstrip(groups[g] + strlen(LIST_PREFIX)), &why);
+		if (canon == NULL) {
+			g_set_error(err, CONFIG_ERROR, 1, "%s: [%s]: bad list address: %s",
+				    path, groups[g], why);
+			goto fail;
+		}
+		if (config_find_list(cfg, canon) != NULL) {
+			g_set_error(err, CONFIG_ERROR, 1, "%s: [%s]: list defined twice", path, groups[g]);
+			g_free(canon);
+			goto fail;
+		}
+		l = g_new0(struct list_config, 1);
+		l->address = canon;
+		g_ptr_array_add(cfg->lists, l);
+		ok = load_group(kf, path, groups[g], l, list_opts, G_N_ELEMENTS(list_opts), err);
+		if (ok && *l->name == '\0') {
+			g_free(l->name);
+			l->name = g_strdup(l->address);
+		}
+	}
+	if (!ok)
+		goto fail;
+	if (cfg->lists->len == 0) {
+		g_set_error(err, CONFIG_ERROR, 1, "%s: no [list ADDRESS] group: configure at least one list",
+			    path);
+		goto fail;
+	}
+	g_strfreev(groups);
+	g_key_file_free(kf);
+	return cfg;
+
+fail:
+	g_strfreev(groups);
+	g_key_file_free(kf);
+	config_free(cfg);
+	return NULL;
+}
+
+/* config_free - release a configuration */
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	g_free(cfg->path);
+	g_free(cfg->database);
+	g_free(cfg->relay);
+	g_free(cfg->template_dir);
+	g_ptr_array_free(cfg->lists, TRUE);
+	g_free(cfg);
+}
+
+/* config_find_list - the list with this canonical address */
+const struct list_config *
+config_find_list(const struct config *cfg, const char *addr)
+{
+	guint i;
+
+	for (i = 0; addr && i < cfg->lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
+
+		if (strcmp(l->address, addr) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* config_pick_list - the list named on the command line, or the only one */
+const struct list_config *
+config_pick_list(const struct config *cfg, const char *name, GError **err)
+{
+	const struct list_config *l;
+	char *canon;
+
+	if (name == NULL) {
+		if (cfg->lists->len == 1)
+			return g_ptr_array_index(cfg->lists, 0);
+		g_set_error(err, CONFIG_ERROR, 1,
+			    "%s: %u lists are configured: choose one with -l ADDRESS",
+			    cfg->path, cfg->lists->len);
+		return NULL;
+	}
+	canon = addr_normalize(name);
+	l = config_find_list(cfg, canon);
+	g_free(canon);
+	if (l == NULL)
+		g_set_error(err, CONFIG_ERROR, 1, "%s: no list %s is configured", cfg->path, name);
+	return l;
+}
+
+/* print_group - one group's effective values */
+static void
+print_group(FILE *fp, const char *group, const void *base, const struct opt *opts, size_t n)
+{
+	size_t i;
+
+	fprintf(fp, "[%s]\n", group);
+	for (i = 0; i < n; i++) {
+		const char *p = (const char *) base + opts[i].off;
+
+		if (opts[i].type == OPT_DURATION || opts[i].type == OPT_SIZE)
+			fprintf(fp, "%s = %" G_GINT64_FORMAT "%s\n", opts[i].key, *(const gint64 *) p,
+				opts[i].type == OPT_DURATION ? "s" : "");
+		else
+			fprintf(fp, "%s = %s\n", opts[i].key, *(char *const *) p);
+	}
+}
+
+/* config_print - the effective configuration, in key-file syntax */
+void
+config_print(const struct config *cfg, FILE *fp)
+{
+	guint i;
+
+	fprintf(fp, "# %s\n", cfg->path);
+	print_group(fp, "vigil", cfg, main_opts, G_N_ELEMENTS(main_opts));
+	for (i = 0; i < cfg->lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
+		char *group = g_strconcat(LIST_PREFIX, l->address, NULL);
+
+		fputc('\n', fp);
+		print_group(fp, group, l, list_opts, G_N_ELEMENTS(list_opts));
+		g_free(group);
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * config.h - the configuration file
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <stdio.h>
+#include <glib.h>
+
+struct list_config {
+	char   *address;		/* canonical list address */
+	char   *name;			/* display name */
+	char   *owner;			/* canonical owner address */
+	gint64  autoreply_interval;	/* seconds */
+	gint64  max_message_size;	/* bytes */
+};
+
+struct config {
+	char   *path;			/* the file this came from */
+	char   *database;
+	char   *relay;			/* smtp:// or smtps:// URL */
+	char   *template_dir;
+	GPtrArray *lists;		/* of struct list_config * */
+};
+
+#define CONFIG_ERROR config_error_quark()
+GQuark config_error_quark(void);
+
+const char *config_default_path(void);
+struct config *config_load(const char *path, GError **err);
+void config_free(struct config *cfg);
+const struct list_config *config_find_list(const struct config *cfg, const char *addr);
+const struct list_config *config_pick_list(const struct config *cfg, const char *name, GError **err);
+void config_print(const struct config *cfg, FILE *fp);
+gboolean config_parse_duration(const char *s, gint64 *out);
+gboolean config_parse_size(const char *s, gint64 *out);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * NAME
+ *	intake - one incoming message, one transaction
+ * SYNOPSIS
+ *	#include "intake.h"
+ *
+ *	enum intake_rc intake_message(st, cfg, raw, len, sender, rcpts, nrcpts,
+ *				      now, outbox_ids, err);
+ * DESCRIPTION
+ *	intake_message() is what every front-end calls for a message with
+ *	its envelope.  For each recipient that is a configured list it
+ *	gathers the facts (membership, the auto-reply log), asks
+ *	policy_decide() and records the outcome: a held post with a new
+ *	report id and its auto-reply, or a relay record with the members'
+ *	copy.  Recipients that are not lists get the message unchanged.
+ *	Everything - posts, audit rows, every outgoing message as an outbox
+ *	row - is one sqlite transaction: all of it is stored or none.
+ *
+ *	The ids of the new outbox rows are appended to outbox_ids, for the
+ *	caller to send once it has answered the MTA.  sender is the envelope
+ *	sender, "" for the null sender.
+ *
+ *	INTAKE_TEMPFAIL means nothing was stored (database busy, read-only,
+ *	full; a template that cannot be read): the MTA must try again.
+ *	INTAKE_REJECT means the message can never be accepted (too large).
+ */
+#include "intake.h"
+
+#include <string.h>
+
+#include "addr.h"
+#include "compose.h"
+#include "log.h"
+#include "message.h"
+#include "policy.h"
+#include "text.h"
+
+struct job {
+	struct store *st;
+	const struct config *cfg;
+	const char *raw;
+	size_t	 len;
+	const char *sender;		/* canonical, NULL for <> */
+	const char *sender_raw;		/* as given */
+	struct post *post;
+	gint64	 now;
+	GArray	*outbox_ids;
+};
+
+/* tempfail - map a store failure; every store error is "try again" here */
+static enum intake_rc
+tempfail(enum store_rc r)
+{
+	return r == STORE_OK ? INTAKE_OK : INTAKE_TEMPFAIL;
+}
+
+/* queue - add an outgoing message to the outbox */
+static enum store_rc
+queue(struct job *j, gint64 post_id, const char *kind, const char *sender,
+      GPtrArray *rcpts, GByteArray *data, GError **err)
+{
+	gint64 id;
+	enum store_rc r = store_outbox_add(j->st, post_id, kind, sender, rcpts, data, j->now, &id, err);
+
+	if (r == STORE_OK)
+		g_array_append_val(j->outbox_ids, id);
+	return r;
+}
+
+/* is_member - is addr a member of list */
+static enum store_rc
+is_member(struct job *j, const struct list_config *l, const char *addr, bool *yes, GError **err)
+{
+	enum store_rc r;
+
+	*yes = false;
+	if (addr == NULL)
+		return STORE_OK;
+	r = store_member_find(j->st, l->address, addr, NULL, err);
+	if (r == STORE_OK)
+		*yes = true;
+	return r == STORE_NOTFOUND ? STORE_OK : r;
+}
+
+/* gather - the facts for one list */
+static enum store_rc
+gather(struct job *j, const struct list_config *l, struct facts *f, GError **err)
+{
+	enum store_rc r;
+	guint i;
+
+	memset(f, 0, sizeof *f);
+	f->parsed = j->post->parsed;
+	f->sender_null = j->sender == NULL;
+	f->sender_mailer_daemon = addr_is_mailer_daemon(j->sender);
+	f->loop = message_has_loop(j->post, l->address);
+	f->auto_submitted = j->post->auto_submitted;
+	f->precedence = j->post->precedence;
+	f->auto_response_suppress = j->post->auto_response_suppress;
+	f->has_list_id = j->post->has_list_id;
+	f->size = (int64_t) j->len;
+	f->max_size = l->max_message_size;
+	f->now = j->now;
+	f->autoreply_interval = l->autoreply_interval;
+	if ((r = is_member(j, l, j->sender, &f->sender_member, err)) != STORE_OK)
+		return r;
+	for (i = 0; !f->from_member && i < j->post->from->len; i++)
+		if ((r = is_member(j, l, g_ptr_array_index(j->post->from, i), &f->from_member, err))
+		    != STORE_OK)
+			return r;
+	if (j->sender)
+		return store_autoreply_last(j->st, l->address, j->sender, &f->last_autoreply, err);
+	return STORE_OK;
+}
+
+/* year_of - the UTC year of a Unix time */
+static int
+year_of(gint64 t)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(t);
+	int y = dt ? g_date_time_get_year(dt) : 1970;
+
+	if (dt)
+		g_date_time_unref(dt);
+	return y;
+}
+
+/* first_from - the first From address, or NULL */
+static const char *
+first_from(const struct post *post)
+{
+	return post->from->len ? g_ptr_array_index(post->from, 0) : NULL;
+}
+
+/* hold - store a held post, its audit row and its auto-reply */
+static enum intake_rc
+hold(struct job *j, const struct list_config *l, const struct verdict *v, GError **err)
+{
+	struct post_record rec = { 0 };
+	char *report_id = NULL;
+	char *who;
+	gint64 id;
+	enum store_rc r;
+
+	if ((r = store_report_next(j->st, l->address, year_of(j->now), &report_id, err)) != STORE_OK)
+		return tempfail(r);
+	rec.list = l->address;
+	rec.status = "held";
+	rec.reason = v->reason;
+	rec.report_id = report_id;
+	rec.sender = j->sender_raw;
+	rec.from = first_from(j->post);
+	rec.subject = j->post->subject;
+	rec.message_id = j->post->message_id;
+	rec.received = j->now;
+	rec.size = (gint64) j->len;
+	rec.raw = j->raw;
+	rec.rawlen = j->len;
+	if ((r = store_post_add(j->st, &rec, &id, err)) != STORE_OK
+	    || (r = store_audit_add(j->st, j->now, l->address, *j->sender_raw ? j->sender_raw : "<>",
+				    "hold", id, report_id, v->reason, err)) != STORE_OK)
+		goto out;
+	if (v->autoreply) {
+		GByteArray *reply = compose_autoreply(l, j->cfg->template_dir, j->post, j->sender,
+						      report_id, j->now, err);
+		GPtrArray *to;
+
+		if (reply == NULL) {
+			r = STORE_RETRY;
+			goto out;
+		}
+		to = g_ptr_array_new();
+		g_ptr_array_add(to, (char *) j->sender);
+		r = queue(j, id, "autoreply", "", to, reply, err);
+		if (r == STORE_OK)
+			r = store_autoreply_mark(j->st, l->address, j->sender, j->now, err);
+		g_ptr_array_free(to, TRUE);
+		g_byte_array_unref(reply);
+	}
+	who = text_escape(j->sender_raw);
+	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=hold reason=%s report=%s"
+		" sender=<%s> size=%zu autoreply=%s", id, l->address, v->reason, report_id, who,
+		j->len, v->autoreply ? "yes" : v->no_autoreply);
+	g_free(who);
+out:
+	g_free(report_id);
+	return tempfail(r);
+}
+
+/* relay - record a member's post and queue the members' copy */
+static enum intake_rc
+relay(struct job *j, const struct list_config *l, GError **err)
+{
+	struct post_record rec = { 0 };
+	GPtrArray *members = NULL;
+	GPtrArray *to = g_ptr_array_new();
+	GByteArray *copy = NULL;
+	gint64 id;
+	enum store_rc r;
+	guint i;
+
+	rec.list = l->address;
+	rec.status = "relayed";
+	rec.reason = "member";
+	rec.sender = j->sender_raw;
+	rec.from = first_from(j->post);
+	rec.subject = j->post->subject;
+	rec.message_id = j->post->message_id;
+	rec.received = j->now;
+	rec.size = (gint64) j->len;
+	if ((r = store_post_add(j->st, &rec, &id, err)) != STORE_OK
+	    || (r = store_audit_add(j->st, j->now, l->address, *j->sender_raw ? j->sender_raw : "<>",
+				    "relay", id, NULL, "member", err)) != STORE_OK
+	    || (r = store_member_list(j->st, l->address, &members, err)) != STORE_OK)
+		goto out;
+	/* every member but the one who wrote */
+	for (i = 0; i < members->len; i++) {
+		const struct member *m = g_ptr_array_index(members, i);
+
+		if ((j->sender && strcmp(m->address, j->sender) == 0) || message_from_is(j->post, m->address))
+			continue;
+		g_ptr_array_add(to, m->address);
+	}
+	if (to->len > 0) {
+		copy = compose_relay(l, j->raw, j->len);
+		r = queue(j, id, "relay", l->owner, to, copy, err);
+	}
+	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay rcpts=%u size=%zu",
+		id, l->address, to->len, j->len);
+out:
+	if (copy)
+		g_byte_array_unref(copy);
+	if (members)
+		g_ptr_array_free(members, TRUE);
+	g_ptr_array_free(to, TRUE);
+	return tempfail(r);
+}
+
+/* one_list - policy and its outcome for one list */
+static enum intake_rc
+one_list(struct job *j, const struct list_config *l, GError **err)
+{
+	struct facts f;
+	struct verdict v;
+	enum store_rc r;
+
+	if ((r = gather(j, l, &f, err)) != STORE_OK)
+		return tempfail(r);
+	v = policy_decide(&f);
+	switch (v.action) {
+	case ACTION_RELAY:
+		return relay(j, l, err);
+	case ACTION_HOLD:
+		return hold(j, l, &v, err);
+	case ACTION_REJECT:
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
+			    "message too large for %s (%zu bytes, at most %" G_GINT64_FORMAT ")",
+			    l->address, j->len, l->max_message_size);
+		return INTAKE_REJECT;
+	case ACTION_DISCARD:
+	case ACTION_TEMPFAIL:
+	default:
+		g_error("intake: policy returned action %d", v.action);
+	}
+	return INTAKE_TEMPFAIL;
+}
+
+/* intake_message - decide and store one message for all its recipients */
+enum intake_rc
+intake_message(struct store *st, const struct config *cfg, const char *raw, size_t len,
+	       const char *sender, const char *const *rcpts, size_t nrcpts, gint64 now,
+	       GArray *outbox_ids, GError **err)
+{
+	struct job j = { st, cfg, raw, len, NULL, sender ? sender : "", NULL, now, NULL };
+	GPtrArray *lists = g_ptr_array_new();
+	GPtrArray *others = g_ptr_array_new_with_free_func(g_free);
+	char *canon_sender = addr_normalize(sender);
+	enum intake_rc rc = INTAKE_OK;
+	guint mark = outbox_ids->len;
+	enum store_rc r;
+	size_t i;
+
+	j.sender = canon_sender;
+	j.outbox_ids = outbox_ids;
+	for (i = 0; i < nrcpts; i++) {
+		char *a = addr_normalize(rcpts[i]);
+		const struct list_config *l = config_find_list(cfg, a);
+
+		if (l == NULL)
+			g_ptr_array_add(others, g_strdup(rcpts[i]));
+		else if (!g_ptr_array_find(lists, l, NULL))
+			g_ptr_array_add(lists, (gpointer) l);
+		g_free(a);
+	}
+	j.post = message_parse(raw, len);
+	if ((r = store_begin(st, err)) != STORE_OK) {
+		rc = INTAKE_TEMPFAIL;
+		goto out;
+	}
+	for (i = 0; rc == INTAKE_OK && i < lists->len; i++)
+		rc = one_list(&j, g_ptr_array_index(lists, i), err);
+	if (rc == INTAKE_OK && others->len > 0) {
+		GByteArray *copy = compose_crlf(raw, len);
+
+		rc = tempfail(queue(&j, 0, "forward", j.sender_raw, others, copy, err));
+		g_byte_array_unref(copy);
+	}
+	if (rc == INTAKE_OK && store_commit(st, err) != STORE_OK)
+		rc = INTAKE_TEMPFAIL;
+	if (rc != INTAKE_OK) {
+		store_rollback(st);
+		g_array_set_size(outbox_ids, mark);	/* those rows do not exist */
+	}
+out:
+	message_free(j.post);
+	g_free(canon_sender);
+	g_ptr_array_free(lists, TRUE);
+	g_ptr_array_free(others, TRUE);
+	return rc;
+}

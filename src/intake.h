@@ -1,0 +1,23 @@
+/*
+ * intake.h - one incoming message, one transaction
+ */
+#ifndef VIGIL_INTAKE_H
+#define VIGIL_INTAKE_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "store.h"
+
+enum intake_rc {
+	INTAKE_OK,		/* stored; outgoing mail is in the outbox */
+	INTAKE_REJECT,		/* can never be accepted (err says why) */
+	INTAKE_TEMPFAIL,	/* nothing stored; try again later (err says why) */
+};
+
+enum intake_rc intake_message(struct store *st, const struct config *cfg,
+			      const char *raw, size_t len, const char *sender,
+			      const char *const *rcpts, size_t nrcpts, gint64 now,
+			      GArray *outbox_ids, GError **err);
+
+#endif

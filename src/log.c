@@ -1,0 +1,50 @@
+/*
+ * NAME
+ *	log - one line per event
+ * SYNOPSIS
+ *	#include "log.h"
+ *
+ *	void log_open(const char *ident, bool to_stderr);
+ *	void log_msg(int prio, const char *fmt, ...);
+ * DESCRIPTION
+ *	Events go to syslog, facility mail, and also to stderr when
+ *	to_stderr is true (foreground programs, a terminal).  A line is
+ *	key=value fields, the post id or queue id first.  Values that come
+ *	from mail are escaped by the caller (text_escape()).
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *log_ident = "vigil";
+static bool log_stderr;
+
+/* log_open - choose where events go */
+void
+log_open(const char *ident, bool to_stderr)
+{
+	log_ident = ident;
+	log_stderr = to_stderr;
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* log_msg - log one event */
+void
+log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (log_stderr) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		fprintf(stderr, "%s: ", log_ident);
+		vfprintf(stderr, fmt, aq);
+		fputc('\n', stderr);
+		va_end(aq);
+	}
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+}

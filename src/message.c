@@ -1,0 +1,206 @@
+/*
+ * NAME
+ *	message - the facts of an incoming message
+ * SYNOPSIS
+ *	#include "message.h"
+ *
+ *	void message_init(void);
+ *	struct post *message_parse(const char *raw, size_t len);
+ *	void message_free(struct post *post);
+ * DESCRIPTION
+ *	message_parse() reads what policy needs from the raw bytes of a
+ *	message with GMime: From addresses (groups flattened, canonical
+ *	A-label form), Subject, Message-ID, In-Reply-To and References,
+ *	Auto-Submitted, Precedence, List-Id, X-Loop.  The raw bytes are not
+ *	changed or kept; the caller keeps them for relaying.
+ *
+ *	A message GMime cannot read at all (no header block) comes back with
+ *	parsed false and nothing but its size: policy holds it.
+ *
+ *	message_init() initialises GMime once per process, before threads.
+ *	The returned post is freed with message_free(); message_free(NULL)
+ *	does nothing.  GObject references never leave this file.
+ * SECURITY
+ *	Input is hostile.  Raw 8-bit headers are decoded through fallback
+ *	charsets; every string handed out is valid UTF-8.
+ */
+#include "message.h"
+
+#include <string.h>
+#include <gmime/gmime.h>
+
+#include "addr.h"
+
+static GMimeParserOptions *options;
+
+/* message_init - once per process */
+void
+message_init(void)
+{
+	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+
+	g_mime_init();
+	options = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(options, fallback);
+}
+
+/* add_mailboxes - append canonical addresses of a list, groups flattened */
+static void
+add_mailboxes(GPtrArray *out, InternetAddressList *list)
+{
+	int i, n = list ? internet_address_list_length(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			add_mailboxes(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			char *a = addr_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+
+			if (a)
+				g_ptr_array_add(out, a);
+		}
+	}
+}
+
+/* add_ids - append the message ids of a References-like header */
+static void
+add_ids(GPtrArray *out, const char *value)
+{
+	GMimeReferences *refs;
+	int i;
+
+	if (value == NULL)
+		return;
+	refs = g_mime_references_parse(options, value);
+	for (i = 0; refs && i < g_mime_references_length(refs); i++) {
+		const char *id = g_mime_references_get_message_id(refs, i);
+		guint j;
+
+		for (j = 0; j < out->len; j++)
+			if (strcmp(g_ptr_array_index(out, j), id) == 0)
+				break;
+		if (j == out->len)
+			g_ptr_array_add(out, g_strdup(id));
+	}
+	if (refs)
+		g_mime_references_free(refs);
+}
+
+/* header_copy - a trimmed copy of a header value, or NULL */
+static char *
+header_copy(GMimeObject *o, const char *name)
+{
+	const char *v = g_mime_object_get_header(o, name);
+
+	return v ? g_strstrip(g_strdup(v)) : NULL;
+}
+
+/* message_parse - facts from the raw bytes */
+struct post *
+message_parse(const char *raw, size_t len)
+{
+	struct post *post = g_new0(struct post, 1);
+	GByteArray *view;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	GMimeObject *o;
+	GMimeHeaderList *hl;
+	const char *v;
+	int i, n;
+
+	post->size = len;
+	post->from = g_ptr_array_new_with_free_func(g_free);
+	post->references = g_ptr_array_new_with_free_func(g_free);
+	post->loops = g_ptr_array_new_with_free_func(g_free);
+
+	/* a read-only view of raw: the stream does not own the array, and
+	 * the array's data is handed back (not freed) once parsing is done */
+	view = g_byte_array_new_take((guint8 *) raw, len);
+	stream = g_mime_stream_mem_new_with_byte_array(view);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	g_object_unref(stream);
+	msg = g_mime_parser_construct_message(parser, options);
+	g_object_unref(parser);
+	if (msg == NULL) {
+		g_byte_array_free(view, FALSE);
+		return post;
+	}
+	o = GMIME_OBJECT(msg);
+	hl = g_mime_object_get_header_list(o);
+	post->parsed = g_mime_header_list_get_count(hl) > 0;
+
+	add_mailboxes(post->from, g_mime_message_get_from(msg));
+	if ((v = g_mime_message_get_subject(msg)) != NULL)
+		post->subject = g_utf8_make_valid(v, -1);
+	if ((v = g_mime_message_get_message_id(msg)) != NULL && *v)
+		post->message_id = g_utf8_make_valid(v, -1);
+	add_ids(post->references, g_mime_object_get_header(o, "References"));
+	add_ids(post->references, g_mime_object_get_header(o, "In-Reply-To"));
+	post->auto_submitted = header_copy(o, "Auto-Submitted");
+	post->precedence = header_copy(o, "Precedence");
+	post->has_list_id = g_mime_object_get_header(o, "List-Id") != NULL;
+	post->auto_response_suppress = header_copy(o, "X-Auto-Response-Suppress");
+
+	n = g_mime_header_list_get_count(hl);
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "X-Loop") == 0) {
+			char *a = addr_normalize(g_mime_header_get_value(h));
+
+			if (a)
+				g_ptr_array_add(post->loops, a);
+		}
+	}
+	g_object_unref(msg);		/* drops the last reference to stream */
+	g_byte_array_free(view, FALSE);
+	return post;
+}
+
+/* message_free - release a post */
+void
+message_free(struct post *post)
+{
+	if (post == NULL)
+		return;
+	g_ptr_array_free(post->from, TRUE);
+	g_free(post->subject);
+	g_free(post->message_id);
+	g_ptr_array_free(post->references, TRUE);
+	g_free(post->auto_submitted);
+	g_free(post->precedence);
+	g_free(post->auto_response_suppress);
+	g_ptr_array_free(post->loops, TRUE);
+	g_free(post);
+}
+
+/* contains - is addr in an array of canonical addresses */
+static bool
+contains(const GPtrArray *a, const char *addr)
+{
+	guint i;
+
+	for (i = 0; addr && i < a->len; i++)
+		if (strcmp(g_ptr_array_index(a, i), addr) == 0)
+			return true;
+	return false;
+}
+
+/* message_has_loop - does the post carry this list's loop marker */
+bool
+message_has_loop(const struct post *post, const char *list_address)
+{
+	return contains(post->loops, list_address);
+}
+
+/* message_from_is - is addr among the From addresses */
+bool
+message_from_is(const struct post *post, const char *addr)
+{
+	return contains(post->from, addr);
+}

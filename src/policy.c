@@ -1,0 +1,168 @@
+/*
+ * NAME
+ *	policy - facts in, verdict out
+ * SYNOPSIS
+ *	#include "policy.h"
+ *
+ *	struct verdict policy_decide(const struct facts *f);
+ *	const char *policy_action_name(enum action a);
+ * DESCRIPTION
+ *	policy_decide() is the list's rule book.  It is a pure function: no
+ *	I/O, no clock (now is a fact), no globals.  The rules, first match
+ *	wins:
+ *
+ *	too-large	size above max_message_size: REJECT.
+ *	loop		the list's own loop marker: HOLD for the owner to see,
+ *			never relayed again, no auto-reply.
+ *	malformed	no readable header block: HOLD (never refused, never
+ *			dropped), auto-reply by the envelope rules only.
+ *	member		envelope sender or a From address is a member: RELAY.
+ *	non-member	everything else: HOLD with an auto-reply.
+ *
+ *	The held auto-reply (RFC 3834) is suppressed for a null envelope
+ *	sender, MAILER-DAEMON, Auto-Submitted other than "no", Precedence
+ *	bulk, junk or list, any List-Id, X-Auto-Response-Suppress asking
+ *	for no auto-replies, and a sender answered within the list's
+ *	autoreply_interval.  no_autoreply names the rule that suppressed it.
+ */
+#include "policy.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+/* word_is - does value, up to ';' and around blanks, equal word */
+static bool
+word_is(const char *value, const char *word)
+{
+	size_t n;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	n = strcspn(value, ";");
+	while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t' || value[n - 1] == '\r'
+			 || value[n - 1] == '\n'))
+		n--;
+	return n == strlen(word) && strncasecmp(value, word, n) == 0;
+}
+
+/* suppress_asks - X-Auto-Response-Suppress lists All, AutoReply or OOF */
+static bool
+suppress_asks(const char *value)
+{
+	static const char *stop[] = { "all", "autoreply", "oof" };
+	const char *p = value;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof stop / sizeof stop[0]; i++) {
+			const char *q = p;
+			size_t m = n;
+
+			while (m > 0 && (*q == ' ' || *q == '\t'))
+				q++, m--;
+			while (m > 0 && (q[m - 1] == ' ' || q[m - 1] == '\t'))
+				m--;
+			if (m == strlen(stop[i]) && strncasecmp(q, stop[i], m) == 0)
+				return true;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* envelope_no_reply - RFC 3834 rules that need only the envelope */
+static const char *
+envelope_no_reply(const struct facts *f)
+{
+	if (f->sender_null)
+		return "null-sender";
+	if (f->sender_mailer_daemon)
+		return "mailer-daemon";
+	return NULL;
+}
+
+/* interval_no_reply - at most one auto-reply per sender per interval */
+static const char *
+interval_no_reply(const struct facts *f)
+{
+	if (f->last_autoreply > 0 && f->now - f->last_autoreply < f->autoreply_interval)
+		return "interval";
+	return NULL;
+}
+
+/* header_no_reply - auto-reply rules that read the headers (RFC 3834) */
+static const char *
+header_no_reply(const struct facts *f)
+{
+	if (f->auto_submitted && !word_is(f->auto_submitted, "no"))
+		return "auto-submitted";
+	if (f->precedence && (word_is(f->precedence, "bulk") || word_is(f->precedence, "junk")
+			      || word_is(f->precedence, "list")))
+		return "precedence";
+	if (f->has_list_id)
+		return "list-id";
+	if (f->auto_response_suppress && suppress_asks(f->auto_response_suppress))
+		return "auto-response-suppress";
+	return NULL;
+}
+
+/* hold - a HOLD verdict, with the auto-reply unless a rule says no */
+static struct verdict
+hold(const char *reason, const char *no_reply)
+{
+	struct verdict v = { ACTION_HOLD, reason, no_reply == NULL, no_reply };
+
+	return v;
+}
+
+/* policy_decide - the verdict for one message to one list */
+struct verdict
+policy_decide(const struct facts *f)
+{
+	const char *no;
+
+	if (f->size > f->max_size) {
+		struct verdict v = { ACTION_REJECT, "too-large", false, "rejected" };
+
+		return v;
+	}
+	if (f->loop)
+		return hold("loop", "loop");
+	if (!f->parsed) {
+		if ((no = envelope_no_reply(f)) == NULL)
+			no = interval_no_reply(f);
+		return hold("malformed", no);
+	}
+	if (f->sender_member || f->from_member) {
+		struct verdict v = { ACTION_RELAY, "member", false, "relayed" };
+
+		return v;
+	}
+	if ((no = envelope_no_reply(f)) == NULL && (no = header_no_reply(f)) == NULL)
+		no = interval_no_reply(f);
+	return hold("non-member", no);
+}
+
+/* policy_action_name - the word for an action, in logs and the audit trail */
+const char *
+policy_action_name(enum action a)
+{
+	switch (a) {
+	case ACTION_RELAY:
+		return "relay";
+	case ACTION_HOLD:
+		return "hold";
+	case ACTION_DISCARD:
+		return "discard";
+	case ACTION_REJECT:
+		return "reject";
+	case ACTION_TEMPFAIL:
+		return "tempfail";
+	}
+	return "unknown";
+}

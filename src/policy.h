@@ -1,0 +1,46 @@
+/*
+ * policy.h - facts in, verdict out
+ */
+#ifndef VIGIL_POLICY_H
+#define VIGIL_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum action {
+	ACTION_RELAY,		/* to the members */
+	ACTION_HOLD,		/* for a moderator */
+	ACTION_DISCARD,		/* accepted, delivered to nobody */
+	ACTION_REJECT,		/* can never be accepted: bounce */
+	ACTION_TEMPFAIL,	/* try again later */
+};
+
+struct facts {
+	bool	 parsed;		/* the message has a readable header block */
+	bool	 sender_null;		/* envelope sender <> */
+	bool	 sender_mailer_daemon;	/* envelope sender MAILER-DAEMON@ */
+	bool	 sender_member;		/* envelope sender is a member of the list */
+	bool	 from_member;		/* a From: address is a member of the list */
+	bool	 loop;			/* carries this list's loop marker */
+	const char *auto_submitted;	/* header values, NULL when absent */
+	const char *precedence;
+	const char *auto_response_suppress;
+	bool	 has_list_id;
+	int64_t	 size;			/* bytes */
+	int64_t	 max_size;		/* the list's max_message_size */
+	int64_t	 now;			/* Unix time */
+	int64_t	 last_autoreply;	/* last auto-reply to this sender, 0 never */
+	int64_t	 autoreply_interval;	/* seconds */
+};
+
+struct verdict {
+	enum action action;
+	const char *reason;		/* why this action, a short static word */
+	bool	 autoreply;		/* send the held auto-reply */
+	const char *no_autoreply;	/* why none, static, or NULL */
+};
+
+struct verdict policy_decide(const struct facts *f);
+const char *policy_action_name(enum action a);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * NAME
+ *	send - one SMTP transaction with libcurl
+ * SYNOPSIS
+ *	#include "send.h"
+ *
+ *	void send_init(void);
+ *	enum send_rc send_smtp(relay, sender, rcpts, data, &res);
+ *	void send_result_clear(struct send_result *res);
+ * DESCRIPTION
+ *	send_smtp() hands one message to the relay (an smtp:// or smtps://
+ *	URL) in one transaction: MAIL FROM sender ("" is <>), one RCPT TO
+ *	per recipient, DATA.  data must already be CRLF (compose_crlf()):
+ *	libcurl dot-stuffs correctly only after CRLF, and bare LF plus a
+ *	lone "." line silently truncates the message at Postfix.
+ *
+ *	libcurl reports one result for the whole transaction, so the
+ *	replies to each RCPT are read from its debug stream (curl does not
+ *	pipeline SMTP: every RCPT is answered before the next is sent).
+ *	A recipient the relay refused with 4xx (452: too many recipients)
+ *	is put in res->deferred, with 5xx in res->failed; the rest were
+ *	accepted once the transaction completes.
+ *
+ *	send_init() initialises libcurl once per process, before threads.
+ *	send_result_clear() frees what res holds.
+ */
+#include "send.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <curl/curl.h>
+
+struct upload {
+	const guint8 *data;
+	size_t	len;
+	size_t	off;
+};
+
+struct dialog {
+	const GPtrArray *rcpts;
+	guint	asked;		/* RCPT commands seen */
+	guint	answered;	/* their replies */
+	int	*codes;		/* reply code per recipient, 0 unknown */
+	bool	in_rcpt;
+};
+
+/* send_init - once per process */
+void
+send_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* read_cb - feed the message to libcurl */
+static size_t
+read_cb(char *buf, size_t size, size_t nitems, void *ud)
+{
+	struct upload *up = ud;
+	size_t n = MIN(size * nitems, up->len - up->off);
+
+	memcpy(buf, up->data + up->off, n);
+	up->off += n;
+	return n;
+}
+
+/* debug_cb - pair each RCPT TO with the final line of its reply */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	struct dialog *d = ud;
+
+	if (type == CURLINFO_HEADER_OUT) {
+		d->in_rcpt = size > 8 && g_ascii_strncasecmp(data, "RCPT TO:", 8) == 0;
+		if (d->in_rcpt)
+			d->asked++;
+	} else if (type == CURLINFO_HEADER_IN && d->in_rcpt && size >= 4 && data[3] == ' '
+		   && g_ascii_isdigit(data[0]) && d->answered < d->asked
+		   && d->answered < d->rcpts->len) {
+		d->codes[d->answered++] = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
+		d->in_rcpt = false;
+	}
+	return 0;
+}
+
+/* helo_url - the relay URL with our host name as the EHLO argument */
+static char *
+helo_url(const char *relay)
+{
+	const char *host = strstr(relay, "://");
+
+	host = host ? host + 3 : relay;
+	if (strchr(host, '/') != NULL)
+		return g_strdup(relay);
+	return g_strdup_printf("%s/%s", relay, g_get_host_name());
+}
+
+/* send_smtp - one transaction */
+enum send_rc
+send_smtp(const char *relay, const char *sender, const GPtrArray *rcpts,
+	  GBytes *data, struct send_result *res)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *list = NULL;
+	struct upload up = { 0 };
+	struct dialog d = { 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char *url = helo_url(relay);
+	char *from = g_strdup_printf("<%s>", sender ? sender : "");
+	enum send_rc rc;
+	CURLcode cc;
+	long code = 0;
+	guint i;
+
+	memset(res, 0, sizeof *res);
+	res->accepted = g_ptr_array_new_with_free_func(g_free);
+	res->deferred = g_ptr_array_new_with_free_func(g_free);
+	res->failed = g_ptr_array_new_with_free_func(g_free);
+	if (h == NULL) {
+		res->error = g_strdup("cannot initialise libcurl");
+		g_free(url);
+		g_free(from);
+		return SEND_RETRY;
+	}
+	for (i = 0; i < rcpts->len; i++) {
+		char *r = g_strdup_printf("<%s>", (char *) g_ptr_array_index(rcpts, i));
+
+		list = curl_slist_append(list, r);
+		g_free(r);
+	}
+	up.data = g_bytes_get_data(data, &up.len);
+	d.rcpts = rcpts;
+	d.codes = g_new0(int, rcpts->len + 1);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, list);
+#if LIBCURL_VERSION_NUM >= 0x080200
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(h, CURLOPT_READDATA, &up);
+	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) up.len);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, 120L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 900L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &d);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);	/* the debug stream needs it */
+
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (cc == CURLE_OK || (d.answered == rcpts->len && d.answered > 0)) {
+		/* complete, or every recipient refused one by one */
+		for (i = 0; i < rcpts->len; i++) {
+			char *r = g_strdup(g_ptr_array_index(rcpts, i));
+			int c = i < d.answered ? d.codes[i] : 250;
+
+			if (cc != CURLE_OK && c < 400)
+				c = 450;	/* cannot be: curl failed after RCPT */
+			g_ptr_array_add(c >= 500 ? res->failed : c >= 400 ? res->deferred
+					: res->accepted, r);
+		}
+		if (cc != CURLE_OK)
+			res->error = g_strdup_printf("all recipients refused: %s",
+						     *errbuf ? errbuf : curl_easy_strerror(cc));
+		rc = SEND_DONE;
+	} else {
+		res->error = g_strdup_printf("%s (%s)", *errbuf ? errbuf : curl_easy_strerror(cc), relay);
+		rc = code >= 500 ? SEND_REFUSED : SEND_RETRY;
+	}
+	curl_slist_free_all(list);
+	curl_easy_cleanup(h);
+	g_free(d.codes);
+	g_free(url);
+	g_free(from);
+	return rc;
+}
+
+/* send_result_clear - free what a result holds */
+void
+send_result_clear(struct send_result *res)
+{
+	if (res->accepted)
+		g_ptr_array_free(res->accepted, TRUE);
+	if (res->deferred)
+		g_ptr_array_free(res->deferred, TRUE);
+	if (res->failed)
+		g_ptr_array_free(res->failed, TRUE);
+	g_free(res->error);
+	memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,768 @@
+/*
+ * NAME
+ *	store - the sqlite database
+ * SYNOPSIS
+ *	#include "store.h"
+ *
+ *	enum store_rc store_open(const char *path, struct store **out, GError **err);
+ *	...
+ * DESCRIPTION
+ *	All state lives in one sqlite file: members, held and relayed
+ *	posts, report counters, the auto-reply log, the outbox and the
+ *	audit trail.  The file is created and migrated on first use
+ *	(PRAGMA user_version counts the migrations applied), in WAL mode,
+ *	with foreign keys on for every connection.
+ *
+ *	Every function returns STORE_OK, STORE_NOTFOUND, STORE_EXISTS,
+ *	STORE_RETRY (busy, locked, read-only, full disk, I/O: it may pass,
+ *	the caller answers "try again later") or STORE_ERROR, and fills err
+ *	with a message naming the database.
+ *
+ *	store_begin() takes the write lock at once (BEGIN IMMEDIATE): a
+ *	deferred transaction that reads and then writes fails with
+ *	SQLITE_BUSY_SNAPSHOT without waiting.
+ *
+ *	Strings returned in structs are owned by the struct and freed with
+ *	its _free() function; const char * arguments are borrowed.
+ * SECURITY
+ *	Every value is a bound parameter; no SQL is built from input.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+G_DEFINE_QUARK(vigil-store-error-quark, store_error)
+
+struct store {
+	sqlite3 *db;
+	char	*path;
+};
+
+/* migrations - schema steps, applied in order; never edit a released one */
+static const char *const migrations[] = {
+	"CREATE TABLE members ("
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK (role IN ('member', 'moderator', 'owner')),"
+	" name TEXT NOT NULL DEFAULT '',"
+	" added INTEGER NOT NULL,"
+	" PRIMARY KEY (list, address)) STRICT;"
+	"CREATE TABLE report_counters ("
+	" list TEXT NOT NULL,"
+	" year INTEGER NOT NULL,"
+	" last INTEGER NOT NULL,"
+	" PRIMARY KEY (list, year)) STRICT;"
+	"CREATE TABLE posts ("
+	" id INTEGER PRIMARY KEY,"
+	" list TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('held', 'relayed')),"
+	" reason TEXT NOT NULL,"
+	" report_id TEXT,"
+	" received INTEGER NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" from_addr TEXT,"
+	" subject TEXT,"
+	" message_id TEXT,"
+	" size INTEGER NOT NULL,"
+	" raw BLOB,"
+	" UNIQUE (list, report_id)) STRICT;"
+	"CREATE INDEX posts_by_status ON posts (list, status, received);"
+	"CREATE TABLE autoreplies ("
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" last INTEGER NOT NULL,"
+	" PRIMARY KEY (list, address)) STRICT;"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" post_id INTEGER REFERENCES posts (id),"
+	" kind TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" recipients TEXT NOT NULL,"
+	" data BLOB NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" claimed_until INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT) STRICT;"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" list TEXT NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" post_id INTEGER,"
+	" report_id TEXT,"
+	" detail TEXT) STRICT;",
+};
+
+/* store_version - the schema version this program writes */
+int
+store_version(void)
+{
+	return (int) G_N_ELEMENTS(migrations);
+}
+
+/* classify - sqlite result to store_rc: what may pass is RETRY */
+static enum store_rc
+classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOMEM:
+	case SQLITE_PROTOCOL:
+		return STORE_RETRY;
+	case SQLITE_CONSTRAINT:
+		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			? STORE_EXISTS : STORE_ERROR;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+/* fail - fill err from the connection and classify rc */
+static enum store_rc
+fail(struct store *st, int rc, const char *what, GError **err)
+{
+	enum store_rc r = classify(rc);
+
+	g_set_error(err, STORE_ERROR_DOMAIN, r, "database %s: %s: %s", st->path, what,
+		    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	return r;
+}
+
+/* busy_wait - short, jittered waits: bursts of filters finish sooner */
+static int
+busy_wait(void *ud, int count)
+{
+	if (count >= 10000)		/* about 10 s: then SQLITE_BUSY, EX_TEMPFAIL */
+		return 0;
+	g_usleep(500 + g_random_int_range(0, 1000));
+	return 1;
+}
+
+/* exec - run SQL without results */
+static enum store_rc
+exec(struct store *st, const char *sql, GError **err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? STORE_OK : fail(st, rc, "exec", err);
+}
+
+/* prep - prepare a statement */
+static enum store_rc
+prep(struct store *st, const char *sql, sqlite3_stmt **stmt, GError **err)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+	return rc == SQLITE_OK ? STORE_OK : fail(st, rc, "prepare", err);
+}
+
+/* step_done - run a statement to completion and finalize it */
+static enum store_rc
+step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
+{
+	int rc = sqlite3_step(stmt);
+	enum store_rc r = STORE_OK;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = fail(st, sqlite3_extended_errcode(st->db), what, err);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* text - a column as a new string, "" for NULL */
+static char *
+text(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	return g_strdup(s ? (const char *) s : "");
+}
+
+/* bind_text - bind a string or NULL */
+static void
+bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, i);
+}
+
+/* migrate - bring the schema to store_version() */
+static enum store_rc
+migrate(struct store *st, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int have;
+	char sql[64];
+
+	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
+		return r;
+	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
+		goto out;
+	have = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (have > store_version()) {
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
+			    "database %s: schema version %d is newer than this vigil knows (%d)",
+			    st->path, have, store_version());
+		r = STORE_ERROR;
+		goto out;
+	}
+	for (; have < store_version(); have++)
+		if ((r = exec(st, migrations[have], err)) != STORE_OK)
+			goto out;
+	g_snprintf(sql, sizeof sql, "PRAGMA user_version = %d", have);
+	if ((r = exec(st, sql, err)) != STORE_OK)
+		goto out;
+	return exec(st, "COMMIT", err);
+out:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* store_open - open, configure and migrate the database */
+enum store_rc
+store_open(const char *path, struct store **out, GError **err)
+{
+	struct store *st = g_new0(struct store, 1);
+	enum store_rc r;
+	int rc;
+
+	st->path = g_strdup(path);
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(st, rc, "cannot open", err);
+		store_close(st);
+		return r;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_handler(st->db, busy_wait, NULL);
+	if ((r = exec(st, "PRAGMA foreign_keys = ON", err)) != STORE_OK
+	    || (r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
+	    || (r = exec(st, "PRAGMA synchronous = FULL", err)) != STORE_OK
+	    || (r = migrate(st, err)) != STORE_OK) {
+		store_close(st);
+		return r;
+	}
+	*out = st;
+	return STORE_OK;
+}
+
+/* store_close - close; store_close(NULL) does nothing */
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close_v2(st->db);
+	g_free(st->path);
+	g_free(st);
+}
+
+/* store_begin - start a write transaction, taking the lock now */
+enum store_rc
+store_begin(struct store *st, GError **err)
+{
+	return exec(st, "BEGIN IMMEDIATE", err);
+}
+
+/* store_commit - commit; on failure the transaction is rolled back */
+enum store_rc
+store_commit(struct store *st, GError **err)
+{
+	enum store_rc r = exec(st, "COMMIT", err);
+
+	if (r != STORE_OK)
+		store_rollback(st);
+	return r;
+}
+
+/* store_rollback - abandon the transaction, if any */
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* member_from_row - a member from columns address, role, name, added */
+static struct member *
+member_from_row(sqlite3_stmt *stmt)
+{
+	struct member *m = g_new0(struct member, 1);
+
+	m->address = text(stmt, 0);
+	m->role = text(stmt, 1);
+	m->name = text(stmt, 2);
+	m->added = sqlite3_column_int64(stmt, 3);
+	return m;
+}
+
+/* store_member_find - look up one member; out may be NULL */
+enum store_rc
+store_member_find(struct store *st, const char *list, const char *addr,
+		  struct member **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, "SELECT address, role, name, added FROM members"
+		      " WHERE list = ?1 AND address = ?2", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (out)
+			*out = member_from_row(stmt);
+		r = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		r = STORE_NOTFOUND;
+	} else {
+		r = fail(st, rc, "member lookup", err);
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* store_member_add - add a member; STORE_EXISTS if already one */
+enum store_rc
+store_member_add(struct store *st, const char *list, const char *addr,
+		 const char *role, const char *name, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO members (list, address, role, name, added)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	bind_text(stmt, 3, role);
+	bind_text(stmt, 4, name ? name : "");
+	sqlite3_bind_int64(stmt, 5, now);
+	return step_done(st, stmt, "member add", err);
+}
+
+/* store_member_remove - remove a member; STORE_NOTFOUND if none */
+enum store_rc
+store_member_remove(struct store *st, const char *list, const char *addr, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "DELETE FROM members WHERE list = ?1 AND address = ?2", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	if ((r = step_done(st, stmt, "member remove", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* store_member_list - all members of a list, by address */
+enum store_rc
+store_member_list(struct store *st, const char *list, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, "SELECT address, role, name, added FROM members"
+		      " WHERE list = ?1 ORDER BY address", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify) store_member_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(*out, member_from_row(stmt));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_free(*out, TRUE);
+		*out = NULL;
+		return fail(st, rc, "member list", err);
+	}
+	return STORE_OK;
+}
+
+/* store_member_free - free a member; NULL does nothing */
+void
+store_member_free(struct member *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->address);
+	g_free(m->role);
+	g_free(m->name);
+	g_free(m);
+}
+
+/* store_autoreply_last - when addr was last auto-replied to, 0 never */
+enum store_rc
+store_autoreply_last(struct store *st, const char *list, const char *addr,
+		     gint64 *when, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	*when = 0;
+	if ((r = prep(st, "SELECT last FROM autoreplies WHERE list = ?1 AND address = ?2",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*when = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, rc, "auto-reply log", err);
+}
+
+/* store_autoreply_mark - record an auto-reply to addr at now */
+enum store_rc
+store_autoreply_mark(struct store *st, const char *list, const char *addr,
+		     gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO autoreplies (list, address, last) VALUES (?1, ?2, ?3)"
+		      " ON CONFLICT (list, address) DO UPDATE SET last = excluded.last",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	sqlite3_bind_int64(stmt, 3, now);
+	return step_done(st, stmt, "auto-reply log", err);
+}
+
+/* store_report_next - the next report id of a list for a year: YYYY-NNNN */
+enum store_rc
+store_report_next(struct store *st, const char *list, int year,
+		  char **report_id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, "INSERT INTO report_counters (list, year, last) VALUES (?1, ?2, 1)"
+		      " ON CONFLICT (list, year) DO UPDATE SET last = last + 1 RETURNING last",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int(stmt, 2, year);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*report_id = g_strdup_printf("%04d-%04lld", year,
+					     (long long) sqlite3_column_int64(stmt, 0));
+	else
+		r = fail(st, rc, "report counter", err);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* store_post_add - record a held or relayed post */
+enum store_rc
+store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO posts (list, status, reason, report_id, received, sender,"
+		      " from_addr, subject, message_id, size, raw)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, p->list);
+	bind_text(stmt, 2, p->status);
+	bind_text(stmt, 3, p->reason);
+	bind_text(stmt, 4, p->report_id);
+	sqlite3_bind_int64(stmt, 5, p->received);
+	bind_text(stmt, 6, p->sender);
+	bind_text(stmt, 7, p->from);
+	bind_text(stmt, 8, p->subject);
+	bind_text(stmt, 9, p->message_id);
+	sqlite3_bind_int64(stmt, 10, p->size);
+	if (p->raw)
+		sqlite3_bind_blob64(stmt, 11, p->raw, p->rawlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 11);
+	if ((r = step_done(st, stmt, "post add", err)) == STORE_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+/* store_held_list - held posts of a list, oldest first */
+enum store_rc
+store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, "SELECT id, report_id, reason, sender, from_addr, subject, received, size"
+		      " FROM posts WHERE list = ?1 AND status = 'held' ORDER BY received, id",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify) store_held_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct held *h = g_new0(struct held, 1);
+
+		h->id = sqlite3_column_int64(stmt, 0);
+		h->report_id = text(stmt, 1);
+		h->reason = text(stmt, 2);
+		h->sender = text(stmt, 3);
+		h->from = text(stmt, 4);
+		h->subject = text(stmt, 5);
+		h->received = sqlite3_column_int64(stmt, 6);
+		h->size = sqlite3_column_int64(stmt, 7);
+		g_ptr_array_add(*out, h);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_free(*out, TRUE);
+		*out = NULL;
+		return fail(st, rc, "held list", err);
+	}
+	return STORE_OK;
+}
+
+/* store_held_free - free a held row; NULL does nothing */
+void
+store_held_free(struct held *h)
+{
+	if (h == NULL)
+		return;
+	g_free(h->report_id);
+	g_free(h->reason);
+	g_free(h->sender);
+	g_free(h->from);
+	g_free(h->subject);
+	g_free(h);
+}
+
+/* store_audit_add - one row of the audit trail */
+enum store_rc
+store_audit_add(struct store *st, gint64 now, const char *list, const char *actor,
+		const char *action, gint64 post_id, const char *report_id,
+		const char *detail, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO audit (time, list, actor, action, post_id, report_id, detail)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, list);
+	bind_text(stmt, 3, actor);
+	bind_text(stmt, 4, action);
+	if (post_id > 0)
+		sqlite3_bind_int64(stmt, 5, post_id);
+	else
+		sqlite3_bind_null(stmt, 5);
+	bind_text(stmt, 6, report_id);
+	bind_text(stmt, 7, detail);
+	return step_done(st, stmt, "audit", err);
+}
+
+/* join_rcpts - recipients as one newline-separated string */
+static char *
+join_rcpts(const GPtrArray *rcpts)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < rcpts->len; i++) {
+		if (i)
+			g_string_append_c(s, '\n');
+		g_string_append(s, g_ptr_array_index(rcpts, i));
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* store_outbox_add - queue one outgoing message */
+enum store_rc
+store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
+		 const GPtrArray *rcpts, const GByteArray *data, gint64 now,
+		 gint64 *id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	char *joined;
+
+	if ((r = prep(st, "INSERT INTO outbox (post_id, kind, created, sender, recipients, data)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != STORE_OK)
+		return r;
+	joined = join_rcpts(rcpts);
+	if (post_id > 0)
+		sqlite3_bind_int64(stmt, 1, post_id);
+	else
+		sqlite3_bind_null(stmt, 1);
+	bind_text(stmt, 2, kind);
+	sqlite3_bind_int64(stmt, 3, now);
+	bind_text(stmt, 4, sender ? sender : "");
+	sqlite3_bind_text(stmt, 5, joined, -1, g_free);
+	sqlite3_bind_blob64(stmt, 6, data->data, data->len, SQLITE_STATIC);
+	if ((r = step_done(st, stmt, "outbox add", err)) == STORE_OK && id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+/* store_outbox_pending - ids of outbox rows nobody is sending at now, oldest first */
+enum store_rc
+store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, "SELECT id FROM outbox WHERE claimed_until <= ?1"
+		      " ORDER BY id", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, now);
+	*ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(stmt, 0);
+
+		g_array_append_val(*ids, id);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_array_free(*ids, TRUE);
+		*ids = NULL;
+		return fail(st, rc, "outbox", err);
+	}
+	return STORE_OK;
+}
+
+/*
+ * store_outbox_claim - take a row for sending, for lease seconds.
+ * STORE_NOTFOUND when it is gone or another process holds it: two
+ * senders never send the same row at the same time.
+ */
+enum store_rc
+store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
+		   struct outbox_item **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	*out = NULL;
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?2 + ?3, attempts = attempts + 1"
+		      " WHERE id = ?1 AND claimed_until <= ?2"
+		      " RETURNING kind, sender, recipients, data, attempts", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, lease);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		struct outbox_item *it = g_new0(struct outbox_item, 1);
+		char *joined = text(stmt, 2);
+		char **v = g_strsplit(joined, "\n", -1);
+		int i;
+
+		it->id = id;
+		it->kind = text(stmt, 0);
+		it->sender = text(stmt, 1);
+		it->rcpts = g_ptr_array_new_with_free_func(g_free);
+		for (i = 0; v[i]; i++)
+			if (*v[i])
+				g_ptr_array_add(it->rcpts, g_strdup(v[i]));
+		it->data = g_bytes_new(sqlite3_column_blob(stmt, 3), sqlite3_column_bytes(stmt, 3));
+		it->attempts = sqlite3_column_int64(stmt, 4);
+		g_strfreev(v);
+		g_free(joined);
+		*out = it;
+		rc = sqlite3_step(stmt);	/* finish the UPDATE */
+	} else if (rc == SQLITE_DONE) {
+		r = STORE_NOTFOUND;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		r = fail(st, rc, "outbox claim", err);
+		if (*out) {
+			store_outbox_item_free(*out);
+			*out = NULL;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* store_outbox_done - the relay accepted it: remove the row */
+enum store_rc
+store_outbox_done(struct store *st, gint64 id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	return step_done(st, stmt, "outbox done", err);
+}
+
+/* store_outbox_retry - keep what is left of a row; release: end the claim */
+enum store_rc
+store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
+		   const char *error, gboolean release, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE outbox SET recipients = ?2, last_error = ?3,"
+		      " claimed_until = CASE WHEN ?4 THEN 0 ELSE claimed_until END WHERE id = ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, join_rcpts(rcpts_left), -1, g_free);
+	bind_text(stmt, 3, error);
+	sqlite3_bind_int(stmt, 4, release);
+	return step_done(st, stmt, "outbox retry", err);
+}
+
+/* store_outbox_count - rows waiting in the outbox */
+enum store_rc
+store_outbox_count(struct store *st, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, "SELECT count(*) FROM outbox", &stmt, err)) != STORE_OK)
+		return r;
+	rc = sqlite3_step(stmt);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? STORE_OK : fail(st, rc, "outbox count", err);
+}
+
+/* store_outbox_item_free - free a claimed item; NULL does nothing */
+void
+store_outbox_item_free(struct outbox_item *it)
+{
+	if (it == NULL)
+		return;
+	g_free(it->kind);
+	g_free(it->sender);
+	g_ptr_array_free(it->rcpts, TRUE);
+	g_bytes_unref(it->data);
+	g_free(it);
+}

@@ -1,0 +1,13 @@
+/*
+ * text.h - escaping of mail-supplied text for terminals and JSON
+ */
+#ifndef VIGIL_TEXT_H
+#define VIGIL_TEXT_H
+
+#include <glib.h>
+
+char *text_escape(const char *s);
+void text_json_string(GString *out, const char *s);
+char *text_time_iso(gint64 t);
+
+#endif

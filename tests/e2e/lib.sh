@@ -1,0 +1,572 @@
+# tests/e2e/lib.sh - end-to-end test harness for vigil: a private, loopback-only
+# Postfix instance wired to vigil-filter exactly as filters/postfix/ tells the
+# postmaster, plus helpers to send mail, wait for deliveries and print TAP.
+#
+# Sourced (bash only) by tests/e2e/*.test and scripts/demo:
+#   . "$VIGIL_SRCDIR/tests/e2e/lib.sh"
+#   e2e_require            # or: e2e_require --no-vigil (harness-only tests)
+#   e2e_up                 # installs "trap e2e_down EXIT" (and INT/TERM traps
+#                          # that exit, so the EXIT trap runs): do not replace them
+#   ok "bob got the mail" wait_delivered bob 1
+#   tap_done               # last command: the script's exit status
+#
+# Environment read:
+#   VIGIL_SRCDIR    source tree (filters/postfix/*, conf/templates)
+#   VIGIL_BUILDDIR  build tree (src/cli/vigil, filters/pipe/vigil-filter)
+#   E2E_KEEP=1      keep the instance directory after e2e_down (its path is printed)
+#   E2E_SKIP_STATUS exit status used by e2e_require to skip (see there)
+# Exported by e2e_up:
+#   PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF
+#
+# Instance layout (everything below PFX_BASE=/tmp/vigil-e2e.XXXXXX):
+#   etc/      main.cf master.cf vmailbox aliases vigil_transport (+ .db)
+#   spool/    queue_directory (pid/master.pid)    data/  data_directory
+#   mail/     virtual Maildirs, mail/test.example/USER/new/...
+#   log/      maillog (postlogd), start.out
+#   bin/      copies of vigil-filter and vigil (pipe(8) runs as nobody, who
+#             may not be able to reach the build tree)
+#   state/    vigil database directory, owned by nobody, 0750
+#   templates/ copy of conf/templates       vigil.conf
+#
+# Every function logs to stderr: stdout is the TAP stream.
+# shellcheck shell=bash
+set -u
+
+E2E_DOMAIN=test.example
+E2E_USERS="alice bob carol dave reporter reporter2 owner security"
+E2E_LIST=security@test.example
+E2E_RUN_USER=nobody            # pipe(8) refuses root and mail_owner
+E2E_NEED_VIGIL=1               # e2e_require --no-vigil clears it
+_E2E_UP=                       # set while an instance exists (e2e_down is idempotent)
+
+e2e_log() { echo "e2e: $*" >&2; }
+
+# ---------------------------------------------------------------- prerequisites
+
+# e2e_skip REASON: end the test as skipped.  The plain automake driver wants
+# exit 77; tap-driver.sh has no skip status (any non-zero exit is an ERROR)
+# and wants the plan "1..0 # SKIP reason" instead.  We print that plan and
+# exit 77, or 0 when stdout is a pipe (tap-driver.sh reads the test through a
+# pipe; the plain driver redirects to a file).  E2E_SKIP_STATUS overrides.
+e2e_skip() {
+  local status=77
+  [ -p /dev/stdout ] && status=0
+  status=${E2E_SKIP_STATUS:-$status}
+  echo "SKIP: $*" >&2
+  echo "1..0 # SKIP $*"
+  exit "$status"
+}
+
+# e2e_require [--no-vigil]: skip the test unless we are root and postfix,
+# swaks, ss and (without --no-vigil) both vigil binaries are available.
+e2e_require() {
+  if [ "${1:-}" = --no-vigil ]; then E2E_NEED_VIGIL=0; fi
+  [ "$(id -u)" = 0 ] || e2e_skip "end-to-end tests must run as root (private Postfix instance)"
+  [ -x /usr/sbin/postfix ] || e2e_skip "postfix is not installed (/usr/sbin/postfix)"
+  command -v swaks >/dev/null 2>&1 || e2e_skip "swaks is not installed"
+  command -v ss >/dev/null 2>&1 || e2e_skip "ss (iproute2) is not installed"
+  [ -n "${VIGIL_SRCDIR:-}" ] || e2e_skip "VIGIL_SRCDIR is not set"
+  [ -f "$VIGIL_SRCDIR/filters/postfix/master.cf" ] ||
+    e2e_skip "$VIGIL_SRCDIR/filters/postfix/master.cf not found"
+  [ "$E2E_NEED_VIGIL" = 1 ] || return 0
+  [ -n "${VIGIL_BUILDDIR:-}" ] || e2e_skip "VIGIL_BUILDDIR is not set"
+  [ -x "$VIGIL_BUILDDIR/src/cli/vigil" ] || e2e_skip "$VIGIL_BUILDDIR/src/cli/vigil not built"
+  [ -x "$VIGIL_BUILDDIR/filters/pipe/vigil-filter" ] ||
+    e2e_skip "$VIGIL_BUILDDIR/filters/pipe/vigil-filter not built"
+}
+
+# ------------------------------------------------------------------ processes
+
+# e2e_alive PID: the process exists and is not a zombie (kill -0 is true for
+# zombies; a daemonised master is reparented to PID 1, which may reap late).
+e2e_alive() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# e2e_instance_pids ETC: live processes with MAIL_CONFIG=ETC in their environment.
+# The master exports it and pipe(8) passes it on to its (setsid'd) children.
+e2e_instance_pids() {
+  local etc=$1 f pid
+  for f in /proc/[0-9]*/environ; do
+    pid=${f#/proc/}; pid=${pid%/environ}
+    [ "$pid" = "$$" ] && continue
+    grep -qzxF "MAIL_CONFIG=$etc" "$f" 2>/dev/null || continue
+    e2e_alive "$pid" && echo "$pid"
+  done
+  return 0
+}
+
+# e2e_pick_port: a free 127.0.0.1 TCP port below ip_local_port_range (a port in
+# the ephemeral range may be held by an outgoing connection: bind() would fail).
+e2e_pick_port() {
+  local lo p i
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+  [ "${lo:-0}" -gt 11000 ] 2>/dev/null || lo=32768
+  for i in $(seq 200); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    [ -z "$(ss -Hltn "sport = :$p")" ] && { echo "$p"; return 0; }
+  done
+  e2e_log "no free port found"
+  return 1
+}
+
+# e2e_wait_port PORT [SECONDS=10]: until something listens on PORT
+e2e_wait_port() {
+  local i
+  for ((i = 0; i < ${2:-10} * 20; i++)); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# ------------------------------------------------------------- configuration
+
+# e2e_write_main_cf: main.cf of the private instance (the vigil snippet is appended later)
+e2e_write_main_cf() {
+  local uid gid
+  uid=$(id -u "$E2E_RUN_USER"); gid=$(id -g "$E2E_RUN_USER")
+  cat > "$PFX_ETC/main.cf" <<EOF
+# main.cf of a private vigil e2e test instance, generated by tests/e2e/lib.sh
+compatibility_level = 3.6
+queue_directory = $PFX_BASE/spool
+data_directory = $PFX_BASE/data
+# shared, read-only Debian locations (postfix-files, dynamicmaps.cf, daemons)
+meta_directory = /etc/postfix
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+command_directory = /usr/sbin
+mail_owner = postfix
+setgid_group = postdrop
+
+myhostname = mx.$E2E_DOMAIN
+mydomain = $E2E_DOMAIN
+myorigin = \$mydomain
+mydestination = localhost, \$myhostname
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost =
+smtpd_banner = \$myhostname ESMTP vigil-e2e
+biff = no
+append_dot_mydomain = no
+
+# no DNS anywhere
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+lmtp_host_lookup = native
+smtpd_peername_lookup = no
+
+# logging without syslog (postlogd, "postlog" service in master.cf)
+maillog_file = $PFX_BASE/log/maillog
+maillog_file_prefixes = $PFX_BASE
+
+# local(8): aliases only, no passwd users
+alias_maps = hash:$PFX_ETC/aliases
+alias_database = hash:$PFX_ETC/aliases
+local_recipient_maps = \$alias_maps
+default_privs = $E2E_RUN_USER
+
+# virtual(8) Maildirs for the test domain; the list address is a valid
+# recipient here too, transport_maps (vigil snippet below) overrides delivery
+virtual_mailbox_domains = $E2E_DOMAIN
+virtual_mailbox_base = $PFX_BASE/mail
+virtual_mailbox_maps = hash:$PFX_ETC/vmailbox
+virtual_uid_maps = static:$uid
+virtual_gid_maps = static:$gid
+
+# nothing leaves the machine
+default_transport = error:outbound mail disabled in test instance
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+
+# fast retries for tests
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 10s
+maximal_queue_lifetime = 1h
+bounce_queue_lifetime = 1h
+EOF
+}
+
+# e2e_write_master_cf: master.cf (chroot n everywhere: nothing to copy into the spool)
+e2e_write_master_cf() {
+  cat > "$PFX_ETC/master.cf" <<EOF
+# master.cf of a private vigil e2e test instance, generated by tests/e2e/lib.sh
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+127.0.0.1:$PFX_PORT inet n -    n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+# e2e_write_maps: virtual mailboxes (every test user plus the list address) and aliases
+e2e_write_maps() {
+  local u
+  {
+    for u in $E2E_USERS postmaster; do echo "$u@$E2E_DOMAIN $E2E_DOMAIN/$u/"; done
+  } > "$PFX_ETC/vmailbox"
+  cat > "$PFX_ETC/aliases" <<EOF
+postmaster: postmaster@$E2E_DOMAIN
+root: postmaster
+MAILER-DAEMON: postmaster
+EOF
+}
+
+# e2e_snippet FILE: print a filters/postfix/ snippet adapted to this instance.
+# Only paths, ports, the pipe user and the list domain are substituted, so the
+# tests exercise exactly what the postmaster copies.
+e2e_snippet() {
+  sed -e "s|/usr/local/sbin/vigil-filter|$PFX_BASE/bin/vigil-filter -c $VIGIL_CONF|g" \
+      -e "s|user=vigil|user=$E2E_RUN_USER|g" \
+      -e "s|127\.0\.0\.1:10026|127.0.0.1:$PFX_RPORT|g" \
+      -e "s|/etc/postfix/|$PFX_ETC/|g" \
+      -e "s|security@example\.org|$E2E_LIST|g" \
+      "$VIGIL_SRCDIR/filters/postfix/$1"
+}
+
+# e2e_wire_vigil: append the repo's snippets to main.cf, master.cf and the transport map
+e2e_wire_vigil() {
+  local f
+  for f in main.cf master.cf; do
+    { echo; echo "# ---- vigil wiring: filters/postfix/$f (adapted by tests/e2e/lib.sh) ----"
+      e2e_snippet "$f"; } >> "$PFX_ETC/$f"
+  done
+  e2e_snippet vigil_transport > "$PFX_ETC/vigil_transport"
+}
+
+# e2e_install_vigil: copy the binaries and templates, write vigil.conf
+e2e_install_vigil() {
+  local b
+  for b in src/cli/vigil filters/pipe/vigil-filter; do
+    if [ -x "${VIGIL_BUILDDIR:-}/$b" ]; then
+      install -m 755 "$VIGIL_BUILDDIR/$b" "$PFX_BASE/bin/"
+    elif [ "$E2E_NEED_VIGIL" = 1 ]; then
+      e2e_log "missing $VIGIL_BUILDDIR/$b"; return 1
+    fi
+  done
+  if [ -d "$VIGIL_SRCDIR/conf/templates" ]; then
+    cp -R "$VIGIL_SRCDIR/conf/templates/." "$PFX_BASE/templates/"
+  fi
+  chmod -R a+rX "$PFX_BASE/templates"
+  cat > "$VIGIL_CONF" <<EOF
+# vigil.conf of a private vigil e2e test instance, generated by tests/e2e/lib.sh
+[vigil]
+database = $PFX_BASE/state/vigil.db
+relay = smtp://127.0.0.1:$PFX_RPORT
+template_dir = $PFX_BASE/templates
+
+[list $E2E_LIST]
+name = Example security team
+owner = owner@$E2E_DOMAIN
+autoreply_interval = 1d
+max_message_size = 10M
+EOF
+  chmod 644 "$VIGIL_CONF"
+}
+
+# e2e_make_dirs: the instance tree with the owners and modes Postfix insists on
+e2e_make_dirs() {
+  mkdir -p "$PFX_ETC" "$PFX_BASE/spool" "$PFX_BASE/data" "$PFX_BASE/mail" \
+           "$PFX_BASE/log" "$PFX_BASE/bin" "$PFX_BASE/state" "$PFX_BASE/templates"
+  # mktemp -d is 0700: postfix and nobody must traverse every component.
+  # Config and queue directories: root-owned, not group/other writable.
+  chown root:root "$PFX_BASE" "$PFX_ETC" "$PFX_BASE/spool"
+  chmod 755 "$PFX_BASE" "$PFX_ETC" "$PFX_BASE/spool" "$PFX_BASE/log" \
+            "$PFX_BASE/bin" "$PFX_BASE/templates" "$PFX_BASE/mail"
+  # data_directory must belong to mail_owner (post-install does not fix it)
+  chown postfix "$PFX_BASE/data"; chmod 700 "$PFX_BASE/data"
+  chown "$E2E_RUN_USER:" "$PFX_BASE/mail" "$PFX_BASE/state"
+  chmod 750 "$PFX_BASE/state"
+}
+
+# e2e_start_postfix: build the maps and start the master
+e2e_start_postfix() {
+  # Postfix pauses ~2 s per command while main.cf is younger than 1 s
+  # ("pausing to let main.cf cool down"): backdate the files we just wrote.
+  touch -d '-10 seconds' "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+  postmap -c "$PFX_ETC" "hash:$PFX_ETC/vmailbox" &&
+  postmap -c "$PFX_ETC" "hash:$PFX_ETC/vigil_transport" &&
+  postalias -c "$PFX_ETC" "hash:$PFX_ETC/aliases" || return 1
+  postconf -c "$PFX_ETC" -n >/dev/null || return 1     # fails loudly on typos
+  # postfix start = post-install create-missing, postsuper, master -w;
+  # startup errors are reported only in maillog_file
+  if ! postfix -c "$PFX_ETC" start > "$PFX_BASE/log/start.out" 2>&1; then
+    e2e_log "postfix start failed:"
+    cat "$PFX_BASE/log/start.out" >&2
+    tail -n 10 "$PFX_LOG" >&2 2>/dev/null
+    return 1
+  fi
+  if ! e2e_wait_port "$PFX_PORT" || ! e2e_wait_port "$PFX_RPORT"; then
+    e2e_log "smtpd listeners did not come up"
+    return 1
+  fi
+}
+
+# e2e_up: create, configure and start a private instance; see the file header.
+e2e_up() {
+  [ -z "$_E2E_UP" ] || { e2e_log "e2e_up: instance already running at $PFX_BASE"; return 1; }
+  PFX_BASE=$(mktemp -d /tmp/vigil-e2e.XXXXXX) || return 1
+  _E2E_UP=1
+  trap e2e_down EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  PFX_ETC=$PFX_BASE/etc
+  PFX_LOG=$PFX_BASE/log/maillog
+  PFX_MAIL=$PFX_BASE/mail/$E2E_DOMAIN
+  VIGIL_CONF=$PFX_BASE/vigil.conf
+  PFX_PORT=$(e2e_pick_port) || return 1
+  PFX_RPORT=$(e2e_pick_port) || return 1
+  while [ "$PFX_RPORT" = "$PFX_PORT" ]; do PFX_RPORT=$(e2e_pick_port) || return 1; done
+  export PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF
+
+  e2e_make_dirs || return 1
+  e2e_write_main_cf
+  e2e_write_master_cf
+  e2e_write_maps
+  e2e_install_vigil || return 1
+  e2e_wire_vigil
+  e2e_start_postfix || return 1
+  e2e_log "up: base $PFX_BASE, smtpd 127.0.0.1:$PFX_PORT, re-injection 127.0.0.1:$PFX_RPORT," \
+          "master pid $(e2e_master_pid)"
+}
+
+# e2e_master_pid: the instance's master PID (empty if none)
+e2e_master_pid() {
+  awk '{print $1; exit}' "$PFX_BASE/spool/pid/master.pid" 2>/dev/null
+}
+
+# e2e_stop_master: SIGTERM to our master only (same as "postfix stop", which
+# TERMs the process group, but polling every 50 ms instead of whole seconds)
+e2e_stop_master() {
+  local pid i
+  pid=$(e2e_master_pid)
+  [ -n "$pid" ] && e2e_alive "$pid" || return 0
+  grep -qzxF "MAIL_CONFIG=$PFX_ETC" "/proc/$pid/environ" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do e2e_alive "$pid" || return 0; sleep 0.05; done
+  e2e_log "master $pid still alive after 10 s, killing its process group"
+  kill -KILL -- "-$pid" 2>/dev/null
+  return 0
+}
+
+# e2e_kill_leftovers: pipe(8) starts each command in its own session, so the
+# master's process-group SIGTERM misses running filters; find them by
+# MAIL_CONFIG and stop them by PID (TERM, then KILL)
+e2e_kill_leftovers() {
+  local left i
+  for ((i = 0; i < 5; i++)); do
+    left=$(e2e_instance_pids "$PFX_ETC")
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  e2e_log "terminating leftover pids:" $left
+  # shellcheck disable=SC2086
+  kill -TERM $left 2>/dev/null
+  sleep 0.5
+  left=$(e2e_instance_pids "$PFX_ETC")
+  # shellcheck disable=SC2086
+  [ -z "$left" ] || kill -KILL $left 2>/dev/null
+  return 0
+}
+
+# e2e_down: stop the instance, kill its leftovers, remove PFX_BASE (kept and
+# printed with E2E_KEEP=1).  Idempotent; keeps the caller's exit status.
+e2e_down() {
+  local rc=$?
+  [ -n "$_E2E_UP" ] || return "$rc"
+  _E2E_UP=
+  trap '' PIPE                     # finish even if our output reader is gone
+  if [ "${TAP_FAILED:-0}" -gt 0 ] && [ -f "$PFX_LOG" ]; then
+    e2e_log "maillog tail (failures above):"
+    tail -n 40 "$PFX_LOG" | sed 's/^/#   /' >&2
+  fi
+  e2e_stop_master
+  e2e_kill_leftovers
+  if [ "${E2E_KEEP:-0}" = 1 ]; then
+    e2e_log "kept instance directory: $PFX_BASE"
+  else
+    case $PFX_BASE in
+      /tmp/vigil-e2e.*) rm -rf "$PFX_BASE" ;;
+      *) e2e_log "refusing to remove $PFX_BASE" ;;
+    esac
+  fi
+  trap - PIPE
+  return "$rc"
+}
+
+# ----------------------------------------------------------------- vigil CLI
+
+# vigil_cli ARGS...: the vigil CLI on this instance's configuration.  As root
+# it switches to the owner of the database directory (nobody) by itself.
+vigil_cli() {
+  "$PFX_BASE/bin/vigil" -c "$VIGIL_CONF" "$@"
+}
+
+# ------------------------------------------------------------------- sending
+
+# e2e_swaks FROM TO [swaks args...]: one SMTP transaction with the public smtpd;
+# prints the queue id, or logs the server's last reply and returns 1.
+# FROM '<>' (or '') is the null sender: swaks sends "MAIL FROM:<>" for '<>'
+# (for '' it would use its default sender root@HOSTNAME); its generated From:
+# header is then empty, so use send_file for realistic bounces.
+e2e_swaks() {
+  local from=$1 to=$2 out qid
+  shift 2
+  [ -n "$from" ] || from='<>'
+  out=$(swaks --server 127.0.0.1 --port "$PFX_PORT" --helo client.test \
+              --from "$from" --to "$to" --timeout 30 "$@" 2>&1)
+  qid=$(sed -n 's/.* queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$out" | tail -n 1)
+  if [ -n "$qid" ]; then echo "$qid"; return 0; fi
+  e2e_log "message from <$from> to <$to> not accepted:"
+  grep -E '^(<\*\*|\*\*\*|<-)' <<<"$out" | tail -n 3 >&2
+  return 1
+}
+
+# send_mail FROM TO SUBJECT [swaks args...]: TO may be "a@x,b@x"
+send_mail() {
+  local from=$1 to=$2 subject=$3
+  shift 3
+  e2e_swaks "$from" "$to" --header "Subject: $subject" --body "Body of: $subject" "$@"
+}
+
+# send_file FROM TO FILE: send FILE (a complete RFC 5322 message) as DATA
+# (swaks still replaces %TOKENS% and adds the final dot)
+send_file() {
+  e2e_swaks "$1" "$2" --data "@$3"
+}
+
+# --------------------------------------------------------------- mailboxes
+
+# maildir_files USER: the delivered messages (new/), oldest first
+maildir_files() {
+  local f
+  for f in "$PFX_MAIL/$1"/new/*; do [ -f "$f" ] && echo "$f"; done
+  return 0
+}
+
+# maildir_count USER: number of delivered messages
+maildir_count() {
+  maildir_files "$1" | wc -l
+}
+
+# wait_delivered USER N [SECONDS=30]: until USER has at least N messages
+wait_delivered() {
+  local user=$1 n=$2 t=${3:-30} i
+  for ((i = 0; i < t * 10; i++)); do
+    [ "$(maildir_count "$user")" -ge "$n" ] && return 0
+    sleep 0.1
+  done
+  e2e_log "wait_delivered: $user has $(maildir_count "$user") message(s), wanted $n"
+  return 1
+}
+
+# ---------------------------------------------------------------- queue/log
+
+# queue_count: messages in incoming, active, deferred and maildrop (not hold)
+queue_count() {
+  local q=$PFX_BASE/spool
+  find "$q/incoming" "$q/active" "$q/deferred" "$q/maildrop" -type f 2>/dev/null | wc -l
+}
+
+# wait_queue_empty [SECONDS=60]: until queue_count is 0.  A deferred message
+# keeps it waiting until it is retried (queue_run_delay 2 s here) or times out.
+wait_queue_empty() {
+  local t=${1:-60} i
+  for ((i = 0; i < t * 20; i++)); do
+    [ "$(queue_count)" = 0 ] && return 0
+    sleep 0.05
+  done
+  e2e_log "wait_queue_empty: $(queue_count) message(s) still queued"
+  return 1
+}
+
+# queue_flush: retry every deferred message now
+queue_flush() {
+  postqueue -c "$PFX_ETC" -f
+}
+
+# wait_log REGEX [SECONDS=20]: until grep -E REGEX matches in the maillog;
+# prints the matching lines
+wait_log() {
+  local re=$1 t=${2:-20} i
+  for ((i = 0; i < t * 10; i++)); do
+    grep -E -- "$re" "$PFX_LOG" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  e2e_log "wait_log: no line matching /$re/ in the maillog"
+  return 1
+}
+
+# --------------------------------------------------------------------- TAP
+
+TAP_N=0
+TAP_FAILED=0
+
+# diag TEXT...: a TAP diagnostic line
+diag() {
+  echo "# $*"
+}
+
+# ok DESCRIPTION COMMAND [ARGS...]: run COMMAND (in a subshell: it cannot set
+# variables) and print "ok N - DESCRIPTION" or "not ok N - DESCRIPTION"
+# followed by the command's output as "# " diagnostics
+ok() {
+  local desc=$1 out rc
+  shift
+  TAP_N=$((TAP_N + 1))
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" = 0 ]; then
+    echo "ok $TAP_N - $desc"
+  else
+    TAP_FAILED=$((TAP_FAILED + 1))
+    echo "not ok $TAP_N - $desc"
+    echo "# command failed (status $rc): $*"
+    [ -z "$out" ] || sed 's/^/#   /' <<<"$out"
+  fi
+  return "$rc"
+}
+
+# is DESCRIPTION GOT EXPECTED: ok if the two strings are equal
+is() {
+  local desc=$1 got=$2 want=$3
+  ok "$desc" _tap_is "$got" "$want"
+}
+_tap_is() {
+  [ "$1" = "$2" ] && return 0
+  echo "got:      '$1'"
+  echo "expected: '$2'"
+  return 1
+}
+
+# tap_done: print the plan (TAP allows it last); non-zero if anything failed
+tap_done() {
+  echo "1..$TAP_N"
+  if [ "$TAP_FAILED" -gt 0 ]; then
+    diag "$TAP_FAILED of $TAP_N failed"
+    return 1
+  fi
+  return 0
+}

@@ -1,0 +1,122 @@
+/*
+ * test_addr - canonical addresses, the administrator's strict check
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+
+#include "addr.h"
+#include "message.h"
+
+struct norm { const char *in; const char *want; };
+
+/* normalize - canonical forms of addresses from mail */
+static void
+normalize(void **state)
+{
+	static const struct norm rows[] = {
+		{ "alice@example.org", "alice@example.org" },
+		{ "Alice@Example.ORG", "alice@example.org" },
+		{ "<bob@example.org>", "bob@example.org" },
+		{ "  <bob@example.org>  ", "bob@example.org" },
+		{ "zoe@bücher.example", "zoe@xn--bcher-kva.example" },
+		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
+		{ "", NULL },
+		{ "<>", NULL },
+		{ "localonly", NULL },
+		{ "@example.org", NULL },
+		{ "foo@", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *got = addr_normalize(rows[i].in);
+
+		if (rows[i].want == NULL && got != NULL)
+			fail_msg("addr_normalize(\"%s\"): got \"%s\", want NULL", rows[i].in, got);
+		if (rows[i].want != NULL && (got == NULL || strcmp(got, rows[i].want) != 0))
+			fail_msg("addr_normalize(\"%s\"): got \"%s\", want \"%s\"", rows[i].in,
+				 got ? got : "(null)", rows[i].want);
+		g_free(got);
+	}
+	assert_null(addr_normalize(NULL));
+}
+
+/* strict_accepts - what an administrator may type */
+static void
+strict_accepts(void **state)
+{
+	static const struct norm rows[] = {
+		{ "alice@example.org", "alice@example.org" },
+		{ "Alice.Smith+sec@Mail.Example.ORG", "alice.smith+sec@mail.example.org" },
+		{ "zoe@bücher.example", "zoe@xn--bcher-kva.example" },
+		{ "o'brien@example.co.uk", "o'brien@example.co.uk" },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		const char *why = NULL;
+		char *got = addr_check_strict(rows[i].in, &why);
+
+		if (got == NULL || strcmp(got, rows[i].want) != 0)
+			fail_msg("addr_check_strict(\"%s\"): got %s (%s), want %s", rows[i].in,
+				 got ? got : "NULL", why ? why : "-", rows[i].want);
+		g_free(got);
+	}
+}
+
+/* strict_refuses - what must never become a member address */
+static void
+strict_refuses(void **state)
+{
+	static const char *rows[] = {
+		"", "alice", "alice@", "@example.org", "a@b@c.example", "alice@localhost",
+		"alice @example.org", "Alice <alice@example.org>", "alice@example.org,bob@example.org",
+		".alice@example.org", "alice.@example.org", "al..ice@example.org", "alice@-example.org",
+		"alice@example-.org", "alice@example..org", "alice@example.org.", "alice@exa_mple.org",
+		"\"alice\"@example.org", "alice@example.org\n", "ali\x1b" "ce@example.org",
+		"(comment)alice@example.org",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		const char *why = NULL;
+		char *got = addr_check_strict(rows[i], &why);
+
+		if (got != NULL)
+			fail_msg("addr_check_strict(\"%s\"): accepted as %s, want refused", rows[i], got);
+		assert_non_null(why);
+	}
+}
+
+/* mailer_daemon - RFC 3834 never-answer addresses */
+static void
+mailer_daemon(void **state)
+{
+	assert_true(addr_is_mailer_daemon("MAILER-DAEMON@example.org"));
+	assert_true(addr_is_mailer_daemon("mailer-daemon@mx.example.org"));
+	assert_true(addr_is_mailer_daemon("MAILER-DAEMON"));
+	assert_false(addr_is_mailer_daemon("mailer-daemon-fan@example.org"));
+	assert_false(addr_is_mailer_daemon("alice@mailer-daemon.example"));
+	assert_false(addr_is_mailer_daemon(NULL));
+	assert_string_equal(addr_domain("a@b.example"), "b.example");
+	assert_null(addr_domain("nodomain"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(normalize),
+		cmocka_unit_test(strict_accepts),
+		cmocka_unit_test(strict_refuses),
+		cmocka_unit_test(mailer_daemon),
+	};
+
+	message_init();
+	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);
+}

@@ -1,0 +1,231 @@
+/*
+ * test_compose - the members' copy, the held auto-reply, templates
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "compose.h"
+#include "message.h"
+
+static struct list_config list = {
+	"security@example.org", "Example security team", "owner@example.org", 86400, 1 << 20,
+};
+
+static char *tdir;
+
+/* str - a byte array as a string, for comparisons */
+static char *
+str(GByteArray *b)
+{
+	return g_strndup((const char *) b->data, b->len);
+}
+
+/* crlf - every line end becomes CRLF; CRLF and lone CR are kept */
+static void
+crlf(void **state)
+{
+	static const char in[] = "A: lf\nB: crlf\r\n\r\nbody\n.\nlone\rcr\nno newline";
+	GByteArray *out = compose_crlf(in, sizeof in - 1);
+	char *s = str(out);
+
+	assert_string_equal(s, "A: lf\r\nB: crlf\r\n\r\nbody\r\n.\r\nlone\rcr\r\nno newline\r\n");
+	g_free(s);
+	g_byte_array_unref(out);
+}
+
+/* relay_copy - our header lines on top, the original below, unchanged */
+static void
+relay_copy(void **state)
+{
+	static const char in[] =
+		"DKIM-Signature: v=1; a=rsa-sha256; d=example.net;\n\th=from:subject; b=abc\n"
+		"subject:   Lower case\nFrom: Alice <alice@example.net>\n\nbody\n.\nFrom here\nend\n";
+	GByteArray *out = compose_relay(&list, in, sizeof in - 1);
+	GByteArray *orig = compose_crlf(in, sizeof in - 1);
+	char *s = str(out);
+	const char *top =
+		"List-Id: Example security team <security.example.org>\r\n"
+		"List-Post: <mailto:security@example.org>\r\n"
+		"Precedence: list\r\n"
+		"X-Loop: security@example.org\r\n";
+
+	assert_true(g_str_has_prefix(s, top));
+	assert_int_equal(out->len, strlen(top) + orig->len);
+	assert_memory_equal(out->data + strlen(top), orig->data, orig->len);
+	g_free(s);
+	g_byte_array_unref(out);
+	g_byte_array_unref(orig);
+}
+
+/* relay_id_encoded - a non-ASCII list name is an encoded word in List-Id */
+static void
+relay_id_encoded(void **state)
+{
+	struct list_config l = list;
+	GByteArray *out;
+	char *s;
+
+	l.name = "Équipe sécurité";
+	out = compose_relay(&l, "x: y\n\nb\n", 8);
+	s = str(out);
+	assert_true(g_str_has_prefix(s, "List-Id: =?"));
+	assert_non_null(strstr(s, "<security.example.org>\r\n"));
+	assert_true(g_str_is_ascii(s));
+	g_free(s);
+	g_byte_array_unref(out);
+}
+
+/* write_template - put text into tdir/NAME */
+static char *
+write_template(const char *name, const char *text)
+{
+	char *path = g_build_filename(tdir, name, NULL);
+
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
+/* render - placeholders, %% and the errors */
+static void
+render(void **state)
+{
+	const struct tvar vars[] = { { "a", "one" }, { "b", NULL }, { NULL, NULL } };
+	char *subject, *body;
+	GError *err = NULL;
+	char *path = write_template("t.txt", "Subject: S %{a}\n\n100%% %{a}%{b}.\n");
+
+	assert_true(compose_render(path, vars, &subject, &body, &err));
+	assert_string_equal(subject, "S one");
+	assert_string_equal(body, "100% one.\n");
+	g_free(subject);
+	g_free(body);
+	g_free(path);
+
+	path = write_template("t.txt", "Subject: S\n\n%{nope}\n");
+	assert_false(compose_render(path, vars, &subject, &body, &err));
+	assert_non_null(strstr(err->message, "unknown placeholder %{nope}"));
+	assert_non_null(strstr(err->message, path));
+	g_clear_error(&err);
+	g_free(path);
+
+	path = write_template("t.txt", "Subject: S\n\n50% off\n");
+	assert_false(compose_render(path, vars, &subject, &body, &err));
+	assert_non_null(strstr(err->message, "lone %"));
+	g_clear_error(&err);
+	g_free(path);
+
+	path = write_template("t.txt", "Hello\n\nbody\n");
+	assert_false(compose_render(path, vars, &subject, &body, &err));
+	assert_non_null(strstr(err->message, "must start with one Subject: line"));
+	g_clear_error(&err);
+	g_free(path);
+
+	assert_false(compose_render("/nonexistent/t.txt", vars, &subject, &body, &err));
+	assert_non_null(strstr(err->message, "/nonexistent/t.txt"));
+	g_clear_error(&err);
+}
+
+/* autoreply - RFC 3834 headers, the report id, nothing of the report */
+static void
+autoreply(void **state)
+{
+	static const char report[] =
+		"From: Reporter <rep@example.net>\nSubject: Heap overflow in parser\n"
+		"Message-ID: <r1@example.net>\nReferences: <r0@example.net>\n\nSECRET DETAILS\n";
+	char *path = write_template("autoreply-held.txt",
+				    "Subject: Held: %{report_id}\n\nReport %{report_id} for %{list_name}, %{sender}.\n");
+	struct post *post = message_parse(report, sizeof report - 1);
+	GError *err = NULL;
+	GByteArray *out = compose_autoreply(&list, tdir, post, "rep@example.net", "2026-0042",
+					    1795300000, &err);
+	char *s;
+	struct post *back;
+
+	assert_non_null(out);
+	s = str(out);
+	assert_null(strstr(s, "Heap overflow"));
+	assert_null(strstr(s, "SECRET"));
+	assert_non_null(strstr(s, "\r\nAuto-Submitted: auto-replied\r\n"));
+	assert_non_null(strstr(s, "\r\nIn-Reply-To: <r1@example.net>\r\n"));
+	assert_non_null(strstr(s, "References: <r0@example.net> <r1@example.net>\r\n"));
+	assert_non_null(strstr(s, "\r\nSubject: Held: 2026-0042\r\n"));
+	assert_non_null(strstr(s, "To: rep@example.net\r\n"));
+	assert_non_null(strstr(s, "From: Example security team <security@example.org>\r\n"));
+	assert_null(strstr(s, "\n\n"));			/* CRLF throughout */
+	/* the reply reads back as an auto-reply: it would not be answered itself */
+	back = message_parse(s, strlen(s));
+	assert_string_equal(back->auto_submitted, "auto-replied");
+	assert_string_equal(g_ptr_array_index(back->from, 0), "security@example.org");
+	message_free(back);
+	g_free(s);
+	g_byte_array_unref(out);
+
+	/* check-config's check fails on a broken template, naming it */
+	g_free(path);
+	path = write_template("autoreply-held.txt", "Subject: %{reportid}\n\nx\n");
+	assert_false(compose_check(&list, tdir, &err));
+	assert_non_null(strstr(err->message, "autoreply-held.txt: unknown placeholder %{reportid}"));
+	g_clear_error(&err);
+	assert_null(compose_autoreply(&list, tdir, post, "rep@example.net", "2026-0042", 1, &err));
+	g_clear_error(&err);
+	message_free(post);
+	g_unlink(path);
+	g_free(path);
+}
+
+/* shipped_template - conf/templates renders for a list */
+static void
+shipped_template(void **state)
+{
+	const char *src = getenv("VIGIL_SRCDIR");
+	char *dir;
+	GError *err = NULL;
+
+	if (src == NULL)
+		skip();
+	dir = g_build_filename(src, "conf", "templates", NULL);
+	if (!compose_check(&list, dir, &err))
+		fail_msg("%s", err->message);
+	g_free(dir);
+}
+
+static int
+setup(void **state)
+{
+	tdir = g_dir_make_tmp("vigil-compose-XXXXXX", NULL);
+	return tdir ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char *t = g_build_filename(tdir, "t.txt", NULL);
+
+	g_unlink(t);
+	g_rmdir(tdir);
+	g_free(t);
+	g_free(tdir);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crlf),
+		cmocka_unit_test(relay_copy),
+		cmocka_unit_test(relay_id_encoded),
+		cmocka_unit_test(render),
+		cmocka_unit_test(autoreply),
+		cmocka_unit_test(shipped_template),
+	};
+
+	message_init();
+	return cmocka_run_group_tests_name("compose", tests, setup, teardown);
+}
