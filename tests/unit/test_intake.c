@@ -1,0 +1,280 @@
+/*
+ * test_intake - one message, one transaction: what is stored and queued
+ * for each policy outcome, on a real sqlite file (nothing is sent)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "config.h"
+#include "intake.h"
+#include "message.h"
+#include "store.h"
+
+#define NOW 1795300000
+
+struct fixture {
+	char *dir;
+	struct config *cfg;
+	struct store *st;
+	GArray *ids;
+};
+
+static const char report[] =
+	"From: Reporter <rep@example.net>\nTo: security@example.org\n"
+	"Subject: overflow\nMessage-ID: <r1@example.net>\n\ndetails\n";
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = g_new0(struct fixture, 1);
+	const char *src = getenv("VIGIL_SRCDIR");
+	char *conf, *text;
+	GError *err = NULL;
+
+	fx->dir = g_dir_make_tmp("vigil-intake-XXXXXX", NULL);
+	conf = g_build_filename(fx->dir, "vigil.conf", NULL);
+	text = g_strdup_printf("[vigil]\ndatabase = %s/vigil.db\nrelay = smtp://127.0.0.1:1\n"
+			       "template_dir = %s/conf/templates\n"
+			       "[list security@example.org]\nname = Sec\nowner = owner@example.org\n"
+			       "max_message_size = 4K\n", fx->dir, src ? src : ".");
+	g_file_set_contents(conf, text, -1, NULL);
+	fx->cfg = config_load(conf, &err);
+	g_free(text);
+	g_free(conf);
+	if (fx->cfg == NULL || store_open(fx->cfg->database, &fx->st, &err) != STORE_OK)
+		return -1;
+	store_member_add(fx->st, "security@example.org", "alice@example.org", "owner", "", 1, NULL);
+	store_member_add(fx->st, "security@example.org", "bob@example.org", "member", "", 1, NULL);
+	store_member_add(fx->st, "security@example.org", "carol@example.org", "member", "", 1, NULL);
+	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	GDir *d = g_dir_open(fx->dir, 0, NULL);
+	const char *name;
+
+	store_close(fx->st);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(fx->dir, name, NULL);
+
+		g_unlink(p);
+		g_free(p);
+	}
+	g_dir_close(d);
+	g_rmdir(fx->dir);
+	g_free(fx->dir);
+	config_free(fx->cfg);
+	g_array_free(fx->ids, TRUE);
+	g_free(fx);
+	return 0;
+}
+
+/* query - one integer or text from the database, as a string */
+static char *
+query(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		out = g_strdup(sqlite3_column_text(stmt, 0) ? (const char *) sqlite3_column_text(stmt, 0) : "");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return out ? out : g_strdup("(no row)");
+}
+
+/* expect - query gives want */
+static void
+expect(struct fixture *fx, const char *sql, const char *want)
+{
+	char *got = query(fx, sql);
+	int same = strcmp(got, want) == 0;
+	char *msg = same ? NULL : g_strdup_printf("%s: got \"%s\", want \"%s\"", sql, got, want);
+
+	g_free(got);
+	if (!same) {
+		print_error("%s\n", msg);
+		g_free(msg);
+		fail();
+	}
+}
+
+/* take - run intake for one message */
+static enum intake_rc
+take(struct fixture *fx, const char *msg, const char *sender, const char *rcpt, gint64 now, GError **err)
+{
+	const char *rcpts[] = { rcpt };
+
+	return intake_message(fx->st, fx->cfg, msg, strlen(msg), sender, rcpts, 1, now, fx->ids, err);
+}
+
+/* held_with_autoreply - a report is held and answered once per interval */
+static void
+held_with_autoreply(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(fx->ids->len, 1);
+	expect(fx, "SELECT status || ' ' || reason || ' ' || report_id || ' ' || length(raw) FROM posts",
+	       "held non-member 2026-0001 114");
+	expect(fx, "SELECT kind || ' <' || sender || '> ' || recipients FROM outbox", "autoreply <> rep@example.net");
+	expect(fx, "SELECT instr(data, 'overflow') || instr(data, 'details') FROM outbox", "00");
+	expect(fx, "SELECT action || ' ' || report_id FROM audit", "hold 2026-0001");
+	/* the same reporter an hour later: held, not answered */
+	assert_int_equal(take(fx, report, "Rep@Example.NET", "security@example.org", NOW + 3600, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM posts WHERE status = 'held'", "2");
+	expect(fx, "SELECT count(*) FROM outbox", "1");
+	/* a day later: answered again */
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW + 86400, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM outbox", "2");
+	expect(fx, "SELECT group_concat(report_id, ',') FROM posts", "2026-0001,2026-0002,2026-0003");
+}
+
+/* member_relayed - a member's post goes to every other member, once */
+static void
+member_relayed(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "From: Bob <bob@example.org>\nSubject: fix\n\npatch\n.\nend\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, post, "bob@example.org", "Security@Example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM posts",
+	       "relayed - -");
+	expect(fx, "SELECT kind || ' ' || sender || ' ' || replace(recipients, char(10), ',') FROM outbox",
+	       "relay owner@example.org alice@example.org,carol@example.org");
+	expect(fx, "SELECT instr(data, 'List-Id: Sec <security.example.org>') = 1"
+	       " AND instr(data, 'X-Loop: security@example.org' || char(13, 10)) > 0"
+	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM outbox", "1");
+}
+
+/* member_by_from - From alone makes a member's post */
+static void
+member_by_from(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "From: Carol <CAROL@example.org>\nSubject: x\n\ny\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, post, "bounces+carol=example.org@lists.example", "security@example.org", NOW, &err),
+			 INTAKE_OK);
+	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox", "alice@example.org,bob@example.org");
+}
+
+/* loop_kept - our own marker: kept, relayed to nobody, no auto-reply */
+static void
+loop_kept(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "X-Loop: security@example.org\nFrom: bob@example.org\nSubject: x\n\ny\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held loop");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+}
+
+/* malformed_held - no header block: held, answered, never refused */
+static void
+malformed_held(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, "garbage without any header\n", "rep@example.net", "security@example.org", NOW,
+			      &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held malformed");
+	expect(fx, "SELECT kind FROM outbox", "autoreply");
+}
+
+/* too_large_stores_nothing - REJECT leaves no trace and says why */
+static void
+too_large_stores_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	GString *big = g_string_new("From: rep@example.net\nSubject: big\n\n");
+	GError *err = NULL;
+
+	while (big->len <= 4096)
+		g_string_append(big, "0123456789abcdef\n");
+	assert_int_equal(take(fx, big->str, "rep@example.net", "security@example.org", NOW, &err), INTAKE_REJECT);
+	assert_non_null(strstr(err->message, "too large for security@example.org"));
+	g_clear_error(&err);
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	expect(fx, "SELECT count(*) FROM report_counters", "0");
+	assert_int_equal(fx->ids->len, 0);
+	g_string_free(big, TRUE);
+}
+
+/* other_recipients_forwarded - not a list: the message unchanged, same sender */
+static void
+other_recipients_forwarded(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rcpts[] = { "dave@example.com", "security@example.org", "erin@example.com" };
+	GError *err = NULL;
+
+	assert_int_equal(intake_message(fx->st, fx->cfg, report, strlen(report), "rep@example.net", rcpts, 3, NOW,
+					fx->ids, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM posts", "1");
+	expect(fx, "SELECT sender || ' ' || replace(recipients, char(10), ',') || ' ' || length(data)"
+	       " FROM outbox WHERE kind = 'forward'", "rep@example.net dave@example.com,erin@example.com 120");
+	assert_int_equal(fx->ids->len, 2);
+}
+
+/* busy_is_tempfail - another writer holds the lock: nothing stored, try again */
+static void
+busy_is_tempfail(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_TEMPFAIL);
+	assert_non_null(strstr(err->message, "locked"));
+	g_clear_error(&err);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	assert_int_equal(fx->ids->len, 0);
+	/* and once the lock is gone it passes */
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, teardown),
+		cmocka_unit_test_setup_teardown(member_relayed, setup, teardown),
+		cmocka_unit_test_setup_teardown(member_by_from, setup, teardown),
+		cmocka_unit_test_setup_teardown(loop_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(other_recipients_forwarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, teardown),
+	};
+
+	message_init();
+	return cmocka_run_group_tests_name("intake", tests, NULL, NULL);
+}
