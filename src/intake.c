@@ -132,21 +132,21 @@ first_from(const struct post *post)
 	return post->from->len ? g_ptr_array_index(post->from, 0) : NULL;
 }
 
-/* hold - store a held post, its audit row and its auto-reply */
-static enum intake_rc
-hold(struct job *j, const struct list_config *l, const struct verdict *v, GError **err)
+/*
+ * record - the post and its audit row.  A held post keeps its raw bytes
+ * for the moderator; a relayed one is a record only.
+ */
+static enum store_rc
+record(struct job *j, const struct list_config *l, const char *status, const char *action,
+       const char *reason, const char *report_id, gint64 *id, GError **err)
 {
 	struct post_record rec = { 0 };
-	char *report_id = NULL;
-	char *who;
-	gint64 id;
+	bool held = strcmp(status, "held") == 0;
 	enum store_rc r;
 
-	if ((r = store_report_next(j->st, l->address, year_of(j->now), &report_id, err)) != STORE_OK)
-		return tempfail(r);
 	rec.list = l->address;
-	rec.status = "held";
-	rec.reason = v->reason;
+	rec.status = status;
+	rec.reason = reason;
 	rec.report_id = report_id;
 	rec.sender = j->sender_raw;
 	rec.from = first_from(j->post);
@@ -154,11 +154,26 @@ hold(struct job *j, const struct list_config *l, const struct verdict *v, GError
 	rec.message_id = j->post->message_id;
 	rec.received = j->now;
 	rec.size = (gint64) j->len;
-	rec.raw = j->raw;
-	rec.rawlen = j->len;
-	if ((r = store_post_add(j->st, &rec, &id, err)) != STORE_OK
-	    || (r = store_audit_add(j->st, j->now, l->address, *j->sender_raw ? j->sender_raw : "<>",
-				    "hold", id, report_id, v->reason, err)) != STORE_OK)
+	rec.raw = held ? j->raw : NULL;
+	rec.rawlen = held ? j->len : 0;
+	if ((r = store_post_add(j->st, &rec, id, err)) != STORE_OK)
+		return r;
+	return store_audit_add(j->st, j->now, l->address, *j->sender_raw ? j->sender_raw : "<>",
+			       action, *id, report_id, reason, err);
+}
+
+/* hold - store a held post, its audit row and its auto-reply */
+static enum intake_rc
+hold(struct job *j, const struct list_config *l, const struct verdict *v, GError **err)
+{
+	char *report_id = NULL;
+	char *who;
+	gint64 id;
+	enum store_rc r;
+
+	if ((r = store_report_next(j->st, l->address, year_of(j->now), &report_id, err)) != STORE_OK)
+		return tempfail(r);
+	if ((r = record(j, l, "held", "hold", v->reason, report_id, &id, err)) != STORE_OK)
 		goto out;
 	if (v->autoreply) {
 		GByteArray *reply = compose_autoreply(l, j->cfg->template_dir, j->post, j->sender,
@@ -191,7 +206,6 @@ out:
 static enum intake_rc
 relay(struct job *j, const struct list_config *l, GError **err)
 {
-	struct post_record rec = { 0 };
 	GPtrArray *members = NULL;
 	GPtrArray *to = g_ptr_array_new();
 	GByteArray *copy = NULL;
@@ -199,18 +213,7 @@ relay(struct job *j, const struct list_config *l, GError **err)
 	enum store_rc r;
 	guint i;
 
-	rec.list = l->address;
-	rec.status = "relayed";
-	rec.reason = "member";
-	rec.sender = j->sender_raw;
-	rec.from = first_from(j->post);
-	rec.subject = j->post->subject;
-	rec.message_id = j->post->message_id;
-	rec.received = j->now;
-	rec.size = (gint64) j->len;
-	if ((r = store_post_add(j->st, &rec, &id, err)) != STORE_OK
-	    || (r = store_audit_add(j->st, j->now, l->address, *j->sender_raw ? j->sender_raw : "<>",
-				    "relay", id, NULL, "member", err)) != STORE_OK
+	if ((r = record(j, l, "relayed", "relay", "member", NULL, &id, err)) != STORE_OK
 	    || (r = store_member_list(j->st, l->address, &members, err)) != STORE_OK)
 		goto out;
 	/* every member but the one who wrote */
