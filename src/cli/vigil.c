@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static const char usage_text[] =
 	"  member remove ADDRESS   remove a member\n"
 	"  member list [--json]    the members, their roles and when they joined\n"
 	"  held [--json]           the held posts, oldest first\n"
-	"  flush                   send what waits in the outbox\n"
+	"  flush                   send what waits in the outbox (of every list)\n"
 	"  check-config            check the configuration and templates, print the effective values\n"
 	"  version                 print the version\n";
 
@@ -136,16 +137,17 @@ become_owner(const char *database)
 	g_free(dir);
 }
 
-/* open_list - configuration, the list, and the database */
+/* open_store - configuration, then the list named by -l (or the only
+ * one) when need_list, then the database */
 static void
-open_list(struct ctx *c)
+open_store(struct ctx *c, bool need_list)
 {
 	GError *err = NULL;
 	enum store_rc r;
 
 	if ((c->cfg = config_load(c->path, &err)) == NULL)
 		die(1, "%s", err->message);
-	if ((c->list = config_pick_list(c->cfg, c->list_name, &err)) == NULL)
+	if (need_list && (c->list = config_pick_list(c->cfg, c->list_name, &err)) == NULL)
 		die(1, "%s", err->message);
 	c->actor = actor_name();
 	become_owner(c->cfg->database);
@@ -195,7 +197,7 @@ cmd_member_add(struct ctx *c, int argc, char **argv)
 		die(EX_USAGE, "unknown role \"%s\": use member, moderator or owner", role);
 	if ((addr = addr_check_strict(argv[optind], &why)) == NULL)
 		die(1, "%s: %s", argv[optind], why);
-	open_list(c);
+	open_store(c, true);
 	detail = g_strdup_printf("role=%s", role);
 	if ((r = store_begin(c->st, &err)) != STORE_OK
 	    || (r = store_member_add(c->st, c->list->address, addr, role, name, (gint64) time(NULL), &err)) != STORE_OK
@@ -225,7 +227,7 @@ cmd_member_remove(struct ctx *c, int argc, char **argv)
 		die(EX_USAGE, "usage: vigil member remove ADDRESS");
 	if ((addr = addr_normalize(argv[1])) == NULL)
 		die(1, "%s: not a mail address", argv[1]);
-	open_list(c);
+	open_store(c, true);
 	if ((r = store_begin(c->st, &err)) != STORE_OK
 	    || (r = store_member_remove(c->st, c->list->address, addr, &err)) != STORE_OK
 	    || (r = store_audit_add(c->st, (gint64) time(NULL), c->list->address, c->actor,
@@ -252,7 +254,7 @@ cmd_member_list(struct ctx *c, int argc, char **argv)
 	enum store_rc r;
 	guint i;
 
-	open_list(c);
+	open_store(c, true);
 	if ((r = store_member_list(c->st, c->list->address, &members, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
 	if (json)
@@ -316,7 +318,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 	enum store_rc r;
 	guint i;
 
-	open_list(c);
+	open_store(c, true);
 	if ((r = store_held_list(c->st, c->list->address, &held, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
 	if (json)
@@ -376,7 +378,7 @@ cmd_flush(struct ctx *c, int argc, char **argv)
 
 	if (argc != 1)
 		die(EX_USAGE, "usage: vigil flush");
-	open_list(c);
+	open_store(c, false);	/* the outbox holds every list's mail */
 	if ((r = outbox_flush(c->st, c->cfg, NULL, (gint64) time(NULL), &stats, &err)) != STORE_OK
 	    || (r = store_outbox_count(c->st, &left, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
