@@ -92,9 +92,9 @@ main(int argc, char **argv)
 	};
 	const char *path = NULL;
 	const char *sender = NULL;
-	struct config *cfg;
+	struct config *cfg = NULL;
 	struct store *st = NULL;
-	GByteArray *raw;
+	GByteArray *raw = NULL;
 	GArray *ids;
 	GError *err = NULL;
 	enum intake_rc rc;
@@ -126,14 +126,19 @@ main(int argc, char **argv)
 
 	message_init();
 	send_init();
-	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL)
-		return fail(EX_TEMPFAIL, "configuration", err->message);
-	if ((raw = slurp(STDIN_FILENO)) == NULL)
-		return fail(EX_TEMPFAIL, "reading the message", g_strerror(errno));
-	if (store_open(cfg->database, &st, &err) != STORE_OK)
-		return fail(EX_TEMPFAIL, "database", err->message);
-
 	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL) {
+		status = fail(EX_TEMPFAIL, "configuration", err->message);
+		goto out;
+	}
+	if ((raw = slurp(STDIN_FILENO)) == NULL) {
+		status = fail(EX_TEMPFAIL, "reading the message", g_strerror(errno));
+		goto out;
+	}
+	if (store_open(cfg->database, &st, &err) != STORE_OK) {
+		status = fail(EX_TEMPFAIL, "database", err->message);
+		goto out;
+	}
 	rc = intake_message(st, cfg, (const char *) raw->data, raw->len, sender,
 			    (const char *const *) argv + optind, (size_t) (argc - optind),
 			    (gint64) time(NULL), ids, &err);
@@ -158,10 +163,12 @@ main(int argc, char **argv)
 	default:
 		g_error("vigil-filter: intake returned %d", rc);
 	}
+out:
 	g_clear_error(&err);
 	g_array_free(ids, TRUE);
 	store_close(st);
-	g_byte_array_unref(raw);
+	if (raw)
+		g_byte_array_unref(raw);
 	config_free(cfg);
 	return status;
 }
