@@ -301,7 +301,7 @@ store_rollback(struct store *st)
 }
 
 /* member_from_row - a member from columns address, role, name, added */
-static struct member *
+static gpointer
 member_from_row(sqlite3_stmt *stmt)
 {
 	struct member *m = g_new0(struct member, 1);
@@ -311,6 +311,34 @@ member_from_row(sqlite3_stmt *stmt)
 	m->name = text(stmt, 2);
 	m->added = sqlite3_column_int64(stmt, 3);
 	return m;
+}
+
+/*
+ * select_list - every row of a query bound to one list, each turned into
+ * a struct by from_row and freed with free_row
+ */
+static enum store_rc
+select_list(struct store *st, const char *sql, const char *list, gpointer (*from_row)(sqlite3_stmt *),
+	    GDestroyNotify free_row, GPtrArray **out, const char *what, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	*out = NULL;
+	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	*out = g_ptr_array_new_with_free_func(free_row);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(*out, from_row(stmt));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_free(*out, TRUE);
+		*out = NULL;
+		return fail(st, rc, what, err);
+	}
+	return STORE_OK;
 }
 
 /* store_member_find - look up one member; out may be NULL */
@@ -380,24 +408,9 @@ store_member_remove(struct store *st, const char *list, const char *addr, GError
 enum store_rc
 store_member_list(struct store *st, const char *list, GPtrArray **out, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
-	int rc;
-
-	if ((r = prep(st, "SELECT address, role, name, added FROM members"
-		      " WHERE list = ?1 ORDER BY address", &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
-	*out = g_ptr_array_new_with_free_func((GDestroyNotify) store_member_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(*out, member_from_row(stmt));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_free(*out, TRUE);
-		*out = NULL;
-		return fail(st, rc, "member list", err);
-	}
-	return STORE_OK;
+	return select_list(st, "SELECT address, role, name, added FROM members"
+			   " WHERE list = ?1 ORDER BY address", list, member_from_row,
+			   (GDestroyNotify) store_member_free, out, "member list", err);
 }
 
 /* store_member_free - free a member; NULL does nothing */
@@ -507,40 +520,30 @@ store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError
 	return r;
 }
 
+/* held_from_row - a held post from the columns of store_held_list() */
+static gpointer
+held_from_row(sqlite3_stmt *stmt)
+{
+	struct held *h = g_new0(struct held, 1);
+
+	h->id = sqlite3_column_int64(stmt, 0);
+	h->report_id = text(stmt, 1);
+	h->reason = text(stmt, 2);
+	h->sender = text(stmt, 3);
+	h->from = text(stmt, 4);
+	h->subject = text(stmt, 5);
+	h->received = sqlite3_column_int64(stmt, 6);
+	h->size = sqlite3_column_int64(stmt, 7);
+	return h;
+}
+
 /* store_held_list - held posts of a list, oldest first */
 enum store_rc
 store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
-	int rc;
-
-	if ((r = prep(st, "SELECT id, report_id, reason, sender, from_addr, subject, received, size"
-		      " FROM posts WHERE list = ?1 AND status = 'held' ORDER BY received, id",
-		      &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
-	*out = g_ptr_array_new_with_free_func((GDestroyNotify) store_held_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct held *h = g_new0(struct held, 1);
-
-		h->id = sqlite3_column_int64(stmt, 0);
-		h->report_id = text(stmt, 1);
-		h->reason = text(stmt, 2);
-		h->sender = text(stmt, 3);
-		h->from = text(stmt, 4);
-		h->subject = text(stmt, 5);
-		h->received = sqlite3_column_int64(stmt, 6);
-		h->size = sqlite3_column_int64(stmt, 7);
-		g_ptr_array_add(*out, h);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_free(*out, TRUE);
-		*out = NULL;
-		return fail(st, rc, "held list", err);
-	}
-	return STORE_OK;
+	return select_list(st, "SELECT id, report_id, reason, sender, from_addr, subject, received, size"
+			   " FROM posts WHERE list = ?1 AND status = 'held' ORDER BY received, id",
+			   list, held_from_row, (GDestroyNotify) store_held_free, out, "held list", err);
 }
 
 /* store_held_free - free a held row; NULL does nothing */
