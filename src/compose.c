@@ -8,6 +8,7 @@
  *	GByteArray *compose_relay(list, raw, len);
  *	gboolean compose_render(path, vars, &subject, &body, err);
  *	gboolean compose_check(list, template_dir, err);
+ *	GByteArray *compose_notice(list, template_dir, notice, err);
  *	GByteArray *compose_autoreply(list, template_dir, orig, to, report_id, now, err);
  * DESCRIPTION
  *	Everything returned is ready for SMTP: CRLF line ends, a final
@@ -28,6 +29,11 @@
  *	values, so that "vigil check-config" finds a broken template
  *	before a reporter's mail does.
  *
+ *	compose_notice() builds a plain-text message from a template: the
+ *	notices to moderators and to senders.  Everything from mail that a
+ *	caller puts in vars goes into the body; the Subject: comes from
+ *	the template's first line.
+ *
  *	compose_autoreply() builds the RFC 3834 auto-reply for a held post
  *	from the template autoreply-held.txt.  It never quotes the post's
  *	subject or body: a reporter's mail may be read by whoever controls
@@ -41,8 +47,6 @@
 #include "addr.h"
 
 G_DEFINE_QUARK(vigil-compose-error-quark, compose_error)
-
-#define HELD_TEMPLATE "autoreply-held.txt"
 
 /* compose_crlf - raw bytes with CRLF line ends and a final newline */
 GByteArray *
@@ -219,84 +223,121 @@ serialize(GMimeMessage *msg)
 	return out;
 }
 
-/* held_vars - the placeholders of autoreply-held.txt */
-static void
-held_vars(struct tvar vars[6], const struct list_config *list, const char *to,
-	  const char *report_id)
-{
-	vars[0] = (struct tvar) { "list_name", list->name };
-	vars[1] = (struct tvar) { "list_address", list->address };
-	vars[2] = (struct tvar) { "owner", list->owner };
-	vars[3] = (struct tvar) { "report_id", report_id };
-	vars[4] = (struct tvar) { "sender", to };
-	vars[5] = (struct tvar) { NULL, NULL };
-}
+/*
+ * templates - every template vigil mails, with the placeholders the
+ * code fills for it; compose_check() renders each with sample values
+ */
+static const struct {
+	const char *file;
+	const char *names[12];
+} templates[] = {
+	{ "autoreply-held.txt", { "list_name", "list_address", "owner", "report_id", "sender" } },
+	{ "moderator-held.txt", { "list_name", "list_address", "owner", "report_id", "post_id",
+				  "sender", "from", "subject", "size", "reason", "vigil" } },
+	{ "moderator-decision.txt", { "list_name", "list_address", "report_id", "post_id",
+				      "action", "moderator", "comment", "subject", "vigil" } },
+	{ "moderator-digest.txt", { "list_name", "list_address", "count", "posts",
+				    "remind_after", "hold_expiry", "vigil" } },
+	{ "reject.txt", { "list_name", "list_address", "owner", "report_id", "sender", "reason" } },
+	{ "expired.txt", { "list_name", "list_address", "owner", "report_id", "sender",
+			   "hold_expiry" } },
+};
 
-/* render_held - fill autoreply-held.txt */
-static gboolean
-render_held(const struct list_config *list, const char *template_dir, const char *to,
-	    const char *report_id, char **subject, char **body, GError **err)
+/* sample - a plausible value for a placeholder, for compose_check() */
+static const char *
+sample(const struct list_config *list, const char *name)
 {
-	struct tvar vars[6];
-	char *path = g_build_filename(template_dir, HELD_TEMPLATE, NULL);
-	gboolean ok;
+	static const struct tvar samples[] = {
+		{ "report_id", "2026-0001" }, { "post_id", "1" },
+		{ "sender", "reporter@example.net" }, { "from", "reporter@example.net" },
+		{ "subject", "Heap overflow in the parser" }, { "size", "2048" },
+		{ "reason", "non-member" }, { "vigil", "vigil" }, { "action", "approved" },
+		{ "moderator", "moderator@example.org" }, { "comment", "" }, { "count", "1" },
+		{ "posts", "  1  2026-0001  26h  reporter@example.net  Heap overflow\n" },
+		{ "remind_after", "1d" }, { "hold_expiry", "2w" },
+	};
+	size_t i;
 
-	held_vars(vars, list, to, report_id);
-	ok = compose_render(path, vars, subject, body, err);
-	g_free(path);
-	return ok;
+	if (strcmp(name, "list_name") == 0)
+		return list->name;
+	if (strcmp(name, "list_address") == 0)
+		return list->address;
+	if (strcmp(name, "owner") == 0)
+		return list->owner;
+	for (i = 0; i < G_N_ELEMENTS(samples); i++)
+		if (strcmp(samples[i].name, name) == 0)
+			return samples[i].value;
+	g_error("compose: no sample for placeholder %s", name);
+	return NULL;
 }
 
 /* compose_check - render every template for list with sample values */
 gboolean
 compose_check(const struct list_config *list, const char *template_dir, GError **err)
 {
-	char *subject = NULL, *body = NULL;
+	size_t i, k;
 
-	if (!render_held(list, template_dir, "reporter@example.net", "2026-0001", &subject, &body, err))
-		return FALSE;
-	g_free(subject);
-	g_free(body);
+	for (i = 0; i < G_N_ELEMENTS(templates); i++) {
+		struct tvar vars[G_N_ELEMENTS(templates[0].names) + 1] = { { 0 } };
+		char *path = g_build_filename(template_dir, templates[i].file, NULL);
+		char *subject = NULL, *body = NULL;
+		gboolean ok;
+
+		for (k = 0; k < G_N_ELEMENTS(templates[i].names) && templates[i].names[k]; k++)
+			vars[k] = (struct tvar) { templates[i].names[k], sample(list, templates[i].names[k]) };
+		ok = compose_render(path, vars, &subject, &body, err);
+		g_free(path);
+		g_free(subject);
+		g_free(body);
+		if (!ok)
+			return FALSE;
+	}
 	return TRUE;
 }
 
-/* compose_autoreply - "your report is held", RFC 3834 */
+/*
+ * compose_notice - a plain-text message from a template: From, To,
+ * Date, Message-ID, In-Reply-To and References when given,
+ * Auto-Submitted, and the rendered body as UTF-8 quoted-printable
+ */
 GByteArray *
-compose_autoreply(const struct list_config *list, const char *template_dir,
-		  const struct post *orig, const char *to, const char *report_id,
-		  gint64 now, GError **err)
+compose_notice(const struct list_config *list, const char *template_dir,
+	       const struct notice *n, GError **err)
 {
+	char *path = g_build_filename(template_dir, n->template, NULL);
 	char *subject = NULL, *body = NULL;
 	GMimeMessage *msg;
 	GMimeTextPart *part;
 	GDateTime *date;
 	char *mid;
-	char *refs;
 	GByteArray *out;
+	guint i;
 
-	if (!render_held(list, template_dir, to, report_id, &subject, &body, err))
+	if (!compose_render(path, n->vars, &subject, &body, err)) {
+		g_free(path);
 		return NULL;
+	}
+	g_free(path);
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, list->name, list->address);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, list->name, n->from);
+	for (i = 0; i < n->to->len; i++)
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, g_ptr_array_index(n->to, i));
 	g_mime_message_set_subject(msg, subject, "utf-8");
-	date = g_date_time_new_from_unix_local(now);
+	date = g_date_time_new_from_unix_local(n->now);
 	g_mime_message_set_date(msg, date);
 	g_date_time_unref(date);
 	mid = g_mime_utils_generate_message_id(addr_domain(list->address));
 	g_mime_message_set_message_id(msg, mid);
 	g_free(mid);
-	if (orig->message_id) {
-		char *irt = g_strdup_printf("<%s>", orig->message_id);
+	if (n->in_reply_to && *n->in_reply_to) {
+		char *irt = g_strdup_printf("<%s>", n->in_reply_to);
 
 		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt, NULL);
 		g_free(irt);
 	}
-	refs = references(orig);
-	if (*refs)
-		g_mime_object_set_header(GMIME_OBJECT(msg), "References", refs, NULL);
-	g_free(refs);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
+	if (n->references && *n->references)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "References", n->references, NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", n->auto_submitted, NULL);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Auto-Response-Suppress", "All", NULL);
 	part = g_mime_text_part_new_with_subtype("plain");
 	g_mime_text_part_set_charset(part, "utf-8");
@@ -308,5 +349,32 @@ compose_autoreply(const struct list_config *list, const char *template_dir,
 	g_object_unref(msg);
 	g_free(subject);
 	g_free(body);
+	return out;
+}
+
+/* compose_autoreply - "your report is held", RFC 3834 */
+GByteArray *
+compose_autoreply(const struct list_config *list, const char *template_dir,
+		  const struct post *orig, const char *to, const char *report_id,
+		  gint64 now, GError **err)
+{
+	const struct tvar vars[] = {
+		{ "list_name", list->name }, { "list_address", list->address },
+		{ "owner", list->owner }, { "report_id", report_id }, { "sender", to },
+		{ NULL, NULL },
+	};
+	GPtrArray *rcpt = g_ptr_array_new();
+	char *refs = references(orig);
+	struct notice n = {
+		.template = "autoreply-held.txt", .vars = vars, .from = list->address, .to = rcpt,
+		.in_reply_to = orig->message_id, .references = refs,
+		.auto_submitted = "auto-replied", .now = now,
+	};
+	GByteArray *out;
+
+	g_ptr_array_add(rcpt, (char *) to);
+	out = compose_notice(list, template_dir, &n, err);
+	g_ptr_array_free(rcpt, TRUE);
+	g_free(refs);
 	return out;
 }

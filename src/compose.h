@@ -18,11 +18,25 @@ struct tvar {
 	const char *value;
 };
 
+/* a message from a template */
+struct notice {
+	const char *template;		/* file name in the template directory */
+	const struct tvar *vars;
+	const char *from;		/* From: address; the list's name is its phrase */
+	const GPtrArray *to;		/* To: addresses (char *) */
+	const char *in_reply_to;	/* a Message-ID without <>, or NULL */
+	const char *references;		/* "<id> <id>", or NULL */
+	const char *auto_submitted;	/* auto-replied or auto-generated */
+	gint64	now;
+};
+
 GByteArray *compose_crlf(const void *raw, size_t len);
 GByteArray *compose_relay(const struct list_config *list, const void *raw, size_t len);
 gboolean compose_render(const char *path, const struct tvar *vars,
 			char **subject, char **body, GError **err);
 gboolean compose_check(const struct list_config *list, const char *template_dir, GError **err);
+GByteArray *compose_notice(const struct list_config *list, const char *template_dir,
+			   const struct notice *n, GError **err);
 GByteArray *compose_autoreply(const struct list_config *list, const char *template_dir,
 			      const struct post *orig, const char *to, const char *report_id,
 			      gint64 now, GError **err);

@@ -71,6 +71,8 @@ static const struct opt list_opts[] = {
 	  offsetof(struct list_config, autoreply_interval) },
 	{ "max_message_size", OPT_SIZE, "50M", 1024, G_GINT64_CONSTANT(1) << 31,
 	  offsetof(struct list_config, max_message_size) },
+	{ "remind_after", OPT_DURATION, "24h", 0, 365 * DAY, offsetof(struct list_config, remind_after) },
+	{ "hold_expiry", OPT_DURATION, "14d", 0, 3650 * DAY, offsetof(struct list_config, hold_expiry) },
 };
 
 #define LIST_PREFIX "list "
@@ -116,6 +118,22 @@ config_parse_duration(const char *s, gint64 *out)
 	static const gint64 mult[] = { 1, 60, 3600, DAY, 7 * DAY };
 
 	return parse_number_suffix(s, "smhdw", mult, out);
+}
+
+/* config_format_duration - seconds in the largest unit that divides them: 14d, 36h, 90s */
+char *
+config_format_duration(gint64 secs)
+{
+	static const struct {
+		gint64 mult;
+		char unit;
+	} units[] = { { DAY, 'd' }, { 3600, 'h' }, { 60, 'm' } };
+	size_t i;
+
+	for (i = 0; secs > 0 && i < G_N_ELEMENTS(units); i++)
+		if (secs % units[i].mult == 0)
+			return g_strdup_printf("%" G_GINT64_FORMAT "%c", secs / units[i].mult, units[i].unit);
+	return g_strdup_printf("%" G_GINT64_FORMAT "s", secs);
 }
 
 /* config_parse_size - 2048, 512K, 50M, 1G into bytes */

@@ -13,6 +13,8 @@ struct list_config {
 	char   *owner;			/* canonical owner address */
 	gint64  autoreply_interval;	/* seconds */
 	gint64  max_message_size;	/* bytes */
+	gint64  remind_after;		/* seconds a post waits before a reminder, 0 never */
+	gint64  hold_expiry;		/* seconds a post waits before it expires, 0 never */
 };
 
 struct config {
@@ -33,6 +35,7 @@ const struct list_config *config_find_list(const struct config *cfg, const char 
 const struct list_config *config_pick_list(const struct config *cfg, const char *name, GError **err);
 void config_print(const struct config *cfg, FILE *fp);
 gboolean config_parse_duration(const char *s, gint64 *out);
+char *config_format_duration(gint64 secs);
 gboolean config_parse_size(const char *s, gint64 *out);
 
 #endif

@@ -32,6 +32,8 @@
 #include "compose.h"
 #include "log.h"
 #include "message.h"
+#include "moderate.h"
+#include "outbox.h"
 #include "policy.h"
 #include "text.h"
 
@@ -59,12 +61,7 @@ static enum store_rc
 queue(struct job *j, gint64 post_id, const char *kind, const char *sender,
       GPtrArray *rcpts, GByteArray *data, GError **err)
 {
-	gint64 id;
-	enum store_rc r = store_outbox_add(j->st, post_id, kind, sender, rcpts, data, j->now, &id, err);
-
-	if (r == STORE_OK)
-		g_array_append_val(j->outbox_ids, id);
-	return r;
+	return outbox_queue(j->st, post_id, kind, sender, rcpts, data, j->now, j->outbox_ids, err);
 }
 
 /* is_member - is addr a member of list */
@@ -192,6 +189,11 @@ hold(struct job *j, const struct list_config *l, const struct verdict *v, GError
 		g_ptr_array_free(to, TRUE);
 		g_byte_array_unref(reply);
 	}
+	if (r == STORE_OK)
+		r = moderate_notify_held(j->st, j->cfg, l, id, report_id, v->reason, j->sender_raw,
+					 j->post, j->len, j->now, j->outbox_ids, err);
+	if (r != STORE_OK)
+		goto out;
 	who = text_escape(j->sender_raw);
 	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=hold reason=%s report=%s"
 		" sender=<%s> size=%zu autoreply=%s", id, l->address, v->reason, report_id, who,
@@ -202,41 +204,59 @@ out:
 	return tempfail(r);
 }
 
-/* relay - record a member's post and queue the members' copy */
-static enum intake_rc
-relay(struct job *j, const struct list_config *l, GError **err)
+/*
+ * intake_relay - queue the members' copy of a post: every member but its
+ * author (the envelope sender or a From address), one SMTP transaction,
+ * envelope sender the list owner.  *nrcpts is how many it goes to.
+ */
+enum store_rc
+intake_relay(struct store *st, const struct list_config *l, const char *sender,
+	     const struct post *post, const void *raw, size_t len, gint64 post_id,
+	     gint64 now, GArray *outbox_ids, guint *nrcpts, GError **err)
 {
 	GPtrArray *members = NULL;
 	GPtrArray *to = g_ptr_array_new();
-	GByteArray *copy = NULL;
-	gint64 id;
 	enum store_rc r;
 	guint i;
 
-	if ((r = record(j, l, "relayed", "relay", "member", NULL, &id, err)) != STORE_OK
-	    || (r = store_member_list(j->st, l->address, &members, err)) != STORE_OK)
+	if ((r = store_member_list(st, l->address, &members, err)) != STORE_OK)
 		goto out;
-	/* every member but the one who wrote */
 	for (i = 0; i < members->len; i++) {
 		const struct member *m = g_ptr_array_index(members, i);
 
-		if ((j->sender && strcmp(m->address, j->sender) == 0) || message_from_is(j->post, m->address))
+		if ((sender && strcmp(m->address, sender) == 0) || message_from_is(post, m->address))
 			continue;
 		g_ptr_array_add(to, m->address);
 	}
 	if (to->len > 0) {
-		copy = compose_relay(l, j->raw, j->len);
-		r = queue(j, id, "relay", l->owner, to, copy, err);
-	}
-	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay rcpts=%u size=%zu",
-		id, l->address, to->len, j->len);
-out:
-	if (copy)
+		GByteArray *copy = compose_relay(l, raw, len);
+
+		r = outbox_queue(st, post_id, "relay", l->owner, to, copy, now, outbox_ids, err);
 		g_byte_array_unref(copy);
+	}
+out:
+	*nrcpts = to->len;
 	if (members)
 		g_ptr_array_free(members, TRUE);
 	g_ptr_array_free(to, TRUE);
-	return tempfail(r);
+	return r;
+}
+
+/* relay - record a member's post and queue the members' copy */
+static enum intake_rc
+relay(struct job *j, const struct list_config *l, GError **err)
+{
+	gint64 id;
+	guint n = 0;
+	enum store_rc r;
+
+	if ((r = record(j, l, "relayed", "relay", "member", NULL, &id, err)) != STORE_OK
+	    || (r = intake_relay(j->st, l, j->sender, j->post, j->raw, j->len, id, j->now,
+				 j->outbox_ids, &n, err)) != STORE_OK)
+		return tempfail(r);
+	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay rcpts=%u size=%zu",
+		id, l->address, n, j->len);
+	return INTAKE_OK;
 }
 
 /* one_list - policy and its outcome for one list */

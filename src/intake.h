@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "message.h"
 #include "store.h"
 
 enum intake_rc {
@@ -19,5 +20,8 @@ enum intake_rc intake_message(struct store *st, const struct config *cfg,
 			      const char *raw, size_t len, const char *sender,
 			      const char *const *rcpts, size_t nrcpts, gint64 now,
 			      GArray *outbox_ids, GError **err);
+enum store_rc intake_relay(struct store *st, const struct list_config *l, const char *sender,
+			   const struct post *post, const void *raw, size_t len, gint64 post_id,
+			   gint64 now, GArray *outbox_ids, guint *nrcpts, GError **err);
 
 #endif

@@ -7,6 +7,8 @@
  *	void message_init(void);
  *	struct post *message_parse(const char *raw, size_t len);
  *	void message_free(struct post *post);
+ *	struct readable *message_readable(const char *raw, size_t len);
+ *	void message_readable_free(struct readable *r);
  * DESCRIPTION
  *	message_parse() reads what policy needs from the raw bytes of a
  *	message with GMime: From addresses (groups flattened, canonical
@@ -16,6 +18,14 @@
  *
  *	A message GMime cannot read at all (no header block) comes back with
  *	parsed false and nothing but its size: policy holds it.
+ *
+ *	message_readable() is what a moderator reads of a held post: the
+ *	header fields a person looks at (From, To, Subject, ...), decoded,
+ *	as name, value pairs in headers; and the MIME leaves in order in
+ *	parts.  A text/plain or text/html leaf that is not an attachment
+ *	has its text in UTF-8 (HTML reduced to text); every other leaf is
+ *	listed with its type, file name and decoded size, and its content
+ *	is never looked at.  The caller escapes everything before printing.
  *
  *	message_init() initialises GMime once per process, before threads.
  *	The returned post is freed with message_free(); message_free(NULL)
@@ -30,6 +40,7 @@
 #include <gmime/gmime.h>
 
 #include "addr.h"
+#include "text.h"
 
 static GMimeParserOptions *options;
 
@@ -97,14 +108,39 @@ header_copy(GMimeObject *o, const char *name)
 	return v ? g_strstrip(g_strdup(v)) : NULL;
 }
 
+/*
+ * parse - GMime's reading of raw, or NULL.  *view is a read-only view of
+ * raw that the message's stream uses: free it with
+ * g_byte_array_free(view, FALSE) after the message.
+ */
+static GMimeMessage *
+parse(const char *raw, size_t len, GByteArray **view)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+
+	*view = g_byte_array_new_take((guint8 *) raw, len);
+	stream = g_mime_stream_mem_new_with_byte_array(*view);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	g_object_unref(stream);
+	msg = g_mime_parser_construct_message(parser, options);
+	g_object_unref(parser);
+	if (msg == NULL) {
+		g_byte_array_free(*view, FALSE);
+		*view = NULL;
+	}
+	return msg;
+}
+
 /* message_parse - facts from the raw bytes */
 struct post *
 message_parse(const char *raw, size_t len)
 {
 	struct post *post = g_new0(struct post, 1);
 	GByteArray *view;
-	GMimeStream *stream;
-	GMimeParser *parser;
 	GMimeMessage *msg;
 	GMimeObject *o;
 	GMimeHeaderList *hl;
@@ -115,21 +151,8 @@ message_parse(const char *raw, size_t len)
 	post->from = g_ptr_array_new_with_free_func(g_free);
 	post->references = g_ptr_array_new_with_free_func(g_free);
 	post->loops = g_ptr_array_new_with_free_func(g_free);
-
-	/* a read-only view of raw: the stream does not own the array, and
-	 * the array's data is handed back (not freed) once parsing is done */
-	view = g_byte_array_new_take((guint8 *) raw, len);
-	stream = g_mime_stream_mem_new_with_byte_array(view);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-	parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	g_object_unref(stream);
-	msg = g_mime_parser_construct_message(parser, options);
-	g_object_unref(parser);
-	if (msg == NULL) {
-		g_byte_array_free(view, FALSE);
+	if ((msg = parse(raw, len, &view)) == NULL)
 		return post;
-	}
 	o = GMIME_OBJECT(msg);
 	hl = g_mime_object_get_header_list(o);
 	post->parsed = g_mime_header_list_get_count(hl) > 0;
@@ -203,4 +226,147 @@ bool
 message_from_is(const struct post *post, const char *addr)
 {
 	return contains(post->from, addr);
+}
+
+/* part_free - free a readable part */
+static void
+part_free(gpointer p)
+{
+	struct readable_part *rp = p;
+
+	g_free(rp->type);
+	g_free(rp->name);
+	g_free(rp->text);
+	g_free(rp);
+}
+
+/* decoded_size - bytes of a part's content once its transfer encoding is undone */
+static gint64
+decoded_size(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *null;
+	gint64 n;
+
+	if (content == NULL)
+		return 0;
+	null = g_mime_stream_null_new();
+	n = g_mime_data_wrapper_write_to_stream(content, null);
+	g_object_unref(null);
+	return MAX(n, 0);
+}
+
+/* add_part - one leaf of the MIME tree: text to read or an attachment to list */
+static void
+add_part(struct readable *r, GMimeObject *o)
+{
+	struct readable_part *rp = g_new0(struct readable_part, 1);
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+	const char *disposition = g_mime_object_get_disposition(o);
+	bool attachment = disposition && g_ascii_strcasecmp(disposition, "attachment") == 0;
+	const char *name = NULL;
+
+	rp->type = g_utf8_make_valid(type, -1);
+	g_free(type);
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		const char *subject = inner ? g_mime_message_get_subject(inner) : NULL;
+
+		rp->name = g_utf8_make_valid(subject ? subject : "", -1);
+		rp->size = -1;
+		g_ptr_array_add(r->parts, rp);
+		return;
+	}
+	if (!GMIME_IS_PART(o)) {
+		rp->name = g_strdup("");
+		rp->size = -1;
+		g_ptr_array_add(r->parts, rp);
+		return;
+	}
+	name = g_mime_part_get_filename(GMIME_PART(o));
+	rp->name = g_utf8_make_valid(name ? name : "", -1);
+	rp->size = decoded_size(GMIME_PART(o));
+	if (!attachment && name == NULL && GMIME_IS_TEXT_PART(o)
+	    && (g_mime_content_type_is_type(ct, "text", "plain") || g_mime_content_type_is_type(ct, "text", "html"))) {
+		char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(o));
+		char *valid = g_utf8_make_valid(t ? t : "", -1);
+
+		if (g_mime_content_type_is_type(ct, "text", "html")) {
+			rp->text = text_from_html(valid);
+			g_free(valid);
+		} else {
+			rp->text = valid;
+		}
+		g_free(t);
+	}
+	g_ptr_array_add(r->parts, rp);
+}
+
+/* walk - the leaves of a MIME tree, in order */
+static void
+walk(struct readable *r, GMimeObject *o, int depth)
+{
+	int i, n;
+
+	if (o == NULL)
+		return;
+	if (!GMIME_IS_MULTIPART(o) || depth > 32) {
+		add_part(r, o);
+		return;
+	}
+	n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+	for (i = 0; i < n; i++)
+		walk(r, g_mime_multipart_get_part(GMIME_MULTIPART(o), i), depth + 1);
+}
+
+/*
+ * message_readable - what a moderator reads of a message: the header
+ * fields a person looks at, decoded, and the MIME leaves in order
+ */
+struct readable *
+message_readable(const char *raw, size_t len)
+{
+	static const char *const shown[] = {
+		"From", "Sender", "Reply-To", "To", "Cc", "Date", "Subject", "Message-ID",
+		"In-Reply-To", NULL
+	};
+	struct readable *r = g_new0(struct readable, 1);
+	GByteArray *view;
+	GMimeMessage *msg;
+	GMimeHeaderList *hl;
+	int i, k, n;
+
+	r->headers = g_ptr_array_new_with_free_func(g_free);
+	r->parts = g_ptr_array_new_with_free_func(part_free);
+	if ((msg = parse(raw, len, &view)) == NULL)
+		return r;
+	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	n = g_mime_header_list_get_count(hl);
+	r->parsed = n > 0;
+	for (k = 0; shown[k]; k++)
+		for (i = 0; i < n; i++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+			const char *v = g_mime_header_get_value(h);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(h), shown[k]) != 0)
+				continue;
+			g_ptr_array_add(r->headers, g_strdup(shown[k]));
+			g_ptr_array_add(r->headers, g_utf8_make_valid(v ? g_strstrip((char *) v) : "", -1));
+		}
+	walk(r, g_mime_message_get_mime_part(msg), 0);
+	g_object_unref(msg);
+	g_byte_array_free(view, FALSE);
+	return r;
+}
+
+/* message_readable_free - free a readable; NULL does nothing */
+void
+message_readable_free(struct readable *r)
+{
+	if (r == NULL)
+		return;
+	g_ptr_array_free(r->headers, TRUE);
+	g_ptr_array_free(r->parts, TRUE);
+	g_free(r);
 }

@@ -22,9 +22,25 @@ struct post {
 	size_t	 size;
 };
 
+/* one MIME leaf of a message, as a moderator sees it */
+struct readable_part {
+	char	*type;			/* text/plain, application/pdf, ... */
+	char	*name;			/* file name (a message's subject), "" if none */
+	gint64	 size;			/* decoded bytes, -1 unknown */
+	char	*text;			/* UTF-8 text of a text part, NULL for attachments */
+};
+
+struct readable {
+	bool	 parsed;
+	GPtrArray *headers;		/* name, value, name, value, ... (char *) */
+	GPtrArray *parts;		/* of struct readable_part * */
+};
+
 void message_init(void);
 struct post *message_parse(const char *raw, size_t len);
 void message_free(struct post *post);
+struct readable *message_readable(const char *raw, size_t len);
+void message_readable_free(struct readable *r);
 bool message_has_loop(const struct post *post, const char *list_address);
 bool message_from_is(const struct post *post, const char *addr);
 

@@ -24,12 +24,25 @@
  *	bulk, junk or list, any List-Id, X-Auto-Response-Suppress asking
  *	for no auto-replies, and a sender answered within the list's
  *	autoreply_interval.  no_autoreply names the rule that suppressed it.
+ *
+ *	A held post waits for one decision: held becomes approved,
+ *	rejected, discarded or expired, and nothing else ever changes
+ *	state (policy_may_become()).  policy_state_name() is the word
+ *	stored and printed ("approved"), policy_state_verb() the action
+ *	in the audit trail ("approve").  Only a member whose role is
+ *	moderator or owner decides (policy_may_decide()).
+ *
+ *	policy_check_reason() returns NULL for a rejection reason or a
+ *	comment fit to mail, or what is wrong with it ("is empty"): blank,
+ *	not UTF-8, or carrying control characters other than newline and
+ *	tab.
  */
 #include "policy.h"
 
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+#include <glib.h>
 
 /* word_is - does value, up to ';' and around blanks, equal word */
 static bool
@@ -165,4 +178,81 @@ policy_action_name(enum action a)
 		return "tempfail";
 	}
 	return "unknown";
+}
+
+static const struct {
+	const char *name;
+	const char *verb;
+} states[] = {
+	[POST_HELD] = { "held", "hold" },
+	[POST_RELAYED] = { "relayed", "relay" },
+	[POST_APPROVED] = { "approved", "approve" },
+	[POST_REJECTED] = { "rejected", "reject" },
+	[POST_DISCARDED] = { "discarded", "discard" },
+	[POST_EXPIRED] = { "expired", "expire" },
+};
+
+/* policy_state_name - the word stored for a state */
+const char *
+policy_state_name(enum post_state s)
+{
+	return (size_t) s < sizeof states / sizeof states[0] ? states[s].name : "?";
+}
+
+/* policy_state_verb - the audit action that leads to a state */
+const char *
+policy_state_verb(enum post_state s)
+{
+	return (size_t) s < sizeof states / sizeof states[0] ? states[s].verb : "?";
+}
+
+/* policy_state_parse - a stored word back to its state */
+bool
+policy_state_parse(const char *name, enum post_state *out)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof states / sizeof states[0]; i++)
+		if (strcmp(name, states[i].name) == 0) {
+			*out = (enum post_state) i;
+			return true;
+		}
+	return false;
+}
+
+/* policy_may_become - the one transition there is: held to a decision */
+bool
+policy_may_become(enum post_state from, enum post_state to)
+{
+	return from == POST_HELD && (to == POST_APPROVED || to == POST_REJECTED
+				     || to == POST_DISCARDED || to == POST_EXPIRED);
+}
+
+/* policy_may_decide - may a member with this role decide held posts */
+bool
+policy_may_decide(const char *role)
+{
+	return role && (strcmp(role, "moderator") == 0 || strcmp(role, "owner") == 0);
+}
+
+/* policy_check_reason - NULL if text may be mailed, else what is wrong with it */
+const char *
+policy_check_reason(const char *text)
+{
+	const char *p;
+	bool blank = true;
+
+	if (text == NULL)
+		return "is empty";
+	if (!g_utf8_validate(text, -1, NULL))
+		return "is not valid UTF-8";
+	for (p = text; *p; p = g_utf8_next_char(p)) {
+		gunichar u = g_utf8_get_char(p);
+
+		if ((u < 0x20 && u != '\n' && u != '\t') || (u >= 0x7f && u <= 0x9f))
+			return "contains control characters (only newline and tab may be used)";
+		if (!g_unichar_isspace(u))
+			blank = false;
+	}
+	return blank ? "is empty" : NULL;
 }

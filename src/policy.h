@@ -40,7 +40,23 @@ struct verdict {
 	const char *no_autoreply;	/* why none, static, or NULL */
 };
 
+/* the life of a post: held until a moderator or the clock decides */
+enum post_state {
+	POST_HELD,
+	POST_RELAYED,		/* a member's post, relayed on arrival */
+	POST_APPROVED,
+	POST_REJECTED,
+	POST_DISCARDED,
+	POST_EXPIRED,
+};
+
 struct verdict policy_decide(const struct facts *f);
 const char *policy_action_name(enum action a);
+const char *policy_state_name(enum post_state s);
+const char *policy_state_verb(enum post_state s);
+bool policy_state_parse(const char *name, enum post_state *out);
+bool policy_may_become(enum post_state from, enum post_state to);
+bool policy_may_decide(const char *role);
+const char *policy_check_reason(const char *reason);
 
 #endif

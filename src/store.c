@@ -39,6 +39,7 @@ G_DEFINE_QUARK(vigil-store-error-quark, store_error)
 struct store {
 	sqlite3 *db;
 	char	*path;
+	char	*login;		/* recorded with audit rows, or NULL */
 };
 
 /* migrations - schema steps, applied in order; never edit a released one */
@@ -95,6 +96,45 @@ static const char *const migrations[] = {
 	" post_id INTEGER,"
 	" report_id TEXT,"
 	" detail TEXT) STRICT;",
+
+	/* 2: decisions on held posts, moderators' Unix users, reporters */
+	"CREATE TABLE posts_new ("
+	" id INTEGER PRIMARY KEY,"
+	" list TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN"
+	"  ('held', 'relayed', 'approved', 'rejected', 'discarded', 'expired')),"
+	" reason TEXT NOT NULL,"
+	" report_id TEXT,"
+	" received INTEGER NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" from_addr TEXT,"
+	" subject TEXT,"
+	" message_id TEXT,"
+	" size INTEGER NOT NULL,"
+	" raw BLOB,"
+	" decided INTEGER,"
+	" decided_by TEXT,"
+	" comment TEXT,"
+	" reminded INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (list, report_id)) STRICT;"
+	"INSERT INTO posts_new (id, list, status, reason, report_id, received, sender,"
+	" from_addr, subject, message_id, size, raw)"
+	" SELECT id, list, status, reason, report_id, received, sender,"
+	" from_addr, subject, message_id, size, raw FROM posts;"
+	"DROP TABLE posts;"
+	"ALTER TABLE posts_new RENAME TO posts;"
+	"CREATE INDEX posts_by_status ON posts (list, status, received);"
+	"ALTER TABLE members ADD COLUMN unix_user TEXT;"
+	"CREATE UNIQUE INDEX members_by_unix_user ON members (list, unix_user)"
+	" WHERE unix_user IS NOT NULL;"
+	"CREATE TABLE reporters ("
+	" list TEXT NOT NULL,"
+	" report_id TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" added INTEGER NOT NULL,"
+	" PRIMARY KEY (list, report_id, address)) STRICT;"
+	"ALTER TABLE audit ADD COLUMN login TEXT;"
+	"CREATE INDEX audit_by_time ON audit (list, time);",
 };
 
 /* store_version - the schema version this program writes */
@@ -226,6 +266,17 @@ migrate(struct store *st, GError **err)
 	for (; have < store_version(); have++)
 		if ((r = exec(st, migrations[have], err)) != STORE_OK)
 			goto out;
+	if ((r = prep(st, "PRAGMA foreign_key_check", &stmt, err)) != STORE_OK)
+		goto out;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
+			    "database %s: table %s breaks a foreign key after migrating",
+			    st->path, sqlite3_column_text(stmt, 0));
+		sqlite3_finalize(stmt);
+		r = STORE_ERROR;
+		goto out;
+	}
+	sqlite3_finalize(stmt);
 	g_snprintf(sql, sizeof sql, "PRAGMA user_version = %d", have);
 	if ((r = exec(st, sql, err)) != STORE_OK)
 		goto out;
@@ -252,10 +303,11 @@ store_open(const char *path, struct store **out, GError **err)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
-	if ((r = exec(st, "PRAGMA foreign_keys = ON", err)) != STORE_OK
-	    || (r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
+	/* foreign keys come on after migrating: a step may rebuild a table */
+	if ((r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
 	    || (r = exec(st, "PRAGMA synchronous = FULL", err)) != STORE_OK
-	    || (r = migrate(st, err)) != STORE_OK) {
+	    || (r = migrate(st, err)) != STORE_OK
+	    || (r = exec(st, "PRAGMA foreign_keys = ON", err)) != STORE_OK) {
 		store_close(st);
 		return r;
 	}
@@ -271,6 +323,7 @@ store_close(struct store *st)
 		return;
 	sqlite3_close_v2(st->db);
 	g_free(st->path);
+	g_free(st->login);
 	g_free(st);
 }
 
@@ -300,7 +353,7 @@ store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* member_from_row - a member from columns address, role, name, added */
+/* member_from_row - a member from columns address, role, name, added, unix_user */
 static gpointer
 member_from_row(sqlite3_stmt *stmt)
 {
@@ -310,25 +363,22 @@ member_from_row(sqlite3_stmt *stmt)
 	m->role = text(stmt, 1);
 	m->name = text(stmt, 2);
 	m->added = sqlite3_column_int64(stmt, 3);
+	m->unix_user = text(stmt, 4);
 	return m;
 }
 
+#define MEMBER_COLUMNS "address, role, name, added, unix_user"
+
 /*
- * select_list - every row of a query bound to one list, each turned into
- * a struct by from_row and freed with free_row
+ * collect - step a prepared, bound statement to the end, each row turned
+ * into a struct by from_row and freed with free_row; finalizes stmt
  */
 static enum store_rc
-select_list(struct store *st, const char *sql, const char *list, gpointer (*from_row)(sqlite3_stmt *),
-	    GDestroyNotify free_row, GPtrArray **out, const char *what, GError **err)
+collect(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_stmt *),
+	GDestroyNotify free_row, GPtrArray **out, const char *what, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
 	int rc;
 
-	*out = NULL;
-	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
 	*out = g_ptr_array_new_with_free_func(free_row);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		g_ptr_array_add(*out, from_row(stmt));
@@ -341,6 +391,27 @@ select_list(struct store *st, const char *sql, const char *list, gpointer (*from
 	return STORE_OK;
 }
 
+/* select_one - step a prepared, bound statement for at most one row */
+static enum store_rc
+select_one(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_stmt *),
+	   gpointer *out, const char *what, GError **err)
+{
+	int rc = sqlite3_step(stmt);
+	enum store_rc r;
+
+	if (rc == SQLITE_ROW) {
+		if (out)
+			*out = from_row(stmt);
+		r = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		r = STORE_NOTFOUND;
+	} else {
+		r = fail(st, rc, what, err);
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
 /* store_member_find - look up one member; out may be NULL */
 enum store_rc
 store_member_find(struct store *st, const char *list, const char *addr,
@@ -348,43 +419,48 @@ store_member_find(struct store *st, const char *list, const char *addr,
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
-	int rc;
 
-	if ((r = prep(st, "SELECT address, role, name, added FROM members"
+	if ((r = prep(st, "SELECT " MEMBER_COLUMNS " FROM members"
 		      " WHERE list = ?1 AND address = ?2", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, addr);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		if (out)
-			*out = member_from_row(stmt);
-		r = STORE_OK;
-	} else if (rc == SQLITE_DONE) {
-		r = STORE_NOTFOUND;
-	} else {
-		r = fail(st, rc, "member lookup", err);
-	}
-	sqlite3_finalize(stmt);
-	return r;
+	return select_one(st, stmt, member_from_row, (gpointer *) out, "member lookup", err);
 }
 
-/* store_member_add - add a member; STORE_EXISTS if already one */
+/* store_member_by_unix_user - the member of list recorded with a Unix user */
 enum store_rc
-store_member_add(struct store *st, const char *list, const char *addr,
-		 const char *role, const char *name, gint64 now, GError **err)
+store_member_by_unix_user(struct store *st, const char *list, const char *user,
+			  struct member **out, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
-	if ((r = prep(st, "INSERT INTO members (list, address, role, name, added)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5)", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "SELECT " MEMBER_COLUMNS " FROM members"
+		      " WHERE list = ?1 AND unix_user = ?2", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, user);
+	return select_one(st, stmt, member_from_row, (gpointer *) out, "member lookup", err);
+}
+
+/* store_member_add - add a member; STORE_EXISTS if already one */
+enum store_rc
+store_member_add(struct store *st, const char *list, const char *addr, const char *role,
+		 const char *name, const char *unix_user, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO members (list, address, role, name, added, unix_user)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, addr);
 	bind_text(stmt, 3, role);
 	bind_text(stmt, 4, name ? name : "");
 	sqlite3_bind_int64(stmt, 5, now);
+	bind_text(stmt, 6, unix_user);
 	return step_done(st, stmt, "member add", err);
 }
 
@@ -408,9 +484,16 @@ store_member_remove(struct store *st, const char *list, const char *addr, GError
 enum store_rc
 store_member_list(struct store *st, const char *list, GPtrArray **out, GError **err)
 {
-	return select_list(st, "SELECT address, role, name, added FROM members"
-			   " WHERE list = ?1 ORDER BY address", list, member_from_row,
-			   (GDestroyNotify) store_member_free, out, "member list", err);
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT " MEMBER_COLUMNS " FROM members"
+		      " WHERE list = ?1 ORDER BY address", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	return collect(st, stmt, member_from_row, (GDestroyNotify) store_member_free,
+		       out, "member list", err);
 }
 
 /* store_member_free - free a member; NULL does nothing */
@@ -422,6 +505,7 @@ store_member_free(struct member *m)
 	g_free(m->address);
 	g_free(m->role);
 	g_free(m->name);
+	g_free(m->unix_user);
 	g_free(m);
 }
 
@@ -520,44 +604,192 @@ store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError
 	return r;
 }
 
-/* held_from_row - a held post from the columns of store_held_list() */
-static gpointer
-held_from_row(sqlite3_stmt *stmt)
-{
-	struct held *h = g_new0(struct held, 1);
+#define POST_COLUMNS "id, report_id, reason, sender, from_addr, subject, received, size," \
+	" status, message_id, decided, decided_by, comment, reminded"
 
-	h->id = sqlite3_column_int64(stmt, 0);
-	h->report_id = text(stmt, 1);
-	h->reason = text(stmt, 2);
-	h->sender = text(stmt, 3);
-	h->from = text(stmt, 4);
-	h->subject = text(stmt, 5);
-	h->received = sqlite3_column_int64(stmt, 6);
-	h->size = sqlite3_column_int64(stmt, 7);
-	return h;
+/* post_from_row - a post from POST_COLUMNS, and raw when selected after them */
+static gpointer
+post_from_row(sqlite3_stmt *stmt)
+{
+	struct post_row *p = g_new0(struct post_row, 1);
+
+	p->id = sqlite3_column_int64(stmt, 0);
+	p->report_id = text(stmt, 1);
+	p->reason = text(stmt, 2);
+	p->sender = text(stmt, 3);
+	p->from = text(stmt, 4);
+	p->subject = text(stmt, 5);
+	p->received = sqlite3_column_int64(stmt, 6);
+	p->size = sqlite3_column_int64(stmt, 7);
+	p->status = text(stmt, 8);
+	p->message_id = text(stmt, 9);
+	p->decided = sqlite3_column_int64(stmt, 10);
+	p->decided_by = text(stmt, 11);
+	p->comment = text(stmt, 12);
+	p->reminded = sqlite3_column_int64(stmt, 13);
+	if (sqlite3_column_count(stmt) > 14 && sqlite3_column_type(stmt, 14) == SQLITE_BLOB)
+		p->raw = g_bytes_new(sqlite3_column_blob(stmt, 14), sqlite3_column_bytes(stmt, 14));
+	return p;
 }
 
 /* store_held_list - held posts of a list, oldest first */
 enum store_rc
 store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err)
 {
-	return select_list(st, "SELECT id, report_id, reason, sender, from_addr, subject, received, size"
-			   " FROM posts WHERE list = ?1 AND status = 'held' ORDER BY received, id",
-			   list, held_from_row, (GDestroyNotify) store_held_free, out, "held list", err);
+	return store_held_due(st, list, G_MAXINT64, G_MAXINT64, out, err);
 }
 
-/* store_held_free - free a held row; NULL does nothing */
-void
-store_held_free(struct held *h)
+/*
+ * store_held_due - held posts of a list received at or before
+ * received_by and last reminded of at or before reminded_by, oldest first
+ */
+enum store_rc
+store_held_due(struct store *st, const char *list, gint64 received_by, gint64 reminded_by,
+	       GPtrArray **out, GError **err)
 {
-	if (h == NULL)
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT " POST_COLUMNS " FROM posts WHERE list = ?1 AND status = 'held'"
+		      " AND received <= ?2 AND reminded <= ?3 ORDER BY received, id",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, received_by);
+	sqlite3_bind_int64(stmt, 3, reminded_by);
+	return collect(st, stmt, post_from_row, (GDestroyNotify) store_post_row_free,
+		       out, "held list", err);
+}
+
+/*
+ * store_post_find - one post of a list with its raw bytes, by id or,
+ * when report_id is not NULL, by report id
+ */
+enum store_rc
+store_post_find(struct store *st, const char *list, gint64 id, const char *report_id,
+		struct post_row **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT " POST_COLUMNS ", raw FROM posts WHERE list = ?1"
+		      " AND (CASE WHEN ?3 IS NULL THEN id = ?2 ELSE report_id = ?3 END)",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, id);
+	bind_text(stmt, 3, report_id);
+	return select_one(st, stmt, post_from_row, (gpointer *) out, "post lookup", err);
+}
+
+/*
+ * store_post_decide - close a held post: status, when, by whom, comment.
+ * STORE_NOTFOUND when it is no longer held: the first decision wins.
+ */
+enum store_rc
+store_post_decide(struct store *st, gint64 id, const char *status, gint64 now,
+		  const char *by, const char *comment, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE posts SET status = ?2, decided = ?3, decided_by = ?4, comment = ?5"
+		      " WHERE id = ?1 AND status = 'held'", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_text(stmt, 2, status);
+	sqlite3_bind_int64(stmt, 3, now);
+	bind_text(stmt, 4, by);
+	bind_text(stmt, 5, comment);
+	if ((r = step_done(st, stmt, "post decision", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* store_post_reminded - the moderators were reminded of a post at now */
+enum store_rc
+store_post_reminded(struct store *st, gint64 id, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE posts SET reminded = ?2 WHERE id = ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now);
+	return step_done(st, stmt, "post reminder", err);
+}
+
+/* store_post_row_free - free a post row; NULL does nothing */
+void
+store_post_row_free(struct post_row *p)
+{
+	if (p == NULL)
 		return;
-	g_free(h->report_id);
-	g_free(h->reason);
-	g_free(h->sender);
-	g_free(h->from);
-	g_free(h->subject);
-	g_free(h);
+	g_free(p->report_id);
+	g_free(p->reason);
+	g_free(p->sender);
+	g_free(p->from);
+	g_free(p->subject);
+	g_free(p->status);
+	g_free(p->message_id);
+	g_free(p->decided_by);
+	g_free(p->comment);
+	if (p->raw)
+		g_bytes_unref(p->raw);
+	g_free(p);
+}
+
+/* store_reporter_add - address is a reporter of a report; once is enough */
+enum store_rc
+store_reporter_add(struct store *st, const char *list, const char *report_id,
+		   const char *address, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO reporters (list, report_id, address, added)"
+		      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, report_id);
+	bind_text(stmt, 3, address);
+	sqlite3_bind_int64(stmt, 4, now);
+	return step_done(st, stmt, "reporter add", err);
+}
+
+/* string_from_row - column 0 as a string */
+static gpointer
+string_from_row(sqlite3_stmt *stmt)
+{
+	return text(stmt, 0);
+}
+
+/* store_reporter_list - the reporters of a report, as strings */
+enum store_rc
+store_reporter_list(struct store *st, const char *list, const char *report_id,
+		    GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT address FROM reporters WHERE list = ?1 AND report_id = ?2"
+		      " ORDER BY added, address", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, report_id);
+	return collect(st, stmt, string_from_row, g_free, out, "reporter list", err);
+}
+
+/* store_set_login - the Unix user recorded with this connection's audit rows */
+void
+store_set_login(struct store *st, const char *login)
+{
+	g_free(st->login);
+	st->login = g_strdup(login);
 }
 
 /* store_audit_add - one row of the audit trail */
@@ -569,8 +801,8 @@ store_audit_add(struct store *st, gint64 now, const char *list, const char *acto
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
-	if ((r = prep(st, "INSERT INTO audit (time, list, actor, action, post_id, report_id, detail)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "INSERT INTO audit (time, list, actor, action, post_id, report_id, detail, login)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, now);
 	bind_text(stmt, 2, list);
@@ -582,7 +814,57 @@ store_audit_add(struct store *st, gint64 now, const char *list, const char *acto
 		sqlite3_bind_null(stmt, 5);
 	bind_text(stmt, 6, report_id);
 	bind_text(stmt, 7, detail);
+	bind_text(stmt, 8, st->login);
 	return step_done(st, stmt, "audit", err);
+}
+
+/* audit_from_row - an audit row from the columns of store_audit_list() */
+static gpointer
+audit_from_row(sqlite3_stmt *stmt)
+{
+	struct audit_row *a = g_new0(struct audit_row, 1);
+
+	a->id = sqlite3_column_int64(stmt, 0);
+	a->time = sqlite3_column_int64(stmt, 1);
+	a->actor = text(stmt, 2);
+	a->login = text(stmt, 3);
+	a->action = text(stmt, 4);
+	a->post_id = sqlite3_column_int64(stmt, 5);
+	a->report_id = text(stmt, 6);
+	a->detail = text(stmt, 7);
+	return a;
+}
+
+/* store_audit_list - the audit trail of a list from since on, oldest first */
+enum store_rc
+store_audit_list(struct store *st, const char *list, gint64 since, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
+		      " FROM audit WHERE list = ?1 AND time >= ?2 ORDER BY time, id",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, since);
+	return collect(st, stmt, audit_from_row, (GDestroyNotify) store_audit_row_free,
+		       out, "audit list", err);
+}
+
+/* store_audit_row_free - free an audit row; NULL does nothing */
+void
+store_audit_row_free(struct audit_row *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->actor);
+	g_free(a->login);
+	g_free(a->action);
+	g_free(a->report_id);
+	g_free(a->detail);
+	g_free(a);
 }
 
 /* join_rcpts - recipients as one newline-separated string */

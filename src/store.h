@@ -24,6 +24,7 @@ struct member {
 	char   *role;		/* member, moderator or owner */
 	char   *name;		/* "" when none */
 	gint64  added;
+	char   *unix_user;	/* "" when none */
 };
 
 struct post_record {
@@ -41,15 +42,34 @@ struct post_record {
 	size_t	rawlen;
 };
 
-struct held {
+/* a stored post; strings are "" where the column is NULL */
+struct post_row {
 	gint64	id;
+	char   *status;		/* held, relayed, approved, rejected, discarded, expired */
 	char   *report_id;
 	char   *reason;
-	char   *sender;
+	char   *sender;		/* envelope sender, "" for <> */
 	char   *from;
 	char   *subject;
+	char   *message_id;
 	gint64	received;
 	gint64	size;
+	gint64	decided;	/* 0 while held */
+	char   *decided_by;
+	char   *comment;
+	gint64	reminded;	/* last reminder to the moderators, 0 never */
+	GBytes *raw;		/* store_post_find() only; NULL if not kept */
+};
+
+struct audit_row {
+	gint64	id;
+	gint64	time;
+	char   *actor;
+	char   *login;		/* Unix user who ran the command, "" for the filter */
+	char   *action;
+	gint64	post_id;	/* 0 when none */
+	char   *report_id;	/* "" when none */
+	char   *detail;
 };
 
 struct outbox_item {
@@ -70,8 +90,10 @@ void store_rollback(struct store *st);
 
 enum store_rc store_member_find(struct store *st, const char *list, const char *addr,
 				struct member **out, GError **err);
-enum store_rc store_member_add(struct store *st, const char *list, const char *addr,
-			       const char *role, const char *name, gint64 now, GError **err);
+enum store_rc store_member_by_unix_user(struct store *st, const char *list, const char *user,
+					struct member **out, GError **err);
+enum store_rc store_member_add(struct store *st, const char *list, const char *addr, const char *role,
+			       const char *name, const char *unix_user, gint64 now, GError **err);
 enum store_rc store_member_remove(struct store *st, const char *list, const char *addr, GError **err);
 enum store_rc store_member_list(struct store *st, const char *list, GPtrArray **out, GError **err);
 void store_member_free(struct member *m);
@@ -83,11 +105,26 @@ enum store_rc store_autoreply_mark(struct store *st, const char *list, const cha
 enum store_rc store_report_next(struct store *st, const char *list, int year,
 				char **report_id, GError **err);
 enum store_rc store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError **err);
+enum store_rc store_post_find(struct store *st, const char *list, gint64 id, const char *report_id,
+			      struct post_row **out, GError **err);
+enum store_rc store_post_decide(struct store *st, gint64 id, const char *status, gint64 now,
+				const char *by, const char *comment, GError **err);
+enum store_rc store_post_reminded(struct store *st, gint64 id, gint64 now, GError **err);
 enum store_rc store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err);
-void store_held_free(struct held *h);
+enum store_rc store_held_due(struct store *st, const char *list, gint64 received_by,
+			     gint64 reminded_by, GPtrArray **out, GError **err);
+void store_post_row_free(struct post_row *p);
+enum store_rc store_reporter_add(struct store *st, const char *list, const char *report_id,
+				 const char *address, gint64 now, GError **err);
+enum store_rc store_reporter_list(struct store *st, const char *list, const char *report_id,
+				  GPtrArray **out, GError **err);
+void store_set_login(struct store *st, const char *login);
 enum store_rc store_audit_add(struct store *st, gint64 now, const char *list, const char *actor,
 			      const char *action, gint64 post_id, const char *report_id,
 			      const char *detail, GError **err);
+enum store_rc store_audit_list(struct store *st, const char *list, gint64 since,
+			       GPtrArray **out, GError **err);
+void store_audit_row_free(struct audit_row *a);
 
 enum store_rc store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
 			       const GPtrArray *rcpts, const GByteArray *data, gint64 now,

@@ -5,6 +5,8 @@
  *	#include "text.h"
  *
  *	char *text_escape(const char *s);
+ *	char *text_escape_lines(const char *s);
+ *	char *text_from_html(const char *html);
  *	void text_json_string(GString *out, const char *s);
  *	char *text_time_iso(gint64 t);
  * DESCRIPTION
@@ -12,7 +14,16 @@
  *	terminal: C0 controls, DEL, C1 controls and bytes that are not
  *	valid UTF-8 become \xNN (tab becomes \t, newline \n, backslash \\).
  *	Printable UTF-8 passes through.  NULL becomes "".  The caller frees
- *	the result with g_free().
+ *	the result with g_free().  text_escape_lines() is the same for a
+ *	text of several lines: newline and tab pass through, a CR before a
+ *	newline is dropped.
+ *
+ *	text_from_html() reduces HTML to its text for reading: tags go,
+ *	script and style elements go with their content, block elements
+ *	and <br> end lines, the common entities and numeric character
+ *	references are decoded, runs of blank lines shrink to one.  It is
+ *	for a moderator's eyes, not a renderer: the result still goes
+ *	through text_escape_lines() before it reaches a terminal.
  *
  *	text_json_string() appends s to out as a JSON string literal with
  *	the same rules: control characters become \u00NN, invalid UTF-8 is
@@ -25,11 +36,12 @@
  */
 #include "text.h"
 
+#include <stdbool.h>
 #include <string.h>
 
-/* text_escape - terminal-safe copy of s */
-char *
-text_escape(const char *s)
+/* escape - terminal-safe copy of s; lines: newline and tab pass, CR goes */
+static char *
+escape(const char *s, bool lines)
 {
 	GString *out = g_string_new(NULL);
 	const char *p = s ? s : "";
@@ -42,6 +54,15 @@ text_escape(const char *s)
 
 		if (c == '\\') {
 			g_string_append(out, "\\\\");
+			p++;
+			continue;
+		}
+		if (lines && (c == '\t' || c == '\n')) {
+			g_string_append_c(out, (char) c);
+			p++;
+			continue;
+		}
+		if (lines && c == '\r' && p[1] == '\n') {
 			p++;
 			continue;
 		}
@@ -79,6 +100,181 @@ text_escape(const char *s)
 		p = next;
 	}
 	return g_string_free(out, FALSE);
+}
+
+/* text_escape - terminal-safe copy of s, on one line */
+char *
+text_escape(const char *s)
+{
+	return escape(s, false);
+}
+
+/* text_escape_lines - terminal-safe copy of a text of several lines */
+char *
+text_escape_lines(const char *s)
+{
+	return escape(s, true);
+}
+
+/* tag_name - the element name of the tag at p ("<name" or "</name"), its length */
+static size_t
+tag_name(const char *p, const char **name)
+{
+	size_t n = 0;
+
+	p += p[1] == '/' ? 2 : 1;
+	*name = p;
+	while (g_ascii_isalnum(p[n]))
+		n++;
+	return n;
+}
+
+/* name_in - is the n bytes at name, any case, one of the words in list */
+static bool
+name_in(const char *name, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && g_ascii_strncasecmp(name, *list, n) == 0)
+			return true;
+	return false;
+}
+
+/* skip_element - past the end tag of the element whose name is at name */
+static const char *
+skip_element(const char *p, const char *name, size_t n)
+{
+	for (; (p = strchr(p, '<')) != NULL; p++)
+		if (p[1] == '/' && g_ascii_strncasecmp(p + 2, name, n) == 0 && !g_ascii_isalnum(p[2 + n])) {
+			const char *e = strchr(p, '>');
+
+			return e ? e + 1 : p + strlen(p);
+		}
+	return name + strlen(name);
+}
+
+/* entity - decode the reference at p ("&...;") into out; returns its end */
+static const char *
+entity(const char *p, GString *out)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+	} named[] = {
+		{ "amp", "&" }, { "lt", "<" }, { "gt", ">" }, { "quot", "\"" },
+		{ "apos", "'" }, { "nbsp", " " },
+	};
+	const char *semi = strchr(p, ';');
+	size_t i;
+
+	if (semi == NULL || semi - p > 12) {
+		g_string_append_c(out, '&');
+		return p + 1;
+	}
+	if (p[1] == '#') {
+		char *end;
+		guint64 v = p[2] == 'x' || p[2] == 'X'
+			? g_ascii_strtoull(p + 3, &end, 16) : g_ascii_strtoull(p + 2, &end, 10);
+
+		if (end != semi) {
+			g_string_append_c(out, '&');
+			return p + 1;
+		}
+		if (v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			v = 0xfffd;
+		g_string_append_unichar(out, (gunichar) v);
+		return semi + 1;
+	}
+	for (i = 0; i < G_N_ELEMENTS(named); i++)
+		if ((size_t) (semi - p - 1) == strlen(named[i].name)
+		    && strncmp(p + 1, named[i].name, semi - p - 1) == 0) {
+			g_string_append(out, named[i].text);
+			return semi + 1;
+		}
+	g_string_append_c(out, '&');
+	return p + 1;
+}
+
+/* tidy - strip blanks at line ends and starts, at most one empty line in a row */
+static char *
+tidy(const char *s)
+{
+	GString *out = g_string_new(NULL);
+	char **lines = g_strsplit(s, "\n", -1);
+	int blank = 1;
+	int i;
+
+	for (i = 0; lines[i]; i++) {
+		char *l = g_strstrip(lines[i]);
+
+		if (*l == '\0') {
+			if (!blank)
+				g_string_append_c(out, '\n');
+			blank = 1;
+			continue;
+		}
+		g_string_append(out, l);
+		g_string_append_c(out, '\n');
+		blank = 0;
+	}
+	g_strfreev(lines);
+	while (out->len >= 2 && out->str[out->len - 1] == '\n' && out->str[out->len - 2] == '\n')
+		g_string_truncate(out, out->len - 1);
+	return g_string_free(out, FALSE);
+}
+
+/* text_from_html - the readable text of an HTML document */
+char *
+text_from_html(const char *html)
+{
+	static const char *const hidden[] = { "script", "style", "head", "title", NULL };
+	static const char *const blocks[] = {
+		"br", "p", "div", "tr", "table", "ul", "ol", "blockquote", "pre", "hr",
+		"h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "body", NULL
+	};
+	static const char *const items[] = { "li", NULL };
+	GString *out = g_string_new(NULL);
+	const char *p = html ? html : "";
+	char *text;
+
+	while (*p) {
+		const char *name, *e;
+		size_t n;
+
+		if (*p == '&') {
+			p = entity(p, out);
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			if (out->len && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
+				g_string_append_c(out, ' ');
+			p++;
+			continue;
+		}
+		if (*p != '<') {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		if (strncmp(p, "<!--", 4) == 0) {
+			e = strstr(p + 4, "-->");
+			p = e ? e + 3 : p + strlen(p);
+			continue;
+		}
+		if ((e = strchr(p, '>')) == NULL)
+			break;			/* an unterminated tag ends the text */
+		n = tag_name(p, &name);
+		if (p[1] != '/' && name_in(name, n, hidden)) {
+			p = skip_element(e + 1, name, n);
+			continue;
+		}
+		if (name_in(name, n, blocks))
+			g_string_append_c(out, '\n');
+		else if (p[1] != '/' && name_in(name, n, items))
+			g_string_append(out, "\n* ");
+		p = e + 1;
+	}
+	text = tidy(out->str);
+	g_string_free(out, TRUE);
+	return text;
 }
 
 /* text_json_string - append s as a JSON string literal */

@@ -7,6 +7,8 @@
 #include <glib.h>
 
 char *text_escape(const char *s);
+char *text_escape_lines(const char *s);
+char *text_from_html(const char *html);
 void text_json_string(GString *out, const char *s);
 char *text_time_iso(gint64 t);
 

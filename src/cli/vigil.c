@@ -37,6 +37,7 @@
 #include "compose.h"
 #include "config.h"
 #include "message.h"
+#include "moderate.h"
 #include "outbox.h"
 #include "send.h"
 #include "store.h"
@@ -52,14 +53,30 @@ static const char usage_text[] =
 	"  -h, --help this text\n"
 	"\n"
 	"Commands:\n"
-	"  member add ADDRESS [--role member|moderator|owner] [--name NAME]\n"
-	"                          add a member (default role: member)\n"
+	"  held [--json]           the held posts, oldest first, with their age\n"
+	"  show ID [--raw]         a post's headers and text, attachments listed (ID: post or report id);\n"
+	"                          --raw: the original bytes, only to a file or a pipe\n"
+	"  approve ID [--comment TEXT] [--as ADDRESS]\n"
+	"                          send the post to every member; its sender becomes the reporter\n"
+	"  reject ID --reason TEXT [--as ADDRESS]\n"
+	"                          close the post and mail the sender the reason\n"
+	"  discard ID [--comment TEXT] [--as ADDRESS]\n"
+	"                          close the post without a word to anyone (spam)\n"
+	"  log [--json] [--since DATE]\n"
+	"                          the audit trail, oldest first; DATE: 2026-11-21, an ISO 8601 time, or 12h, 7d\n"
+	"  maintain                remind the moderators of posts waiting longer than remind_after,\n"
+	"                          expire posts held longer than hold_expiry, send the outbox (for cron)\n"
+	"  member add ADDRESS [--role member|moderator|owner] [--name NAME] [--unix-user USER]\n"
+	"                          add a member (default role: member); USER identifies a moderator\n"
+	"                          at this host's command line\n"
 	"  member remove ADDRESS   remove a member\n"
 	"  member list [--json]    the members, their roles and when they joined\n"
-	"  held [--json]           the held posts, oldest first\n"
 	"  flush                   send what waits in the outbox (of every list)\n"
 	"  check-config            check the configuration and templates, print the effective values\n"
-	"  version                 print the version\n";
+	"  version                 print the version\n"
+	"\n"
+	"Deciding (approve, reject, discard) takes a member with role moderator or owner: the one\n"
+	"named by --as, else the one recorded with your Unix user (--unix-user).\n";
 
 struct ctx {
 	const char *path;
@@ -67,7 +84,8 @@ struct ctx {
 	struct config *cfg;
 	const struct list_config *list;
 	struct store *st;
-	char *actor;			/* who runs this, for the audit trail */
+	char *login;			/* the Unix user who runs this */
+	char *actor;			/* unix:LOGIN, for the audit trail */
 };
 
 /* die - one line on stderr, then exit */
@@ -91,17 +109,17 @@ store_status(enum store_rc r)
 	return r == STORE_RETRY ? EX_TEMPFAIL : 1;
 }
 
-/* actor_name - the Unix user behind this command, for the audit trail */
+/* login_name - the Unix user behind this command: under sudo, the one who ran sudo */
 static char *
-actor_name(void)
+login_name(void)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd *pw;
 
 	if (getuid() == 0 && sudo && *sudo)
-		return g_strdup_printf("unix:%s", sudo);
+		return g_strdup(sudo);
 	pw = getpwuid(getuid());
-	return pw ? g_strdup_printf("unix:%s", pw->pw_name) : g_strdup_printf("uid:%u", (unsigned) getuid());
+	return pw ? g_strdup(pw->pw_name) : g_strdup_printf("uid%u", (unsigned) getuid());
 }
 
 /*
@@ -149,10 +167,12 @@ open_store(struct ctx *c, bool need_list)
 		die(1, "%s", err->message);
 	if (need_list && (c->list = config_pick_list(c->cfg, c->list_name, &err)) == NULL)
 		die(1, "%s", err->message);
-	c->actor = actor_name();
+	c->login = login_name();
+	c->actor = g_strconcat("unix:", c->login, NULL);
 	become_owner(c->cfg->database);
 	if ((r = store_open(c->cfg->database, &c->st, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
+	store_set_login(c->st, c->login);
 }
 
 /* json_flag - parse a lone --json option */
@@ -166,16 +186,19 @@ json_flag(int argc, char **argv, const char *what)
 	die(EX_USAGE, "usage: vigil %s [--json]", what);
 }
 
-/* cmd_member_add - member add ADDRESS [--role ROLE] [--name NAME] */
+#define MEMBER_ADD_OPTIONS "[--role member|moderator|owner] [--name NAME] [--unix-user USER]"
+
+/* cmd_member_add - member add ADDRESS [--role ROLE] [--name NAME] [--unix-user USER] */
 static int
 cmd_member_add(struct ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "role", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "unix-user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *role = "member", *name = "";
+	const char *role = "member", *name = "", *unix_user = NULL;
 	const char *why;
 	char *addr, *detail;
 	GError *err = NULL;
@@ -188,29 +211,42 @@ cmd_member_add(struct ctx *c, int argc, char **argv)
 			role = optarg;
 		else if (o == 'n')
 			name = optarg;
+		else if (o == 'u')
+			unix_user = optarg;
 		else
-			die(EX_USAGE, "usage: vigil member add ADDRESS [--role member|moderator|owner] [--name NAME]");
+			die(EX_USAGE, "usage: vigil member add ADDRESS %s", MEMBER_ADD_OPTIONS);
 	}
 	if (optind != argc - 1)
-		die(EX_USAGE, "usage: vigil member add ADDRESS [--role member|moderator|owner] [--name NAME]");
+		die(EX_USAGE, "usage: vigil member add ADDRESS %s", MEMBER_ADD_OPTIONS);
 	if (strcmp(role, "member") != 0 && strcmp(role, "moderator") != 0 && strcmp(role, "owner") != 0)
 		die(EX_USAGE, "unknown role \"%s\": use member, moderator or owner", role);
 	if ((addr = addr_check_strict(argv[optind], &why)) == NULL)
 		die(1, "%s: %s", argv[optind], why);
+	if (unix_user && getpwnam(unix_user) == NULL) {
+		char *u = text_escape(unix_user);
+
+		die(1, "--unix-user %s: no such user on this host", u);
+	}
 	open_store(c, true);
-	detail = g_strdup_printf("role=%s", role);
-	if ((r = store_begin(c->st, &err)) != STORE_OK
-	    || (r = store_member_add(c->st, c->list->address, addr, role, name, (gint64) time(NULL), &err)) != STORE_OK
-	    || (r = store_audit_add(c->st, (gint64) time(NULL), c->list->address, c->actor,
-				    "member-add", 0, NULL, detail, &err)) != STORE_OK
-	    || (r = store_commit(c->st, &err)) != STORE_OK) {
+	detail = unix_user ? g_strdup_printf("role=%s unix-user=%s", role, unix_user)
+		: g_strdup_printf("role=%s", role);
+	if ((r = store_begin(c->st, &err)) == STORE_OK
+	    && (r = store_member_add(c->st, c->list->address, addr, role, name, unix_user,
+				     (gint64) time(NULL), &err)) == STORE_OK
+	    && (r = store_audit_add(c->st, (gint64) time(NULL), c->list->address, c->actor,
+				    "member-add", 0, NULL, detail, &err)) == STORE_OK)
+		r = store_commit(c->st, &err);
+	g_free(detail);
+	if (r != STORE_OK) {
 		store_rollback(c->st);
+		if (r == STORE_EXISTS && store_member_find(c->st, c->list->address, addr, NULL, NULL) == STORE_NOTFOUND)
+			die(1, "Unix user %s is already recorded for another member of %s", unix_user,
+			    c->list->address);
 		if (r == STORE_EXISTS)
 			die(1, "%s is already a member of %s", addr, c->list->address);
 		die(store_status(r), "%s", err->message);
 	}
 	printf("%s added to %s as %s\n", addr, c->list->address, role);
-	g_free(detail);
 	g_free(addr);
 	return 0;
 }
@@ -327,7 +363,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 		g_string_append_printf(out, "%-6s %-10s %-20s %-5s %-10s %8s  %-30s %s\n", "ID", "REPORT",
 				       "RECEIVED", "AGE", "REASON", "SIZE", "SENDER", "SUBJECT");
 	for (i = 0; i < held->len; i++) {
-		const struct held *h = g_ptr_array_index(held, i);
+		const struct post_row *h = g_ptr_array_index(held, i);
 		char *when = text_time_iso(h->received);
 
 		if (json) {
@@ -387,6 +423,374 @@ cmd_flush(struct ctx *c, int argc, char **argv)
 		printf(", %d recipients refused (see the mail log)", stats.dropped);
 	putchar('\n');
 	return left > 0 ? EX_TEMPFAIL : 0;
+}
+
+/* print_part - one MIME leaf of a post: its text, or a line in the attachment list */
+static void
+print_part(GString *out, GString *attachments, const struct readable_part *p)
+{
+	char *type = text_escape(p->type);
+	char *name = text_escape(p->name);
+
+	if (p->text) {
+		char *t = text_escape_lines(p->text);
+
+		g_string_append_printf(out, "\n--- %s%s ---\n%s", type,
+				       strcmp(p->type, "text/html") == 0 ? ", reduced to text" : "", t);
+		if (out->len && out->str[out->len - 1] != '\n')
+			g_string_append_c(out, '\n');
+		g_free(t);
+	} else {
+		g_string_append_printf(attachments, "  %-30s %-30s ", type, *name ? name : "(no name)");
+		if (p->size >= 0)
+			g_string_append_printf(attachments, "%" G_GINT64_FORMAT " bytes\n", p->size);
+		else
+			g_string_append(attachments, "(a message or part of unknown size)\n");
+	}
+	g_free(type);
+	g_free(name);
+}
+
+/* print_post - what a moderator reads of a post; everything from mail escaped */
+static void
+print_post(const struct post_row *p, gint64 now)
+{
+	gsize len;
+	const char *raw = g_bytes_get_data(p->raw, &len);
+	struct readable *r = message_readable(raw, len);
+	GString *out = g_string_new(NULL);
+	GString *attachments = g_string_new(NULL);
+	char *received = text_time_iso(p->received);
+	char *a = age(p->received, now);
+	char *sender = text_escape(*p->sender ? p->sender : "<>");
+	guint i;
+
+	g_string_append_printf(out, "Post:        %" G_GINT64_FORMAT "\n", p->id);
+	if (*p->report_id)
+		g_string_append_printf(out, "Report:      %s\n", p->report_id);
+	if (strcmp(p->status, "held") == 0) {
+		g_string_append_printf(out, "Status:      held since %s (%s), as %s\n", received, a, p->reason);
+	} else {
+		char *when = text_time_iso(p->decided ? p->decided : p->received);
+
+		g_string_append_printf(out, "Status:      %s", p->status);
+		if (*p->decided_by)
+			g_string_append_printf(out, " by %s", p->decided_by);
+		g_string_append_printf(out, " at %s (received %s)\n", when, received);
+		g_free(when);
+	}
+	g_string_append_printf(out, "Envelope:    <%s>\nSize:        %" G_GINT64_FORMAT " bytes\n\n",
+			       sender, p->size);
+	if (!r->parsed)
+		g_string_append(out, "(no header block: this is not a readable message; see --raw)\n");
+	for (i = 0; i + 1 < r->headers->len; i += 2) {
+		char *v = text_escape(g_ptr_array_index(r->headers, i + 1));
+
+		g_string_append_printf(out, "%-12s %s\n", (char *) g_ptr_array_index(r->headers, i),
+				       v);
+		g_free(v);
+	}
+	for (i = 0; i < r->parts->len; i++)
+		print_part(out, attachments, g_ptr_array_index(r->parts, i));
+	if (attachments->len)
+		g_string_append_printf(out, "\nAttachments (not opened; vigil show --raw %" G_GINT64_FORMAT
+				       " > FILE saves the message):\n%s", p->id, attachments->str);
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	g_string_free(attachments, TRUE);
+	message_readable_free(r);
+	g_free(received);
+	g_free(a);
+	g_free(sender);
+}
+
+/* find_post - the post a moderator named, or die */
+static struct post_row *
+find_post(struct ctx *c, const char *key)
+{
+	struct post_row *p;
+	GError *err = NULL;
+	enum moderate_rc rc;
+
+	if ((rc = moderate_find(c->st, c->list, key, &p, &err)) != MODERATE_OK)
+		die(rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1, "%s", err->message);
+	if (p->raw == NULL)
+		die(1, "post %" G_GINT64_FORMAT " is a member's post relayed on arrival: its message is not kept",
+		    p->id);
+	return p;
+}
+
+/* cmd_show - show ID [--raw] */
+static int
+cmd_show(struct ctx *c, int argc, char **argv)
+{
+	const char *key = NULL;
+	bool raw = false;
+	struct post_row *p;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--raw") == 0)
+			raw = true;
+		else if (key == NULL && argv[i][0] != '-')
+			key = argv[i];
+		else
+			die(EX_USAGE, "usage: vigil show ID [--raw]");
+	}
+	if (key == NULL)
+		die(EX_USAGE, "usage: vigil show ID [--raw]");
+	if (raw && isatty(STDOUT_FILENO))
+		die(1, "will not write a raw message to a terminal: redirect it (vigil show --raw %s > post.eml)"
+		    " or pipe it", key);
+	open_store(c, true);
+	p = find_post(c, key);
+	if (raw) {
+		gsize len;
+		const char *data = g_bytes_get_data(p->raw, &len);
+
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+			die(1, "writing the message: %s", g_strerror(errno));
+	} else {
+		print_post(p, (gint64) time(NULL));
+	}
+	store_post_row_free(p);
+	return 0;
+}
+
+/* flush_new - send the mail a command queued; say what the relay did not take */
+static void
+flush_new(struct ctx *c, const GArray *ids)
+{
+	struct flush_stats stats = { 0 };
+	GError *err = NULL;
+
+	if (ids->len == 0)
+		return;
+	if (outbox_flush(c->st, c->cfg, ids, (gint64) time(NULL), &stats, &err) != STORE_OK) {
+		fprintf(stderr, "vigil: warning: %s\n", err->message);
+		g_error_free(err);
+		stats.left = (int) ids->len - stats.sent;
+	}
+	if (stats.left > 0)
+		fprintf(stderr, "vigil: warning: %d message(s) wait in the outbox (the relay did not take"
+			" them; see the mail log): \"vigil flush\" or \"vigil maintain\" sends them\n",
+			stats.left);
+}
+
+/* cmd_decide - approve|reject|discard ID [--comment TEXT | --reason TEXT] [--as ADDRESS] */
+static int
+cmd_decide(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "as", required_argument, NULL, 'a' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = argv[0];
+	enum post_state to = strcmp(cmd, "approve") == 0 ? POST_APPROVED
+		: strcmp(cmd, "reject") == 0 ? POST_REJECTED : POST_DISCARDED;
+	const char *usage = to == POST_REJECTED ? "ID --reason TEXT [--as ADDRESS]"
+		: "ID [--comment TEXT] [--as ADDRESS]";
+	const char *as = NULL, *comment = NULL;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	struct decision d;
+	GError *err = NULL;
+	enum moderate_rc rc;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'a')
+			as = optarg;
+		else if ((o == 'c' && to != POST_REJECTED) || (o == 'r' && to == POST_REJECTED))
+			comment = optarg;
+		else
+			die(EX_USAGE, "usage: vigil %s %s", cmd, usage);
+	}
+	if (optind != argc - 1 || (to == POST_REJECTED && comment == NULL))
+		die(EX_USAGE, "usage: vigil %s %s", cmd, usage);
+	open_store(c, true);
+	rc = moderate_decide(c->st, c->cfg, c->list, argv[optind], to, as, c->login, comment,
+			     (gint64) time(NULL), ids, &d, &err);
+	if (rc != MODERATE_OK)
+		die(rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1, "%s", err->message);
+	printf("post %" G_GINT64_FORMAT " (report %s) %s by %s", d.post->id, d.post->report_id,
+	       policy_state_name(to), d.moderator);
+	if (to == POST_APPROVED)
+		printf(": sent to %u member(s)", d.members);
+	else if (to == POST_REJECTED && d.sender_told)
+		printf(": the sender is told the reason");
+	else if (to == POST_REJECTED)
+		printf(": the sender (a null or MAILER-DAEMON address) is not told");
+	printf("; %u other moderator(s) told\n", d.moderators_told);
+	fflush(stdout);
+	flush_new(c, ids);
+	moderate_decision_clear(&d);
+	g_array_free(ids, TRUE);
+	return 0;
+}
+
+/* parse_since - a date, a date-time or an age back from now */
+static gint64
+parse_since(const char *s, gint64 now)
+{
+	GTimeZone *utc = g_time_zone_new_utc();
+	GDateTime *dt = NULL;
+	gint64 t = -1, d;
+	int y, m, day;
+	char end;
+
+	if (config_parse_duration(s, &d))
+		t = now - d;
+	else if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &day, &end) == 3)
+		dt = g_date_time_new(utc, y, m, day, 0, 0, 0);
+	else
+		dt = g_date_time_new_from_iso8601(s, utc);
+	if (dt) {
+		t = g_date_time_to_unix(dt);
+		g_date_time_unref(dt);
+	}
+	g_time_zone_unref(utc);
+	if (t < 0) {
+		char *e = text_escape(s);
+
+		die(EX_USAGE, "--since %s: not a date (2026-11-21), a time (2026-11-21T08:00:00Z)"
+		    " or an age (12h, 7d)", e);
+	}
+	return t;
+}
+
+/* json_or_null - a JSON string, or null for "" */
+static void
+json_or_null(GString *out, const char *s)
+{
+	if (s && *s)
+		text_json_string(out, s);
+	else
+		g_string_append(out, "null");
+}
+
+/* cmd_log - log [--json] [--since DATE] */
+static int
+cmd_log(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "since", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	GString *out = g_string_new(NULL);
+	GPtrArray *rows;
+	GError *err = NULL;
+	gint64 since = 0;
+	bool json = false;
+	enum store_rc r;
+	guint i;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'j')
+			json = true;
+		else if (o == 's')
+			since = parse_since(optarg, (gint64) time(NULL));
+		else
+			die(EX_USAGE, "usage: vigil log [--json] [--since DATE]");
+	}
+	if (optind != argc)
+		die(EX_USAGE, "usage: vigil log [--json] [--since DATE]");
+	open_store(c, true);
+	if ((r = store_audit_list(c->st, c->list->address, since, &rows, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	if (json)
+		g_string_append_c(out, '[');
+	else if (rows->len > 0)
+		g_string_append_printf(out, "%-20s %-30s %-14s %-6s %-10s %s\n", "TIME", "BY", "ACTION",
+				       "POST", "REPORT", "DETAIL");
+	for (i = 0; i < rows->len; i++) {
+		const struct audit_row *a = g_ptr_array_index(rows, i);
+		char *when = text_time_iso(a->time);
+
+		if (json) {
+			g_string_append_printf(out, "%s {\"time\": \"%s\", \"actor\": ", i ? ",\n" : "\n", when);
+			text_json_string(out, a->actor);
+			g_string_append(out, ", \"login\": ");
+			json_or_null(out, a->login);
+			g_string_append(out, ", \"action\": ");
+			text_json_string(out, a->action);
+			if (a->post_id > 0)
+				g_string_append_printf(out, ", \"post_id\": %" G_GINT64_FORMAT, a->post_id);
+			else
+				g_string_append(out, ", \"post_id\": null");
+			g_string_append(out, ", \"report_id\": ");
+			json_or_null(out, a->report_id);
+			g_string_append(out, ", \"detail\": ");
+			json_or_null(out, a->detail);
+			g_string_append_c(out, '}');
+		} else {
+			char *actor = text_escape(a->actor);
+			char *detail = text_escape(a->detail);
+			char *post = a->post_id > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, a->post_id) : g_strdup("-");
+
+			g_string_append_printf(out, "%-20s %-30s %-14s %-6s %-10s %s\n", when, actor, a->action,
+					       post, *a->report_id ? a->report_id : "-", detail);
+			g_free(actor);
+			g_free(detail);
+			g_free(post);
+		}
+		g_free(when);
+	}
+	if (json)
+		g_string_append(out, rows->len ? "\n]\n" : "]\n");
+	else if (rows->len == 0)
+		g_string_append_printf(out, "nothing in the log of %s%s\n", c->list->address,
+				       since ? " for that time" : "");
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	g_ptr_array_free(rows, TRUE);
+	return 0;
+}
+
+/* cmd_maintain - reminders and expiry for every list (or -l), then the outbox */
+static int
+cmd_maintain(struct ctx *c, int argc, char **argv)
+{
+	struct flush_stats fs;
+	GError *err = NULL;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	gint64 now = (gint64) time(NULL), left = 0;
+	int status = 0;
+	enum store_rc r;
+	guint i;
+
+	if (argc != 1)
+		die(EX_USAGE, "usage: vigil maintain");
+	open_store(c, c->list_name != NULL);
+	for (i = 0; i < c->cfg->lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(c->cfg->lists, i);
+		struct maintain_stats ms;
+		enum moderate_rc rc;
+
+		if (c->list && l != c->list)
+			continue;
+		if ((rc = moderate_maintain(c->st, c->cfg, l, now, &ms, ids, &err)) != MODERATE_OK) {
+			fprintf(stderr, "vigil: %s: %s\n", l->address, err->message);
+			g_clear_error(&err);
+			status = rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1;
+			continue;
+		}
+		printf("%s: %u expired, %u in the reminder\n", l->address, ms.expired, ms.reminded);
+	}
+	g_array_free(ids, TRUE);
+	/* the whole outbox: what this run queued and what earlier runs left */
+	if ((r = outbox_flush(c->st, c->cfg, NULL, now, &fs, &err)) != STORE_OK
+	    || (r = store_outbox_count(c->st, &left, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	printf("flush: %d sent, %" G_GINT64_FORMAT " left in the outbox\n", fs.sent, left);
+	if (status == 0 && left > 0)
+		status = EX_TEMPFAIL;
+	return status;
 }
 
 /* cmd_check_config - check-config */
@@ -458,6 +862,14 @@ main(int argc, char **argv)
 		status = cmd_member_list(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "held") == 0)
 		status = cmd_held(&c, argc, argv);
+	else if (strcmp(cmd, "show") == 0)
+		status = cmd_show(&c, argc, argv);
+	else if (strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0 || strcmp(cmd, "discard") == 0)
+		status = cmd_decide(&c, argc, argv);
+	else if (strcmp(cmd, "log") == 0)
+		status = cmd_log(&c, argc, argv);
+	else if (strcmp(cmd, "maintain") == 0)
+		status = cmd_maintain(&c, argc, argv);
 	else if (strcmp(cmd, "flush") == 0)
 		status = cmd_flush(&c, argc, argv);
 	else if (strcmp(cmd, "check-config") == 0)
@@ -467,5 +879,6 @@ main(int argc, char **argv)
 	store_close(c.st);
 	config_free(c.cfg);
 	g_free(c.actor);
+	g_free(c.login);
 	return status;
 }

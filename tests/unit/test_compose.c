@@ -14,7 +14,7 @@
 #include "message.h"
 
 static struct list_config list = {
-	"security@example.org", "Example security team", "owner@example.org", 86400, 1 << 20,
+	"security@example.org", "Example security team", "owner@example.org", 86400, 1 << 20, 86400, 14 * 86400,
 };
 
 static char *tdir;

@@ -50,9 +50,9 @@ setup(void **state)
 	g_free(conf);
 	if (fx->cfg == NULL || store_open(fx->cfg->database, &fx->st, &err) != STORE_OK)
 		return -1;
-	store_member_add(fx->st, "security@example.org", "alice@example.org", "owner", "", 1, NULL);
-	store_member_add(fx->st, "security@example.org", "bob@example.org", "member", "", 1, NULL);
-	store_member_add(fx->st, "security@example.org", "carol@example.org", "member", "", 1, NULL);
+	store_member_add(fx->st, "security@example.org", "alice@example.org", "owner", "", NULL, 1, NULL);
+	store_member_add(fx->st, "security@example.org", "bob@example.org", "member", "", NULL, 1, NULL);
+	store_member_add(fx->st, "security@example.org", "carol@example.org", "member", "", NULL, 1, NULL);
 	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	*state = fx;
 	return 0;
@@ -131,19 +131,28 @@ held_with_autoreply(void **state)
 	GError *err = NULL;
 
 	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
-	assert_int_equal(fx->ids->len, 1);
+	assert_int_equal(fx->ids->len, 2);
 	expect(fx, "SELECT status || ' ' || reason || ' ' || report_id || ' ' || length(raw) FROM posts",
 	       "held non-member 2026-0001 114");
-	expect(fx, "SELECT kind || ' <' || sender || '> ' || recipients FROM outbox", "autoreply <> rep@example.net");
-	expect(fx, "SELECT instr(data, 'overflow') || instr(data, 'details') FROM outbox", "00");
+	expect(fx, "SELECT kind || ' <' || sender || '> ' || recipients FROM outbox WHERE kind = 'autoreply'",
+	       "autoreply <> rep@example.net");
+	expect(fx, "SELECT instr(data, 'overflow') || instr(data, 'details') FROM outbox WHERE kind = 'autoreply'",
+	       "00");
+	/* the moderators (alice, the owner; not the members bob and carol) are told how to decide */
+	expect(fx, "SELECT kind || ' <' || sender || '> ' || recipients FROM outbox WHERE kind <> 'autoreply'",
+	       "moderator-held <owner@example.org> alice@example.org");
+	expect(fx, "SELECT instr(data, '2026-0001') > 0 AND instr(data, 'vigil show 1') > 0"
+	       " AND instr(data, 'vigil approve 1') > 0 AND instr(data, 'Auto-Submitted: auto-generated') > 0"
+	       " FROM outbox WHERE kind = 'moderator-held'", "1");
 	expect(fx, "SELECT action || ' ' || report_id FROM audit", "hold 2026-0001");
 	/* the same reporter an hour later: held, not answered */
 	assert_int_equal(take(fx, report, "Rep@Example.NET", "security@example.org", NOW + 3600, &err), INTAKE_OK);
 	expect(fx, "SELECT count(*) FROM posts WHERE status = 'held'", "2");
-	expect(fx, "SELECT count(*) FROM outbox", "1");
-	/* a day later: answered again */
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "1");
+	/* a day later: answered again; every held post is a notice to the moderators */
 	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW + 86400, &err), INTAKE_OK);
-	expect(fx, "SELECT count(*) FROM outbox", "2");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "2");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'moderator-held'", "3");
 	expect(fx, "SELECT group_concat(report_id, ',') FROM posts", "2026-0001,2026-0002,2026-0003");
 }
 
@@ -188,7 +197,7 @@ loop_kept(void **state)
 
 	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
 	expect(fx, "SELECT status || ' ' || reason FROM posts", "held loop");
-	expect(fx, "SELECT count(*) FROM outbox", "0");
+	expect(fx, "SELECT group_concat(kind) FROM outbox", "moderator-held");
 }
 
 /* malformed_held - no header block: held, answered, never refused */
@@ -201,7 +210,8 @@ malformed_held(void **state)
 	assert_int_equal(take(fx, "garbage without any header\n", "rep@example.net", "security@example.org", NOW,
 			      &err), INTAKE_OK);
 	expect(fx, "SELECT status || ' ' || reason FROM posts", "held malformed");
-	expect(fx, "SELECT kind FROM outbox", "autoreply");
+	expect(fx, "SELECT group_concat(kind) FROM (SELECT kind FROM outbox ORDER BY id)",
+	       "autoreply,moderator-held");
 }
 
 /* too_large_stores_nothing - REJECT leaves no trace and says why */
@@ -237,7 +247,7 @@ other_recipients_forwarded(void **state)
 	expect(fx, "SELECT count(*) FROM posts", "1");
 	expect(fx, "SELECT sender || ' ' || replace(recipients, char(10), ',') || ' ' || length(data)"
 	       " FROM outbox WHERE kind = 'forward'", "rep@example.net dave@example.com,erin@example.com 120");
-	assert_int_equal(fx->ids->len, 2);
+	assert_int_equal(fx->ids->len, 3);	/* auto-reply, moderators' notice, forward */
 }
 
 /* busy_is_tempfail - another writer holds the lock: nothing stored, try again */
