@@ -247,7 +247,7 @@ resolve(struct store *st, const struct list_config *l, const char *as, const cha
 		rc = refuse(err, "who is deciding? use --as ADDRESS");
 	}
 	if (rc == MODERATE_OK && !policy_may_decide(m->role))
-		rc = refuse(err, "%s is a %s of %s: only moderators and owners decide held posts",
+		rc = refuse(err, "%s has the role %s on %s: only moderators and owners decide held posts",
 			    m->address, m->role, l->address);
 	if (rc == MODERATE_OK)
 		*out = g_strdup(m->address);

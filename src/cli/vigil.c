@@ -484,10 +484,11 @@ print_post(const struct post_row *p, gint64 now)
 	if (!r->parsed)
 		g_string_append(out, "(no header block: this is not a readable message; see --raw)\n");
 	for (i = 0; i + 1 < r->headers->len; i += 2) {
+		char *name = g_strconcat(g_ptr_array_index(r->headers, i), ":", NULL);
 		char *v = text_escape(g_ptr_array_index(r->headers, i + 1));
 
-		g_string_append_printf(out, "%-12s %s\n", (char *) g_ptr_array_index(r->headers, i),
-				       v);
+		g_string_append_printf(out, "%-12s %s\n", name, v);
+		g_free(name);
 		g_free(v);
 	}
 	for (i = 0; i < r->parts->len; i++)
