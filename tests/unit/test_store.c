@@ -90,6 +90,87 @@ migrations(void **state)
 	store_close(again);
 }
 
+/* the schema as version 1 released it, with a little data in it */
+static const char v1[] =
+	"CREATE TABLE members (list TEXT NOT NULL, address TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK (role IN ('member', 'moderator', 'owner')),"
+	" name TEXT NOT NULL DEFAULT '', added INTEGER NOT NULL, PRIMARY KEY (list, address)) STRICT;"
+	"CREATE TABLE report_counters (list TEXT NOT NULL, year INTEGER NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY (list, year)) STRICT;"
+	"CREATE TABLE posts (id INTEGER PRIMARY KEY, list TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('held', 'relayed')), reason TEXT NOT NULL,"
+	" report_id TEXT, received INTEGER NOT NULL, sender TEXT NOT NULL, from_addr TEXT,"
+	" subject TEXT, message_id TEXT, size INTEGER NOT NULL, raw BLOB,"
+	" UNIQUE (list, report_id)) STRICT;"
+	"CREATE INDEX posts_by_status ON posts (list, status, received);"
+	"CREATE TABLE autoreplies (list TEXT NOT NULL, address TEXT NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY (list, address)) STRICT;"
+	"CREATE TABLE outbox (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id),"
+	" kind TEXT NOT NULL, created INTEGER NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL,"
+	" data BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, claimed_until INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT) STRICT;"
+	"CREATE TABLE audit (id INTEGER PRIMARY KEY, time INTEGER NOT NULL, list TEXT NOT NULL,"
+	" actor TEXT NOT NULL, action TEXT NOT NULL, post_id INTEGER, report_id TEXT, detail TEXT) STRICT;"
+	"INSERT INTO members VALUES ('" L "', 'alice@example.org', 'moderator', 'Alice', 10);"
+	"INSERT INTO posts VALUES (7, '" L "', 'held', 'non-member', '2026-0001', 20, 'rep@example.net',"
+	" 'rep@example.net', 'hello', 'm@x', 5, X'6869210a0a');"
+	"INSERT INTO outbox (post_id, kind, created, sender, recipients, data)"
+	" VALUES (7, 'autoreply', 20, '', 'rep@example.net', X'00');"
+	"INSERT INTO audit (time, list, actor, action, post_id, report_id, detail)"
+	" VALUES (20, '" L "', 'rep@example.net', 'hold', 7, '2026-0001', 'non-member');"
+	"PRAGMA user_version = 1;";
+
+/* from_version_1 - a database of the first release keeps its data and gains the decisions */
+static void
+from_version_1(void **state)
+{
+	struct fixture *fx = *state;
+	struct post_row *p = NULL;
+	struct member *m = NULL;
+	GPtrArray *held = NULL;
+	GError *err = NULL;
+	sqlite3 *db;
+
+	store_close(fx->st);
+	fx->st = NULL;
+	g_unlink(fx->path);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(fx->path, &fx->st, &err), STORE_OK);
+	assert_int_equal(user_version(fx->path), store_version());
+	assert_int_equal(store_held_list(fx->st, L, &held, &err), STORE_OK);
+	assert_int_equal(held->len, 1);
+	g_ptr_array_free(held, TRUE);
+	assert_int_equal(store_post_find(fx->st, L, 7, NULL, &p, &err), STORE_OK);
+	assert_string_equal(p->status, "held");
+	assert_string_equal(p->report_id, "2026-0001");
+	assert_int_equal(g_bytes_get_size(p->raw), 5);
+	assert_int_equal(p->decided, 0);
+	store_post_row_free(p);
+	assert_int_equal(store_member_find(fx->st, L, "alice@example.org", &m, &err), STORE_OK);
+	assert_string_equal(m->role, "moderator");
+	assert_string_equal(m->unix_user, "");
+	store_member_free(m);
+	/* the outbox row still points at its post, and the post may now be decided */
+	assert_int_equal(store_post_decide(fx->st, 7, "approved", 30, "alice@example.org", NULL, &err), STORE_OK);
+	assert_int_equal(store_post_decide(fx->st, 7, "rejected", 31, "alice@example.org", NULL, &err),
+			 STORE_NOTFOUND);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *stmt;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox JOIN posts"
+						    " ON posts.id = outbox.post_id WHERE posts.status = 'approved'",
+						    -1, &stmt, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(stmt, 0), 1);
+		sqlite3_finalize(stmt);
+	}
+	sqlite3_close(db);
+}
+
 /* newer_schema - a file from a newer vigil is refused, not downgraded */
 static void
 newer_schema(void **state)
@@ -277,6 +358,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(from_version_1, setup, teardown),
 		cmocka_unit_test(unwritable),
 		cmocka_unit_test_setup_teardown(members, setup, teardown),
 		cmocka_unit_test_setup_teardown(report_ids, setup, teardown),
