@@ -23,7 +23,9 @@
  *	compose_render() reads a template: a Subject: line, an empty line,
  *	the body.  %{name} is replaced by the value of the placeholder name,
  *	%% by %.  An unknown placeholder or header is an error naming the
- *	file.
+ *	file, and so is a placeholder filled from mail or by a moderator
+ *	(sender, from, subject, reason, comment, posts) on the Subject:
+ *	line: those go into bodies only.
  *
  *	compose_check() renders every template for a list with sample
  *	values, so that "vigil check-config" finds a broken template
@@ -118,9 +120,26 @@ lookup(const struct tvar *vars, const char *name, size_t n)
 	return NULL;
 }
 
-/* expand - replace %{name} and %% in one piece of a template */
+/*
+ * body_only - placeholders whose values come from mail or a moderator's
+ * typing: they are kept out of headers, whatever a template says
+ */
+static bool
+body_only(const char *name, size_t n)
+{
+	static const char *const names[] = { "sender", "from", "subject", "reason", "comment", "posts" };
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(names); i++)
+		if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* expand - replace %{name} and %% in one piece of a template; header: the Subject: line */
 static gboolean
-expand(GString *out, const char *s, const struct tvar *vars, const char *path, GError **err)
+expand(GString *out, const char *s, const struct tvar *vars, bool header, const char *path,
+       GError **err)
 {
 	while (*s) {
 		const char *end;
@@ -139,6 +158,11 @@ expand(GString *out, const char *s, const struct tvar *vars, const char *path, G
 			g_set_error(err, COMPOSE_ERROR, 1,
 				    "%s: a lone %% (write %%%% for a percent sign, %%{name} for a placeholder)",
 				    path);
+			return FALSE;
+		}
+		if (header && body_only(s + 2, end - s - 2)) {
+			g_set_error(err, COMPOSE_ERROR, 1, "%s: %%{%.*s} may be used in the body only,"
+				    " not on the Subject: line", path, (int) (end - s - 2), s + 2);
 			return FALSE;
 		}
 		if ((v = lookup(vars, s + 2, end - s - 2)) == NULL) {
@@ -181,8 +205,8 @@ compose_render(const char *path, const struct tvar *vars,
 		goto out;
 	}
 	*sep = '\0';
-	if (!expand(subj, g_strstrip(text + strlen("Subject:")), vars, path, err)
-	    || !expand(b, sep + 2, vars, path, err))
+	if (!expand(subj, g_strstrip(text + strlen("Subject:")), vars, true, path, err)
+	    || !expand(b, sep + 2, vars, false, path, err))
 		goto out;
 	*subject = g_string_free(subj, FALSE);
 	*body = g_string_free(b, FALSE);

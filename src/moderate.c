@@ -42,8 +42,9 @@
  *	that a held report is never seen by nobody.
  * SECURITY
  *	What came from mail (sender, From, Subject) reaches notices only
- *	through text_escape(), and only their bodies.  A rejection reason
- *	is checked by policy_check_reason() and goes into the body only.
+ *	through text_escape().  A rejection reason is checked by
+ *	policy_check_reason().  compose_render() keeps both, and comments,
+ *	out of a template's Subject: line: they go into bodies only.
  */
 #include "moderate.h"
 
@@ -430,11 +431,10 @@ digest_line(GString *out, const struct post_row *p, gint64 now)
 {
 	char *sender = text_escape(*p->sender ? p->sender : "<>");
 	char *subject = text_escape(*p->subject ? p->subject : "(none)");
-	char *waited = config_format_duration(MAX(now - p->received, 0) / 3600 * 3600);
+	char *waited = text_age(p->received, now);
 
 	g_string_append_printf(out, "  post %" G_GINT64_FORMAT "  report %s  waiting %s  from %s\n"
-			       "      %s\n", p->id, p->report_id,
-			       now - p->received < 3600 ? "<1h" : waited, sender, subject);
+			       "      %s\n", p->id, p->report_id, waited, sender, subject);
 	g_free(sender);
 	g_free(subject);
 	g_free(waited);
@@ -458,7 +458,7 @@ remind(struct store *st, const struct config *cfg, const struct list_config *l, 
 		digest_line(lines, g_ptr_array_index(due, i), now);
 	count = g_strdup_printf("%u", due->len);
 	after = config_format_duration(l->remind_after);
-	expiry = l->hold_expiry ? config_format_duration(l->hold_expiry) : g_strdup("ever (hold_expiry = 0)");
+	expiry = l->hold_expiry ? config_format_duration(l->hold_expiry) : g_strdup("never");
 	vigil = vigil_command(cfg, l);
 	{
 		const struct tvar vars[] = {

@@ -9,6 +9,7 @@
  *	char *text_from_html(const char *html);
  *	void text_json_string(GString *out, const char *s);
  *	char *text_time_iso(gint64 t);
+ *	char *text_age(gint64 then, gint64 now);
  * DESCRIPTION
  *	text_escape() returns a copy of s that is safe to print on a
  *	terminal: C0 controls, DEL, C1 controls and bytes that are not
@@ -29,7 +30,8 @@
  *	the same rules: control characters become \u00NN, invalid UTF-8 is
  *	replaced by U+FFFD, so the output is always valid JSON.
  *
- *	text_time_iso() formats a Unix time as 2026-11-21T23:12:00Z.
+ *	text_time_iso() formats a Unix time as 2026-11-21T23:12:00Z;
+ *	text_age() says how long ago a time was: 5m, 30h, 3d.
  * SECURITY
  *	Subjects and addresses come from strangers; a raw ESC in a moderator's
  *	terminal can rewrite the screen or the title bar.
@@ -314,6 +316,19 @@ text_json_string(GString *out, const char *s)
 		}
 	}
 	g_string_append_c(out, '"');
+}
+
+/* text_age - how long ago, in the largest whole unit: 5m, 30h, 3d */
+char *
+text_age(gint64 then, gint64 now)
+{
+	gint64 d = MAX(now - then, 0);
+
+	if (d < 3600)
+		return g_strdup_printf("%" G_GINT64_FORMAT "m", d / 60);
+	if (d < 48 * 3600)
+		return g_strdup_printf("%" G_GINT64_FORMAT "h", d / 3600);
+	return g_strdup_printf("%" G_GINT64_FORMAT "d", d / 86400);
 }
 
 /* text_time_iso - ISO 8601 UTC form of a Unix time */

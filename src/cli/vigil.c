@@ -329,19 +329,6 @@ cmd_member_list(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* age - how long ago, in the largest whole unit */
-static char *
-age(gint64 then, gint64 now)
-{
-	gint64 d = MAX(now - then, 0);
-
-	if (d < 3600)
-		return g_strdup_printf("%" G_GINT64_FORMAT "m", d / 60);
-	if (d < 48 * 3600)
-		return g_strdup_printf("%" G_GINT64_FORMAT "h", d / 3600);
-	return g_strdup_printf("%" G_GINT64_FORMAT "d", d / 86400);
-}
-
 /* cmd_held - held [--json] */
 static int
 cmd_held(struct ctx *c, int argc, char **argv)
@@ -380,7 +367,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 			text_json_string(out, h->subject);
 			g_string_append_printf(out, ", \"size\": %" G_GINT64_FORMAT "}", h->size);
 		} else {
-			char *a = age(h->received, now);
+			char *a = text_age(h->received, now);
 			char *sender = text_escape(*h->sender ? h->sender : "<>");
 			char *subject = text_escape(h->subject);
 
@@ -461,7 +448,7 @@ print_post(const struct post_row *p, gint64 now)
 	GString *out = g_string_new(NULL);
 	GString *attachments = g_string_new(NULL);
 	char *received = text_time_iso(p->received);
-	char *a = age(p->received, now);
+	char *a = text_age(p->received, now);
 	char *sender = text_escape(*p->sender ? p->sender : "<>");
 	guint i;
 
@@ -619,12 +606,12 @@ cmd_decide(struct ctx *c, int argc, char **argv)
 	printf("post %" G_GINT64_FORMAT " (report %s) %s by %s", d.post->id, d.post->report_id,
 	       policy_state_name(to), d.moderator);
 	if (to == POST_APPROVED)
-		printf(": sent to %u member(s)", d.members);
+		printf(": the post goes to %u member(s)", d.members);
 	else if (to == POST_REJECTED && d.sender_told)
-		printf(": the sender is told the reason");
+		printf(": the reason goes to the sender");
 	else if (to == POST_REJECTED)
 		printf(": the sender (a null or MAILER-DAEMON address) is not told");
-	printf("; %u other moderator(s) told\n", d.moderators_told);
+	printf("; a note goes to %u other moderator(s)\n", d.moderators_told);
 	fflush(stdout);
 	flush_new(c, ids);
 	moderate_decision_clear(&d);
@@ -639,11 +626,12 @@ parse_since(const char *s, gint64 now)
 	GTimeZone *utc = g_time_zone_new_utc();
 	GDateTime *dt = NULL;
 	gint64 t = -1, d;
+	size_t n = strlen(s);
 	int y, m, day;
 	char end;
 
-	if (config_parse_duration(s, &d))
-		t = now - d;
+	if (n > 0 && g_ascii_isalpha(s[n - 1]) && config_parse_duration(s, &d))
+		t = now - d;	/* an age needs its unit: a bare 2026 is no age */
 	else if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &day, &end) == 3)
 		dt = g_date_time_new(utc, y, m, day, 0, 0, 0);
 	else
@@ -781,14 +769,16 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 			status = rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1;
 			continue;
 		}
-		printf("%s: %u expired, %u in the reminder\n", l->address, ms.expired, ms.reminded);
+		if (ms.expired || ms.reminded)	/* quiet when idle: cron mails what is printed */
+			printf("%s: %u expired, %u in the reminder\n", l->address, ms.expired, ms.reminded);
 	}
 	g_array_free(ids, TRUE);
 	/* the whole outbox: what this run queued and what earlier runs left */
 	if ((r = outbox_flush(c->st, c->cfg, NULL, now, &fs, &err)) != STORE_OK
 	    || (r = store_outbox_count(c->st, &left, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
-	printf("flush: %d sent, %" G_GINT64_FORMAT " left in the outbox\n", fs.sent, left);
+	if (fs.sent || left)
+		printf("flush: %d sent, %" G_GINT64_FORMAT " left in the outbox\n", fs.sent, left);
 	if (status == 0 && left > 0)
 		status = EX_TEMPFAIL;
 	return status;

@@ -120,6 +120,28 @@ render(void **state)
 	g_clear_error(&err);
 	g_free(path);
 
+	/* what a stranger or a moderator typed never reaches a header */
+	{
+		const struct tvar given[] = { { "reason", "Not a bug" }, { "subject", "x" }, { NULL, NULL } };
+
+		path = write_template("t.txt", "Subject: Rejected: %{reason}\n\n%{reason}\n");
+		assert_false(compose_render(path, given, &subject, &body, &err));
+		assert_non_null(strstr(err->message, "%{reason} may be used in the body only"));
+		g_clear_error(&err);
+		g_free(path);
+		path = write_template("t.txt", "Subject: Re: %{subject}\n\n%{subject}\n");
+		assert_false(compose_render(path, given, &subject, &body, &err));
+		assert_non_null(strstr(err->message, "%{subject} may be used in the body only"));
+		g_clear_error(&err);
+		g_free(path);
+		path = write_template("t.txt", "Subject: Rejected\n\n%{reason} %{subject}\n");
+		assert_true(compose_render(path, given, &subject, &body, &err));
+		assert_string_equal(body, "Not a bug x\n");
+		g_free(subject);
+		g_free(body);
+		g_free(path);
+	}
+
 	path = write_template("t.txt", "Hello\n\nbody\n");
 	assert_false(compose_render(path, vars, &subject, &body, &err));
 	assert_non_null(strstr(err->message, "must start with one Subject: line"));
