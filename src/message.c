@@ -352,7 +352,7 @@ message_readable(const char *raw, size_t len)
 			if (g_ascii_strcasecmp(g_mime_header_get_name(h), shown[k]) != 0)
 				continue;
 			g_ptr_array_add(r->headers, g_strdup(shown[k]));
-			g_ptr_array_add(r->headers, g_utf8_make_valid(v ? g_strstrip((char *) v) : "", -1));
+			g_ptr_array_add(r->headers, g_strstrip(g_utf8_make_valid(v ? v : "", -1)));
 		}
 	walk(r, g_mime_message_get_mime_part(msg), 0);
 	g_object_unref(msg);

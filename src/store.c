@@ -640,8 +640,8 @@ store_held_list(struct store *st, const char *list, GPtrArray **out, GError **er
 }
 
 /*
- * store_held_due - held posts of a list received at or before
- * received_by and last reminded of at or before reminded_by, oldest first
+ * store_held_due - held posts of a list received before received_by and
+ * last reminded of before reminded_by, oldest first
  */
 enum store_rc
 store_held_due(struct store *st, const char *list, gint64 received_by, gint64 reminded_by,
@@ -652,7 +652,7 @@ store_held_due(struct store *st, const char *list, gint64 received_by, gint64 re
 
 	*out = NULL;
 	if ((r = prep(st, "SELECT " POST_COLUMNS " FROM posts WHERE list = ?1 AND status = 'held'"
-		      " AND received <= ?2 AND reminded <= ?3 ORDER BY received, id",
+		      " AND received < ?2 AND reminded < ?3 ORDER BY received, id",
 		      &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
@@ -705,7 +705,10 @@ store_post_decide(struct store *st, gint64 id, const char *status, gint64 now,
 	bind_text(stmt, 5, comment);
 	if ((r = step_done(st, stmt, "post decision", err)) != STORE_OK)
 		return r;
-	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+	if (sqlite3_changes(st->db) == 1)
+		return STORE_OK;
+	g_set_error(err, STORE_ERROR_DOMAIN, STORE_NOTFOUND, "post %" G_GINT64_FORMAT " is not held", id);
+	return STORE_NOTFOUND;
 }
 
 /* store_post_reminded - the moderators were reminded of a post at now */

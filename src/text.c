@@ -173,10 +173,13 @@ entity(const char *p, GString *out)
 		return p + 1;
 	}
 	if (p[1] == '#') {
-		char *end;
-		guint64 v = p[2] == 'x' || p[2] == 'X'
-			? g_ascii_strtoull(p + 3, &end, 16) : g_ascii_strtoull(p + 2, &end, 10);
+		bool hex = p[2] == 'x' || p[2] == 'X';
+		const char *digits = p + (hex ? 3 : 2);
+		char *end = NULL;
+		guint64 v = 0;
 
+		if (hex ? g_ascii_isxdigit(*digits) : g_ascii_isdigit(*digits))
+			v = g_ascii_strtoull(digits, &end, hex ? 16 : 10);
 		if (end != semi) {
 			g_string_append_c(out, '&');
 			return p + 1;
@@ -252,7 +255,8 @@ text_from_html(const char *html)
 			p++;
 			continue;
 		}
-		if (*p != '<') {
+		/* a tag starts with a name, "/", "!" or "?": "1 < 2" is text */
+		if (*p != '<' || !(g_ascii_isalpha(p[1]) || p[1] == '/' || p[1] == '!' || p[1] == '?')) {
 			g_string_append_c(out, *p++);
 			continue;
 		}

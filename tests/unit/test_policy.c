@@ -132,15 +132,161 @@ policy_is_pure(void **state)
 	assert_int_equal(a.autoreply, b.autoreply);
 }
 
+#define NSTATES 6
+
+/*
+ * may_become - the whole state machine of a held post, written out:
+ * want[from][to] is 1 only for held to a decision
+ */
+static void
+may_become(void **state)
+{
+	static const char *const names[NSTATES] = {
+		[POST_HELD] = "held", [POST_RELAYED] = "relayed", [POST_APPROVED] = "approved",
+		[POST_REJECTED] = "rejected", [POST_DISCARDED] = "discarded", [POST_EXPIRED] = "expired",
+	};
+	/* to:                   held relayed approved rejected discarded expired */
+	static const int want[NSTATES][NSTATES] = {
+		[POST_HELD] =      { 0,   0,      1,       1,       1,        1 },
+		[POST_RELAYED] =   { 0,   0,      0,       0,       0,        0 },
+		[POST_APPROVED] =  { 0,   0,      0,       0,       0,        0 },
+		[POST_REJECTED] =  { 0,   0,      0,       0,       0,        0 },
+		[POST_DISCARDED] = { 0,   0,      0,       0,       0,        0 },
+		[POST_EXPIRED] =   { 0,   0,      0,       0,       0,        0 },
+	};
+	int from, to, bad = 0;
+
+	for (from = 0; from < NSTATES; from++)
+		for (to = 0; to < NSTATES; to++) {
+			bool got = policy_may_become((enum post_state) from, (enum post_state) to);
+
+			if (got != (want[from][to] != 0)) {
+				print_error("%s -> %s: got %s, want %s\n", names[from], names[to],
+					    got ? "allowed" : "refused", want[from][to] ? "allowed" : "refused");
+				bad++;
+			}
+		}
+	if (bad)
+		fail_msg("%d of %d transitions wrong", bad, NSTATES * NSTATES);
+}
+
+/* state_words - the stored word and the audit verb of every state, and back */
+static void
+state_words(void **state)
+{
+	static const struct {
+		enum post_state s;
+		const char *name;
+		const char *verb;
+	} words[] = {
+		{ POST_HELD, "held", "hold" },
+		{ POST_RELAYED, "relayed", "relay" },
+		{ POST_APPROVED, "approved", "approve" },
+		{ POST_REJECTED, "rejected", "reject" },
+		{ POST_DISCARDED, "discarded", "discard" },
+		{ POST_EXPIRED, "expired", "expire" },
+	};
+	static const char *const unknown[] = { "", "unknown", "Held", "approve", "held ", "relay" };
+	size_t i;
+
+	assert_int_equal(sizeof words / sizeof words[0], NSTATES);
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		enum post_state back = (enum post_state) -1;
+
+		if (strcmp(policy_state_name(words[i].s), words[i].name) != 0)
+			fail_msg("name of state %d: got \"%s\", want \"%s\"", (int) words[i].s,
+				 policy_state_name(words[i].s), words[i].name);
+		if (strcmp(policy_state_verb(words[i].s), words[i].verb) != 0)
+			fail_msg("verb of %s: got \"%s\", want \"%s\"", words[i].name,
+				 policy_state_verb(words[i].s), words[i].verb);
+		if (!policy_state_parse(words[i].name, &back) || back != words[i].s)
+			fail_msg("parse \"%s\": got %d, want %d", words[i].name, (int) back, (int) words[i].s);
+	}
+	for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		enum post_state out = POST_EXPIRED;
+
+		if (policy_state_parse(unknown[i], &out))
+			fail_msg("parse \"%s\": accepted as %d, want refused", unknown[i], (int) out);
+		assert_int_equal(out, POST_EXPIRED);	/* untouched */
+	}
+	assert_false(policy_state_parse(NULL, &(enum post_state) { POST_HELD }));
+	assert_string_equal(policy_state_name((enum post_state) NSTATES), "?");
+	assert_string_equal(policy_state_verb((enum post_state) NSTATES), "?");
+}
+
+/* may_decide - moderators and owners decide; nobody else, no case folding */
+static void
+may_decide(void **state)
+{
+	static const struct {
+		const char *role;
+		bool want;
+	} roles[] = {
+		{ "moderator", true }, { "owner", true }, { "member", false }, { "", false },
+		{ NULL, false }, { "Owner", false }, { "MODERATOR", false }, { "owner ", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (policy_may_decide(roles[i].role) != roles[i].want)
+			fail_msg("policy_may_decide(%s%s%s): got %d, want %d", roles[i].role ? "\"" : "",
+				 roles[i].role ? roles[i].role : "NULL", roles[i].role ? "\"" : "",
+				 !roles[i].want, roles[i].want);
+}
+
+/* check_reason - what may be mailed to a sender as a reason or comment */
+static void
+check_reason(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		const char *want;	/* NULL: fit to mail; else a word of the complaint */
+	} reasons[] = {
+		{ "one sentence", "Not a bug.", NULL },
+		{ "several lines with a tab", "Not a bug:\n\tsee the FAQ.\nThanks.", NULL },
+		{ "UTF-8 text", "d\xc3\xa9j\xc3\xa0 signal\xc3\xa9", NULL },
+		{ "empty", "", "empty" },
+		{ "only blanks", "   \n\t", "empty" },
+		{ "ESC", "see \x1b[31mred", "control" },
+		{ "BEL", "ding\x07", "control" },
+		{ "CR", "line\r\nline", "control" },
+		{ "DEL", "del\x7f", "control" },
+		{ "C0 SOH (0x01)", "a\x01b", "control" },
+		{ "C1 NEL (U+0085)", "a\xc2\x85" "b", "control" },
+		{ "C1 CSI (U+009B)", "a\xc2\x9b" "31m", "control" },
+		{ "invalid UTF-8", "bad \xff byte", "UTF-8" },
+		{ "overlong UTF-8", "bad \xc0\xaf", "UTF-8" },
+		{ "NULL", NULL, "empty" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+		const char *got = policy_check_reason(reasons[i].text);
+
+		if (reasons[i].want == NULL && got != NULL)
+			fail_msg("%s: refused (%s), want accepted", reasons[i].name, got);
+		if (reasons[i].want != NULL && (got == NULL || strstr(got, reasons[i].want) == NULL))
+			fail_msg("%s: got \"%s\", want a complaint with \"%s\"", reasons[i].name,
+				 got ? got : "(accepted)", reasons[i].want);
+	}
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof rows / sizeof rows[0] + 1];
+	struct CMUnitTest tests[sizeof rows / sizeof rows[0] + 5];
 	size_t i;
 
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		tests[i] = (struct CMUnitTest) { rows[i].name, one_row, NULL, NULL, (void *) &rows[i] };
 	}
-	tests[i] = (struct CMUnitTest) { "policy is pure", policy_is_pure, NULL, NULL, NULL };
-	return _cmocka_run_group_tests("policy", tests, i + 1, NULL, NULL);
+	tests[i++] = (struct CMUnitTest) { "policy is pure", policy_is_pure, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "only held becomes approved, rejected, discarded or expired",
+					   may_become, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "state names and verbs round-trip", state_words, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "only moderators and owners decide", may_decide, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "reasons: text, newlines and tabs only", check_reason, NULL, NULL,
+					   NULL };
+	return _cmocka_run_group_tests("policy", tests, i, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -157,6 +158,8 @@ from_version_1(void **state)
 	assert_int_equal(store_post_decide(fx->st, 7, "approved", 30, "alice@example.org", NULL, &err), STORE_OK);
 	assert_int_equal(store_post_decide(fx->st, 7, "rejected", 31, "alice@example.org", NULL, &err),
 			 STORE_NOTFOUND);
+	assert_non_null(strstr(err->message, "post 7 is not held"));
+	g_clear_error(&err);
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
 	{
 		sqlite3_stmt *stmt;
