@@ -412,20 +412,28 @@ select_one(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_st
 	return r;
 }
 
+/* member_where - the member of list whose column in sql (?2) is value */
+static enum store_rc
+member_where(struct store *st, const char *sql, const char *list, const char *value,
+	     struct member **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, value);
+	return select_one(st, stmt, member_from_row, (gpointer *) out, "member lookup", err);
+}
+
 /* store_member_find - look up one member; out may be NULL */
 enum store_rc
 store_member_find(struct store *st, const char *list, const char *addr,
 		  struct member **out, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
-
-	if ((r = prep(st, "SELECT " MEMBER_COLUMNS " FROM members"
-		      " WHERE list = ?1 AND address = ?2", &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
-	bind_text(stmt, 2, addr);
-	return select_one(st, stmt, member_from_row, (gpointer *) out, "member lookup", err);
+	return member_where(st, "SELECT " MEMBER_COLUMNS " FROM members WHERE list = ?1 AND address = ?2",
+			    list, addr, out, err);
 }
 
 /* store_member_by_unix_user - the member of list recorded with a Unix user */
@@ -433,15 +441,8 @@ enum store_rc
 store_member_by_unix_user(struct store *st, const char *list, const char *user,
 			  struct member **out, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
-
-	if ((r = prep(st, "SELECT " MEMBER_COLUMNS " FROM members"
-		      " WHERE list = ?1 AND unix_user = ?2", &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
-	bind_text(stmt, 2, user);
-	return select_one(st, stmt, member_from_row, (gpointer *) out, "member lookup", err);
+	return member_where(st, "SELECT " MEMBER_COLUMNS " FROM members WHERE list = ?1 AND unix_user = ?2",
+			    list, user, out, err);
 }
 
 /* store_member_add - add a member; STORE_EXISTS if already one */
