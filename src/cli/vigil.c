@@ -175,6 +175,16 @@ open_store(struct ctx *c, bool need_list)
 	store_set_login(c->st, c->login);
 }
 
+/* json_or_null - a JSON string, or null for "" */
+static void
+json_or_null(GString *out, const char *s)
+{
+	if (s && *s)
+		text_json_string(out, s);
+	else
+		g_string_append(out, "null");
+}
+
 /* json_flag - parse a lone --json option */
 static int
 json_flag(int argc, char **argv, const char *what)
@@ -308,6 +318,8 @@ cmd_member_list(struct ctx *c, int argc, char **argv)
 			text_json_string(out, m->role);
 			g_string_append(out, ", \"name\": ");
 			text_json_string(out, m->name);
+			g_string_append(out, ", \"unix_user\": ");
+			json_or_null(out, m->unix_user);
 			g_string_append_printf(out, ", \"joined\": \"%s\"}", joined);
 		} else {
 			char *name = text_escape(m->name);
@@ -648,16 +660,6 @@ parse_since(const char *s, gint64 now)
 		    " or an age (12h, 7d)", e);
 	}
 	return t;
-}
-
-/* json_or_null - a JSON string, or null for "" */
-static void
-json_or_null(GString *out, const char *s)
-{
-	if (s && *s)
-		text_json_string(out, s);
-	else
-		g_string_append(out, "null");
 }
 
 /* cmd_log - log [--json] [--since DATE] */
