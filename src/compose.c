@@ -6,6 +6,7 @@
  *
  *	GByteArray *compose_crlf(const void *raw, size_t len);
  *	GByteArray *compose_relay(list, raw, len);
+ *	GPtrArray *compose_list_headers(list);
  *	gboolean compose_render(path, vars, &subject, &body, err);
  *	gboolean compose_check(list, template_dir, err);
  *	GByteArray *compose_notice(list, template_dir, notice, err);
@@ -18,7 +19,8 @@
  *	compose_relay() is the members' copy of a post: the list's header
  *	lines (List-Id, List-Post, Precedence: list and the X-Loop marker)
  *	added above the original bytes, which are not otherwise changed, so
- *	DKIM signatures still verify.
+ *	DKIM signatures still verify.  compose_list_headers() gives those
+ *	lines as name, value pairs, for a front-end whose MTA adds them.
  *
  *	compose_render() reads a template: a Subject: line, an empty line,
  *	the body.  %{name} is replaced by the value of the placeholder name,
@@ -88,20 +90,37 @@ list_id(const struct list_config *list)
 	return out;
 }
 
+/* compose_list_headers - the header fields a members' copy gains: name, value, ... */
+GPtrArray *
+compose_list_headers(const struct list_config *list)
+{
+	GPtrArray *h = g_ptr_array_new_with_free_func(g_free);
+
+	g_ptr_array_add(h, g_strdup("List-Id"));
+	g_ptr_array_add(h, list_id(list));
+	g_ptr_array_add(h, g_strdup("List-Post"));
+	g_ptr_array_add(h, g_strdup_printf("<mailto:%s>", list->address));
+	g_ptr_array_add(h, g_strdup("Precedence"));
+	g_ptr_array_add(h, g_strdup("list"));
+	g_ptr_array_add(h, g_strdup("X-Loop"));
+	g_ptr_array_add(h, g_strdup(list->address));
+	return h;
+}
+
 /* compose_relay - the members' copy: our header lines, then the original */
 GByteArray *
 compose_relay(const struct list_config *list, const void *raw, size_t len)
 {
+	GPtrArray *h = compose_list_headers(list);
 	GString *top = g_string_new(NULL);
-	char *id = list_id(list);
 	GByteArray *out;
 	GByteArray *body;
+	guint i;
 
-	g_string_append_printf(top, "List-Id: %s\n", id);
-	g_string_append_printf(top, "List-Post: <mailto:%s>\n", list->address);
-	g_string_append(top, "Precedence: list\n");
-	g_string_append_printf(top, "X-Loop: %s\n", list->address);
-	g_free(id);
+	for (i = 0; i + 1 < h->len; i += 2)
+		g_string_append_printf(top, "%s: %s\n", (char *) g_ptr_array_index(h, i),
+				       (char *) g_ptr_array_index(h, i + 1));
+	g_ptr_array_free(h, TRUE);
 	out = compose_crlf(top->str, top->len);
 	g_string_free(top, TRUE);
 	body = compose_crlf(raw, len);

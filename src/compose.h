@@ -31,6 +31,7 @@ struct notice {
 };
 
 GByteArray *compose_crlf(const void *raw, size_t len);
+GPtrArray *compose_list_headers(const struct list_config *list);
 GByteArray *compose_relay(const struct list_config *list, const void *raw, size_t len);
 gboolean compose_render(const char *path, const struct tvar *vars,
 			char **subject, char **body, GError **err);

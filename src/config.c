@@ -62,6 +62,7 @@ static const struct opt main_opts[] = {
 	{ "database", OPT_PATH, VIGIL_STATEDIR "/vigil.db", 0, 0, offsetof(struct config, database) },
 	{ "relay", OPT_URL, "smtp://127.0.0.1:10026", 0, 0, offsetof(struct config, relay) },
 	{ "template_dir", OPT_PATH, VIGIL_TEMPLATEDIR, 0, 0, offsetof(struct config, template_dir) },
+	{ "user", OPT_STRING, "vigil", 0, 0, offsetof(struct config, user) },
 };
 
 static const struct opt list_opts[] = {
@@ -349,6 +350,7 @@ config_free(struct config *cfg)
 	g_free(cfg->database);
 	g_free(cfg->relay);
 	g_free(cfg->template_dir);
+	g_free(cfg->user);
 	g_ptr_array_free(cfg->lists, TRUE);
 	g_free(cfg);
 }

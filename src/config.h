@@ -22,6 +22,7 @@ struct config {
 	char   *database;
 	char   *relay;			/* smtp:// or smtps:// URL */
 	char   *template_dir;
+	char   *user;			/* vigil-milter runs as this user when started as root */
 	GPtrArray *lists;		/* of struct list_config * */
 };
 

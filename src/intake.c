@@ -23,6 +23,14 @@
  *	INTAKE_TEMPFAIL means nothing was stored (database busy, read-only,
  *	full; a template that cannot be read): the MTA must try again.
  *	INTAKE_REJECT means the message can never be accepted (too large).
+ *
+ *	intake_at_smtp() is the same for a message the MTA still holds and
+ *	goes on delivering (a milter): the members' copy of the first list
+ *	that relays it is left to the MTA - out says which list recipients
+ *	to drop, which members to add and which header lines to add - and
+ *	the other recipients are left to it too (out->others).  A loop is
+ *	then refused (INTAKE_REJECT, out->reject "loop") instead of held:
+ *	the client is still connected, so nobody gets a bounce.
  */
 #include "intake.h"
 
@@ -47,6 +55,7 @@ struct job {
 	struct post *post;
 	gint64	 now;
 	GArray	*outbox_ids;
+	struct intake_smtp *smtp;	/* the MTA delivers (milter); NULL: we do (pipe) */
 };
 
 /* tempfail - map a store failure; every store error is "try again" here */
@@ -91,6 +100,7 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 	f->sender_null = j->sender == NULL;
 	f->sender_mailer_daemon = addr_is_mailer_daemon(j->sender);
 	f->loop = message_has_loop(j->post, l->address);
+	f->can_refuse = j->smtp != NULL;
 	f->auto_submitted = j->post->auto_submitted;
 	f->precedence = j->post->precedence;
 	f->auto_response_suppress = j->post->auto_response_suppress;
@@ -204,40 +214,73 @@ out:
 	return tempfail(r);
 }
 
+/* members_but - every member of l but the author (the envelope sender or a From address) */
+static enum store_rc
+members_but(struct store *st, const struct list_config *l, const char *sender,
+	    const struct post *post, GPtrArray **to, GError **err)
+{
+	GPtrArray *members = NULL;
+	enum store_rc r;
+	guint i;
+
+	*to = g_ptr_array_new_with_free_func(g_free);
+	if ((r = store_member_list(st, l->address, &members, err)) != STORE_OK)
+		return r;
+	for (i = 0; i < members->len; i++) {
+		const struct member *m = g_ptr_array_index(members, i);
+
+		if ((sender && strcmp(m->address, sender) == 0) || message_from_is(post, m->address))
+			continue;
+		g_ptr_array_add(*to, g_strdup(m->address));
+	}
+	g_ptr_array_free(members, TRUE);
+	return STORE_OK;
+}
+
 /*
  * intake_relay - queue the members' copy of a post: every member but its
- * author (the envelope sender or a From address), one SMTP transaction,
- * envelope sender the list owner.  *nrcpts is how many it goes to.
+ * author, one SMTP transaction, envelope sender the list owner.
+ * *nrcpts is how many it goes to.
  */
 enum store_rc
 intake_relay(struct store *st, const struct list_config *l, const char *sender,
 	     const struct post *post, const void *raw, size_t len, gint64 post_id,
 	     gint64 now, GArray *outbox_ids, guint *nrcpts, GError **err)
 {
-	GPtrArray *members = NULL;
-	GPtrArray *to = g_ptr_array_new();
+	GPtrArray *to;
 	enum store_rc r;
-	guint i;
 
-	if ((r = store_member_list(st, l->address, &members, err)) != STORE_OK)
-		goto out;
-	for (i = 0; i < members->len; i++) {
-		const struct member *m = g_ptr_array_index(members, i);
-
-		if ((sender && strcmp(m->address, sender) == 0) || message_from_is(post, m->address))
-			continue;
-		g_ptr_array_add(to, m->address);
-	}
-	if (to->len > 0) {
+	r = members_but(st, l, sender, post, &to, err);
+	if (r == STORE_OK && to->len > 0) {
 		GByteArray *copy = compose_relay(l, raw, len);
 
 		r = outbox_queue(st, post_id, "relay", l->owner, to, copy, now, outbox_ids, err);
 		g_byte_array_unref(copy);
 	}
-out:
 	*nrcpts = to->len;
-	if (members)
-		g_ptr_array_free(members, TRUE);
+	g_ptr_array_free(to, TRUE);
+	return r;
+}
+
+/*
+ * relay_by_mta - the MTA delivers the original to the members, with the
+ * list's header lines; one list per message can be done so
+ */
+static enum store_rc
+relay_by_mta(struct job *j, const struct list_config *l, guint *n, GError **err)
+{
+	GPtrArray *to;
+	enum store_rc r;
+	guint i;
+
+	if ((r = members_but(j->st, l, j->sender, j->post, &to, err)) == STORE_OK) {
+		for (i = 0; i < to->len; i++)
+			if (!g_ptr_array_find_with_equal_func(j->smtp->add_rcpts, g_ptr_array_index(to, i),
+							      g_str_equal, NULL))
+				g_ptr_array_add(j->smtp->add_rcpts, g_strdup(g_ptr_array_index(to, i)));
+		j->smtp->add_headers = compose_list_headers(l);
+		*n = to->len;
+	}
 	g_ptr_array_free(to, TRUE);
 	return r;
 }
@@ -250,9 +293,14 @@ relay(struct job *j, const struct list_config *l, GError **err)
 	guint n = 0;
 	enum store_rc r;
 
-	if ((r = record(j, l, "relayed", "relay", "member", NULL, &id, err)) != STORE_OK
-	    || (r = intake_relay(j->st, l, j->sender, j->post, j->raw, j->len, id, j->now,
-				 j->outbox_ids, &n, err)) != STORE_OK)
+	if ((r = record(j, l, "relayed", "relay", "member", NULL, &id, err)) != STORE_OK)
+		return tempfail(r);
+	if (j->smtp && j->smtp->add_headers == NULL)
+		r = relay_by_mta(j, l, &n, err);
+	else
+		r = intake_relay(j->st, l, j->sender, j->post, j->raw, j->len, id, j->now,
+				 j->outbox_ids, &n, err);
+	if (r != STORE_OK)
 		return tempfail(r);
 	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay rcpts=%u size=%zu",
 		id, l->address, n, j->len);
@@ -276,9 +324,15 @@ one_list(struct job *j, const struct list_config *l, GError **err)
 	case ACTION_HOLD:
 		return hold(j, l, &v, err);
 	case ACTION_REJECT:
-		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
-			    "message too large for %s (%zu bytes, at most %" G_GINT64_FORMAT ")",
-			    l->address, j->len, l->max_message_size);
+		if (j->smtp)
+			j->smtp->reject = v.reason;
+		if (strcmp(v.reason, "loop") == 0)
+			g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
+				    "mail loop: the message has already passed through %s", l->address);
+		else
+			g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
+				    "message too large for %s (%zu bytes, at most %" G_GINT64_FORMAT ")",
+				    l->address, j->len, l->max_message_size);
 		return INTAKE_REJECT;
 	case ACTION_DISCARD:
 	case ACTION_TEMPFAIL:
@@ -288,56 +342,105 @@ one_list(struct job *j, const struct list_config *l, GError **err)
 	return INTAKE_TEMPFAIL;
 }
 
-/* intake_message - decide and store one message for all its recipients */
-enum intake_rc
-intake_message(struct store *st, const struct config *cfg, const char *raw, size_t len,
-	       const char *sender, const char *const *rcpts, size_t nrcpts, gint64 now,
-	       GArray *outbox_ids, GError **err)
+/* run - decide and store one message for all its recipients */
+static enum intake_rc
+run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 {
-	struct job j = { st, cfg, raw, len, NULL, sender ? sender : "", NULL, now, NULL };
 	GPtrArray *lists = g_ptr_array_new();
 	GPtrArray *others = g_ptr_array_new_with_free_func(g_free);
-	char *canon_sender = addr_normalize(sender);
 	enum intake_rc rc = INTAKE_OK;
-	guint mark = outbox_ids->len;
-	enum store_rc r;
+	guint mark = j->outbox_ids->len;
 	size_t i;
 
-	j.sender = canon_sender;
-	j.outbox_ids = outbox_ids;
 	for (i = 0; i < nrcpts; i++) {
 		char *a = addr_normalize(rcpts[i]);
-		const struct list_config *l = config_find_list(cfg, a);
+		const struct list_config *l = config_find_list(j->cfg, a);
 
 		if (l == NULL)
 			g_ptr_array_add(others, g_strdup(rcpts[i]));
 		else if (!g_ptr_array_find(lists, l, NULL))
 			g_ptr_array_add(lists, (gpointer) l);
+		if (l && j->smtp)
+			g_ptr_array_add(j->smtp->drop_rcpts, g_strdup(rcpts[i]));
 		g_free(a);
 	}
-	j.post = message_parse(raw, len);
-	if ((r = store_begin(st, err)) != STORE_OK) {
+	j->post = message_parse(j->raw, j->len);
+	if (store_begin(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
 		goto out;
 	}
 	for (i = 0; rc == INTAKE_OK && i < lists->len; i++)
-		rc = one_list(&j, g_ptr_array_index(lists, i), err);
-	if (rc == INTAKE_OK && others->len > 0) {
-		GByteArray *copy = compose_crlf(raw, len);
+		rc = one_list(j, g_ptr_array_index(lists, i), err);
+	if (rc == INTAKE_OK && others->len > 0 && j->smtp) {
+		j->smtp->others = true;		/* the MTA goes on delivering to them */
+	} else if (rc == INTAKE_OK && others->len > 0) {
+		GByteArray *copy = compose_crlf(j->raw, j->len);
 
-		rc = tempfail(queue(&j, 0, "forward", j.sender_raw, others, copy, err));
+		rc = tempfail(queue(j, 0, "forward", j->sender_raw, others, copy, err));
 		g_byte_array_unref(copy);
 	}
-	if (rc == INTAKE_OK && store_commit(st, err) != STORE_OK)
+	if (rc == INTAKE_OK && store_commit(j->st, err) != STORE_OK)
 		rc = INTAKE_TEMPFAIL;
 	if (rc != INTAKE_OK) {
-		store_rollback(st);
-		g_array_set_size(outbox_ids, mark);	/* those rows do not exist */
+		store_rollback(j->st);
+		g_array_set_size(j->outbox_ids, mark);	/* those rows do not exist */
 	}
 out:
-	message_free(j.post);
-	g_free(canon_sender);
+	message_free(j->post);
 	g_ptr_array_free(lists, TRUE);
 	g_ptr_array_free(others, TRUE);
 	return rc;
+}
+
+/* intake_message - a message the caller hands on: we send every copy (pipe) */
+enum intake_rc
+intake_message(struct store *st, const struct config *cfg, const char *raw, size_t len,
+	       const char *sender, const char *const *rcpts, size_t nrcpts, gint64 now,
+	       GArray *outbox_ids, GError **err)
+{
+	char *canon = addr_normalize(sender);
+	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL };
+	enum intake_rc rc = run(&j, rcpts, nrcpts, err);
+
+	g_free(canon);
+	return rc;
+}
+
+/*
+ * intake_at_smtp - a message the MTA still holds (milter): it delivers the
+ * members' copy and the other recipients itself, as out says
+ */
+enum intake_rc
+intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size_t len,
+	       const char *sender, const char *const *rcpts, size_t nrcpts, gint64 now,
+	       GArray *outbox_ids, struct intake_smtp *out, GError **err)
+{
+	char *canon = addr_normalize(sender);
+	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out };
+	enum intake_rc rc;
+
+	memset(out, 0, sizeof *out);
+	out->drop_rcpts = g_ptr_array_new_with_free_func(g_free);
+	out->add_rcpts = g_ptr_array_new_with_free_func(g_free);
+	rc = run(&j, rcpts, nrcpts, err);
+	if (rc != INTAKE_OK) {		/* nothing of it stands */
+		g_ptr_array_set_size(out->add_rcpts, 0);
+		if (out->add_headers)
+			g_ptr_array_free(out->add_headers, TRUE);
+		out->add_headers = NULL;
+	}
+	return rc;
+}
+
+/* intake_smtp_clear - free what intake_at_smtp() filled in */
+void
+intake_smtp_clear(struct intake_smtp *out)
+{
+	if (out->drop_rcpts)
+		g_ptr_array_free(out->drop_rcpts, TRUE);
+	if (out->add_rcpts)
+		g_ptr_array_free(out->add_rcpts, TRUE);
+	if (out->add_headers)
+		g_ptr_array_free(out->add_headers, TRUE);
+	memset(out, 0, sizeof *out);
 }

@@ -16,10 +16,24 @@ enum intake_rc {
 	INTAKE_TEMPFAIL,	/* nothing stored; try again later (err says why) */
 };
 
+/* what the MTA does with a message it goes on delivering (milter) */
+struct intake_smtp {
+	GPtrArray *drop_rcpts;		/* list recipients, as given: remove them */
+	GPtrArray *add_rcpts;		/* members to deliver the original to */
+	GPtrArray *add_headers;		/* name, value pairs to add, or NULL */
+	bool	 others;		/* recipients that are not lists remain */
+	const char *reject;		/* INTAKE_REJECT: policy's reason (loop, too-large) */
+};
+
 enum intake_rc intake_message(struct store *st, const struct config *cfg,
 			      const char *raw, size_t len, const char *sender,
 			      const char *const *rcpts, size_t nrcpts, gint64 now,
 			      GArray *outbox_ids, GError **err);
+enum intake_rc intake_at_smtp(struct store *st, const struct config *cfg,
+			      const char *raw, size_t len, const char *sender,
+			      const char *const *rcpts, size_t nrcpts, gint64 now,
+			      GArray *outbox_ids, struct intake_smtp *out, GError **err);
+void intake_smtp_clear(struct intake_smtp *out);
 enum store_rc intake_relay(struct store *st, const struct list_config *l, const char *sender,
 			   const struct post *post, const void *raw, size_t len, gint64 post_id,
 			   gint64 now, GArray *outbox_ids, guint *nrcpts, GError **err);

@@ -12,7 +12,10 @@
  *	wins:
  *
  *	too-large	size above max_message_size: REJECT.
- *	loop		the list's own loop marker: HOLD for the owner to see,
+ *	loop		the list's own loop marker: REJECT when the front-end
+ *			can still refuse the message to the client (a milter
+ *			at SMTP time, so no bounce is generated); otherwise
+ *			HOLD for the owner to see,
  *			never relayed again, no auto-reply.
  *	malformed	no readable header block: HOLD (never refused, never
  *			dropped), auto-reply by the envelope rules only.
@@ -141,6 +144,11 @@ policy_decide(const struct facts *f)
 
 	if (f->size > f->max_size) {
 		struct verdict v = { ACTION_REJECT, "too-large", false, "rejected" };
+
+		return v;
+	}
+	if (f->loop && f->can_refuse) {
+		struct verdict v = { ACTION_REJECT, "loop", false, "rejected" };
 
 		return v;
 	}

@@ -22,6 +22,7 @@ struct facts {
 	bool	 sender_member;		/* envelope sender is a member of the list */
 	bool	 from_member;		/* a From: address is a member of the list */
 	bool	 loop;			/* carries this list's loop marker */
+	bool	 can_refuse;		/* the client is still connected (milter) */
 	const char *auto_submitted;	/* header values, NULL when absent */
 	const char *precedence;
 	const char *auto_response_suppress;
