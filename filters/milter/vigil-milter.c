@@ -1,0 +1,686 @@
+/*
+ * NAME
+ *	vigil-milter - vigil's lists behind Postfix's smtpd_milters
+ * SYNOPSIS
+ *	vigil-milter [-c FILE] [-p SOCKET] [-f]
+ * DESCRIPTION
+ *	A libmilter daemon.  For a message with a list address among its
+ *	recipients it rebuilds the message from the header and body
+ *	callbacks and calls intake_at_smtp() at the end of DATA, then
+ *	translates the outcome: the list recipients are removed; a
+ *	member's post gets the members as recipients and the list's header
+ *	lines, so that Postfix delivers the original bytes; a held post is
+ *	stored (with its auto-reply and the moderators' notice in the
+ *	outbox) before the answer, and the message goes on to its other
+ *	recipients or is discarded; a loop or an oversize message is
+ *	refused with a 5xx, so vigil never generates a bounce; any
+ *	internal failure answers 451 with nothing stored.
+ *
+ *	Callbacks of one connection run in sequence but on any thread of
+ *	libmilter's pool: each connection has its own sqlite handle, kept
+ *	in its private data, never in thread-local storage.  A flusher
+ *	thread sends the outbox when a message queued mail, and once a
+ *	minute for what the relay deferred.
+ *
+ *	Started as root it becomes the configured user (every call
+ *	checked) before it opens the socket or the database, and it
+ *	refuses a database or socket directory that others may write.
+ *
+ *	libmilter's listener looks at its stop flag only every 5 s; a
+ *	watcher thread shuts the listening socket down as soon as the flag
+ *	is set, so the daemon exits within a second of SIGTERM.
+ * DIAGNOSTICS
+ *	Syslog (facility mail), and stderr with -f.  Exit status 0 after
+ *	SIGTERM, 1 on a start-up error, 64 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "addr.h"
+#include "config.h"
+#include "intake.h"
+#include "log.h"
+#include "message.h"
+#include "outbox.h"
+#include "send.h"
+#include "store.h"
+#include "text.h"
+
+#define DEFAULT_SOCKET	"unix:/run/vigil/milter.sock"
+
+/* libmilter's stop flag: not in mfapi.h, but exported; 0 (MILTER_CONT) while running */
+extern int mi_stop(void);
+
+static const char usage_text[] =
+	"usage: vigil-milter [-c FILE] [-p SOCKET] [-f]\n"
+	"\n"
+	"  -c FILE    configuration file (default: $VIGIL_CONFIG or " VIGIL_SYSCONFDIR "/vigil/vigil.conf)\n"
+	"  -p SOCKET  where Postfix connects: unix:PATH (default " DEFAULT_SOCKET ")\n"
+	"             or inet:PORT@127.0.0.1\n"
+	"  -f         stay in the foreground and log to stderr as well\n"
+	"  -h, --help this text\n"
+	"  -V         print the version\n";
+
+static struct config *cfg;
+static bool leadspc;		/* Postfix keeps the space after the colon in values */
+static int listen_dup = -1;	/* our copy of libmilter's listening socket */
+
+static GMutex flush_lock;
+static GCond flush_cond;
+static bool flush_due;
+static bool stopping;
+static gint done;		/* smfi_main() has returned */
+
+/* one SMTP connection; its current message */
+struct conn {
+	struct store *st;	/* opened at the first message for a list */
+	char	*sender;	/* envelope sender without <>, "" for the null sender */
+	GPtrArray *rcpts;	/* recipients without <> */
+	GPtrArray *given;	/* recipients as given, for smfi_delrcpt */
+	GByteArray *msg;	/* the message, LF line ends, as the pipe filter gets it */
+	gint64	 cap;		/* stop collecting beyond this: it is refused anyway */
+	bool	 list;		/* a list is among the recipients */
+};
+
+/* reset - forget the current message */
+static void
+reset(struct conn *c)
+{
+	g_clear_pointer(&c->sender, g_free);
+	g_ptr_array_set_size(c->rcpts, 0);
+	g_ptr_array_set_size(c->given, 0);
+	g_byte_array_set_size(c->msg, 0);
+	c->cap = 0;
+	c->list = false;
+}
+
+/* strip - an address without its angle brackets */
+static char *
+strip(const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
+		return g_strndup(a + 1, n - 2);
+	return g_strdup(a);
+}
+
+/* append - add to the message, up to the cap */
+static void
+append(struct conn *c, const void *data, size_t len)
+{
+	if ((gint64) c->msg->len >= c->cap)
+		return;
+	len = MIN(len, (size_t) (c->cap - (gint64) c->msg->len));
+	g_byte_array_append(c->msg, data, len);
+}
+
+/* to_lf - CRLF line ends to LF, in place */
+static void
+to_lf(GByteArray *b)
+{
+	guint i, o = 0;
+
+	for (i = 0; i < b->len; i++)
+		if (!(b->data[i] == '\r' && i + 1 < b->len && b->data[i + 1] == '\n'))
+			b->data[o++] = b->data[i];
+	g_byte_array_set_size(b, o);
+}
+
+/* reply - an SMTP answer; libmilter wants % doubled and no line ends */
+static sfsistat
+reply(SMFICTX *ctx, const char *code, const char *xcode, const char *text, sfsistat status)
+{
+	GString *t = g_string_new(NULL);
+	const char *p;
+
+	for (p = text; *p; p++) {
+		if (*p == '%')
+			g_string_append(t, "%%");
+		else
+			g_string_append_c(t, *p == '\r' || *p == '\n' ? ' ' : *p);
+	}
+	if (smfi_setreply(ctx, (char *) code, (char *) xcode, t->str) != MI_SUCCESS)
+		log_msg(LOG_WARNING, "smfi_setreply %s failed", code);
+	g_string_free(t, TRUE);
+	return status;
+}
+
+/* tempfail - 451: nothing was stored, the client tries again */
+static sfsistat
+tempfail(SMFICTX *ctx, const char *why)
+{
+	log_msg(LOG_WARNING, "tempfail: %s", why);
+	return reply(ctx, "451", "4.3.0", "vigil: not stored, try again later", SMFIS_TEMPFAIL);
+}
+
+/* wake_flusher - the outbox has new rows */
+static void
+wake_flusher(void)
+{
+	g_mutex_lock(&flush_lock);
+	flush_due = true;
+	g_cond_signal(&flush_cond);
+	g_mutex_unlock(&flush_lock);
+}
+
+static sfsistat
+x_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
+	    unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT;
+	if ((f0 & *pf0) != *pf0)
+		return SMFIS_REJECT;	/* the MTA cannot do what we need: no milter */
+	/* exact header bytes: keep the space after the colon as sent */
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	leadspc = *pf1 != 0;
+	*pf2 = *pf3 = 0;
+	(void) ctx;
+	(void) f2;
+	(void) f3;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	struct conn *c = g_new0(struct conn, 1);
+
+	c->rcpts = g_ptr_array_new_with_free_func(g_free);
+	c->given = g_ptr_array_new_with_free_func(g_free);
+	c->msg = g_byte_array_new();
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		g_ptr_array_free(c->rcpts, TRUE);
+		g_ptr_array_free(c->given, TRUE);
+		g_byte_array_unref(c->msg);
+		g_free(c);
+		return SMFIS_TEMPFAIL;
+	}
+	(void) host;
+	(void) addr;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	reset(c);
+	c->sender = strip(argv[0] ? argv[0] : "");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	char *a, *canon;
+	const struct list_config *l;
+
+	if (c == NULL || argv[0] == NULL)
+		return SMFIS_TEMPFAIL;
+	a = strip(argv[0]);
+	canon = addr_normalize(a);
+	if ((l = config_find_list(cfg, canon)) != NULL) {
+		c->list = true;
+		c->cap = MAX(c->cap, l->max_message_size + 1);
+	}
+	g_ptr_array_add(c->given, g_strdup(argv[0]));
+	g_ptr_array_add(c->rcpts, a);
+	g_free(canon);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (!c->list)
+		return SMFIS_ACCEPT;	/* no list here: nothing for us to do */
+	append(c, name, strlen(name));
+	append(c, leadspc ? ":" : ": ", leadspc ? 1 : 2);
+	append(c, value, strlen(value));
+	append(c, "\n", 1);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_eoh(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (!c->list)
+		return SMFIS_ACCEPT;
+	append(c, "\n", 1);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	append(c, chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+/* given_form - the recipient as the MTA gave it, for smfi_delrcpt */
+static char *
+given_form(const struct conn *c, const char *rcpt)
+{
+	guint i;
+
+	for (i = 0; i < c->rcpts->len; i++)
+		if (strcmp(g_ptr_array_index(c->rcpts, i), rcpt) == 0)
+			return g_ptr_array_index(c->given, i);
+	return NULL;
+}
+
+/* apply - tell the MTA what intake decided: drop, add, headers */
+static bool
+apply(SMFICTX *ctx, const struct conn *c, const struct intake_smtp *out)
+{
+	guint i;
+
+	for (i = 0; i < out->drop_rcpts->len; i++) {
+		char *g = given_form(c, g_ptr_array_index(out->drop_rcpts, i));
+
+		if (g == NULL || smfi_delrcpt(ctx, g) != MI_SUCCESS)
+			return false;
+	}
+	for (i = 0; i < out->add_rcpts->len; i++) {
+		char *a = g_strdup_printf("<%s>", (char *) g_ptr_array_index(out->add_rcpts, i));
+		int rc = smfi_addrcpt(ctx, a);
+
+		g_free(a);
+		if (rc != MI_SUCCESS)
+			return false;
+	}
+	/* on top, in order: insert the last first */
+	for (i = out->add_headers ? out->add_headers->len : 0; i >= 2; i -= 2) {
+		const char *v = g_ptr_array_index(out->add_headers, i - 1);
+		char *value = leadspc ? g_strconcat(" ", v, NULL) : g_strdup(v);
+		int rc = smfi_insheader(ctx, 0, g_ptr_array_index(out->add_headers, i - 2), value);
+
+		g_free(value);
+		if (rc != MI_SUCCESS)
+			return false;
+	}
+	return true;
+}
+
+static sfsistat
+x_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	GArray *ids;
+	struct intake_smtp out;
+	GError *err = NULL;
+	enum intake_rc rc;
+	sfsistat status;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (!c->list)
+		return SMFIS_ACCEPT;
+	to_lf(c->msg);
+	if (c->st == NULL && store_open(cfg->database, &c->st, &err) != STORE_OK) {
+		status = tempfail(ctx, err->message);
+		g_error_free(err);
+		reset(c);
+		return status;
+	}
+	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	rc = intake_at_smtp(c->st, cfg, (const char *) c->msg->data, c->msg->len, c->sender,
+			    (const char *const *) c->rcpts->pdata, c->rcpts->len, (gint64) time(NULL),
+			    ids, &out, &err);
+	switch (rc) {
+	case INTAKE_OK:
+		if (!apply(ctx, c, &out)) {
+			/* stored, but the MTA would deliver it wrongly: better twice than wrong */
+			status = tempfail(ctx, "the MTA refused a recipient or header change");
+		} else if (!out.others && out.add_rcpts->len == 0) {
+			status = SMFIS_DISCARD;	/* held, and nobody else to deliver to */
+		} else {
+			status = SMFIS_ACCEPT;
+		}
+		if (ids->len > 0)
+			wake_flusher();
+		break;
+	case INTAKE_REJECT:
+		log_msg(LOG_NOTICE, "refused: %s", err->message);
+		status = strcmp(out.reject ? out.reject : "", "loop") == 0
+			? reply(ctx, "550", "5.4.6", err->message, SMFIS_REJECT)
+			: reply(ctx, "552", "5.3.4", err->message, SMFIS_REJECT);
+		break;
+	case INTAKE_TEMPFAIL:
+	default:
+		status = tempfail(ctx, err ? err->message : "intake failed");
+		break;
+	}
+	g_clear_error(&err);
+	intake_smtp_clear(&out);
+	g_array_free(ids, TRUE);
+	reset(c);
+	return status;
+}
+
+static sfsistat
+x_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c)
+		reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+x_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	reset(c);
+	store_close(c->st);
+	g_ptr_array_free(c->rcpts, TRUE);
+	g_ptr_array_free(c->given, TRUE);
+	g_byte_array_unref(c->msg);
+	g_free(c);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "vigil",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT,
+	.xxfi_connect = x_connect,
+	.xxfi_envfrom = x_envfrom,
+	.xxfi_envrcpt = x_envrcpt,
+	.xxfi_header = x_header,
+	.xxfi_eoh = x_eoh,
+	.xxfi_body = x_body,
+	.xxfi_eom = x_eom,
+	.xxfi_abort = x_abort,
+	.xxfi_close = x_close,
+	.xxfi_negotiate = x_negotiate,
+};
+
+/* flusher - send the outbox when told, and once a minute */
+static gpointer
+flusher(gpointer unused)
+{
+	struct store *st = NULL;
+	GError *err = NULL;
+
+	for (;;) {
+		struct flush_stats stats;
+		gint64 until = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
+		bool stop;
+
+		g_mutex_lock(&flush_lock);
+		while (!flush_due && !stopping && g_cond_wait_until(&flush_cond, &flush_lock, until))
+			;
+		flush_due = false;
+		stop = stopping;
+		g_mutex_unlock(&flush_lock);
+		if (stop)
+			break;
+		if (st == NULL && store_open(cfg->database, &st, &err) != STORE_OK) {
+			log_msg(LOG_WARNING, "outbox: %s", err->message);
+			g_clear_error(&err);
+			continue;
+		}
+		if (outbox_flush(st, cfg, NULL, (gint64) time(NULL), &stats, &err) != STORE_OK) {
+			log_msg(LOG_WARNING, "outbox: %s", err->message);
+			g_clear_error(&err);
+		}
+	}
+	store_close(st);
+	(void) unused;
+	return NULL;
+}
+
+/* knock - connect to our own socket once, and hang up */
+static bool
+knock(const char *sock)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	bool ok;
+	int fd;
+
+	if (g_str_has_prefix(sock, "unix:") || g_str_has_prefix(sock, "local:")) {
+		struct sockaddr_un *un = (struct sockaddr_un *) &ss;
+
+		un->sun_family = AF_UNIX;
+		g_strlcpy(un->sun_path, strchr(sock, ':') + 1, sizeof un->sun_path);
+		len = sizeof *un;
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+		const char *at = strchr(sock, '@');
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t) atoi(strchr(sock, ':') + 1));
+		if (at == NULL || inet_pton(AF_INET, at + 1, &in->sin_addr) != 1)
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof *in;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *) &ss, len) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * watcher - once libmilter has been asked to stop (SIGTERM), wake its
+ * listener, which would otherwise sleep up to 5 s: one connection, or,
+ * when the socket is gone already, a shutdown of the listening socket
+ */
+static gpointer
+watcher(gpointer sock)
+{
+	while (mi_stop() == 0 && !g_atomic_int_get(&done))
+		g_usleep(100 * 1000);
+	if (!g_atomic_int_get(&done) && !knock(sock) && listen_dup >= 0)
+		shutdown(listen_dup, SHUT_RDWR);
+	return NULL;
+}
+
+/* find_listener - libmilter's listening socket: set TCP_NODELAY on it, keep a copy */
+static void
+find_listener(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		int acc = 0, one = 1;
+		socklen_t len = sizeof acc;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc
+		    || getsockname(fd, (struct sockaddr *) &ss, &sl) != 0)
+			continue;
+		/* without it each message waits on delayed ACKs, about 90 ms */
+		if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+		    && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+			log_msg(LOG_WARNING, "TCP_NODELAY: %s", g_strerror(errno));
+		listen_dup = dup(fd);
+		return;
+	}
+	log_msg(LOG_WARNING, "listening socket not found: stopping may take 5 s");
+}
+
+/* die - a start-up error */
+static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2)
+die(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "%s", msg);
+	fprintf(stderr, "vigil-milter: %s\n", msg);
+	g_free(msg);
+	exit(1);
+}
+
+/* become - as root, become the configured user; every call checked */
+static void
+become(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		die("user %s (the \"user\" of vigil.conf) does not exist", user);
+	if (pw->pw_uid == 0)
+		die("will not run as root: set \"user\" in vigil.conf");
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0
+	    || setuid(pw->pw_uid) != 0)
+		die("cannot become %s: %s", user, g_strerror(errno));
+	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || getgid() != pw->pw_gid
+	    || getegid() != pw->pw_gid || setuid(0) == 0)
+		die("privileges were not dropped (uid %u)", (unsigned) geteuid());
+}
+
+/* safe_dir - refuse a directory others may write to */
+static void
+safe_dir(const char *what, const char *path)
+{
+	char *dir = g_path_get_dirname(path);
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0)
+		die("%s directory %s: %s", what, dir, g_strerror(errno));
+	if (sb.st_mode & S_IWOTH)
+		die("%s directory %s is writable by others: chmod o-w it", what, dir);
+	g_free(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *sock = DEFAULT_SOCKET;
+	bool foreground = false;
+	struct store *st = NULL;
+	GError *err = NULL;
+	GThread *fl, *wt;
+	sigset_t sigs;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:p:fhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'p':
+			sock = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("vigil-milter %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return EX_USAGE;
+	}
+	log_open("vigil-milter", foreground);
+	message_init();		/* GMime reads the addresses of the configuration too */
+	send_init();
+	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL)
+		die("%s", err->message);
+	become(cfg->user);
+	safe_dir("database", cfg->database);
+	if (g_str_has_prefix(sock, "unix:") || g_str_has_prefix(sock, "local:"))
+		safe_dir("socket", strchr(sock, ':') + 1);
+	else if (!g_str_has_prefix(sock, "inet:") && !g_str_has_prefix(sock, "inet6:"))
+		die("-p %s: use unix:PATH or inet:PORT@HOST", sock);
+	/* the schema is brought up to date once, before any connection */
+	if (store_open(cfg->database, &st, &err) != STORE_OK)
+		die("%s", err->message);
+	store_close(st);
+	if (smfi_setconn((char *) sock) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS
+	    || smfi_settimeout(30) != MI_SUCCESS)
+		die("libmilter refused the socket %s", sock);
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		die("cannot open %s (in use, or the directory is missing?)", sock);
+	if (g_str_has_prefix(sock, "unix:") && chmod(strchr(sock, ':') + 1, 0666) != 0)
+		die("chmod %s: %s", sock, g_strerror(errno));
+	find_listener();
+	if (!foreground && daemon(0, 0) != 0)
+		die("cannot detach: %s", g_strerror(errno));
+	/* libmilter's signal thread takes these; no thread of ours may */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0)
+		die("cannot block signals");
+	fl = g_thread_new("flusher", flusher, NULL);
+	wt = g_thread_new("watcher", watcher, (gpointer) sock);
+	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
+	rc = smfi_main();
+	g_atomic_int_set(&done, 1);
+	g_mutex_lock(&flush_lock);
+	stopping = true;
+	g_cond_signal(&flush_cond);
+	g_mutex_unlock(&flush_lock);
+	g_thread_join(fl);
+	g_thread_join(wt);
+	if (listen_dup >= 0)
+		close(listen_dup);
+	log_msg(LOG_INFO, "stopped");
+	config_free(cfg);
+	return rc == MI_SUCCESS ? 0 : 1;
+}
