@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -250,6 +251,109 @@ other_recipients_forwarded(void **state)
 	assert_int_equal(fx->ids->len, 3);	/* auto-reply, moderators' notice, forward */
 }
 
+/* smtp - run intake_at_smtp for one message to the list, as a milter would */
+static enum intake_rc
+smtp(struct fixture *fx, const char *msg, const char *sender, const char *const *rcpts, size_t n,
+     struct intake_smtp *out, GError **err)
+{
+	return intake_at_smtp(fx->st, fx->cfg, msg, strlen(msg), sender, rcpts, n, NOW, fx->ids, out, err);
+}
+
+/* joined - the strings of an array, comma-separated */
+static char *
+joined(const GPtrArray *a)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; a && i < a->len; i++)
+		g_string_append_printf(s, "%s%s", i ? "," : "", (char *) g_ptr_array_index(a, i));
+	return g_string_free(s, FALSE);
+}
+
+/* smtp_member - Postfix delivers a member's post: members and headers to add, nothing queued */
+static void
+smtp_member(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "From: Bob <bob@example.org>\nSubject: fix\n\npatch\n";
+	const char *rcpts[] = { "Security@Example.org" };
+	struct intake_smtp out;
+	GError *err = NULL;
+	char *s;
+
+	assert_int_equal(smtp(fx, post, "bob@example.org", rcpts, 1, &out, &err), INTAKE_OK);
+	s = joined(out.drop_rcpts);
+	assert_string_equal(s, "Security@Example.org");	/* as given, for smfi_delrcpt */
+	g_free(s);
+	s = joined(out.add_rcpts);
+	assert_string_equal(s, "alice@example.org,carol@example.org");
+	g_free(s);
+	s = joined(out.add_headers);
+	assert_string_equal(s, "List-Id,Sec <security.example.org>,List-Post,<mailto:security@example.org>,"
+			    "Precedence,list,X-Loop,security@example.org");
+	g_free(s);
+	assert_false(out.others);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "relayed member");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(fx->ids->len, 0);
+	intake_smtp_clear(&out);
+}
+
+/* smtp_held - a report is held and answered; the MTA keeps the other recipient only */
+static void
+smtp_held(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rcpts[] = { "<security@example.org>", "dave@example.com" };
+	struct intake_smtp out;
+	GError *err = NULL;
+
+	assert_int_equal(smtp(fx, report, "rep@example.net", rcpts, 2, &out, &err), INTAKE_OK);
+	assert_int_equal(out.drop_rcpts->len, 1);
+	assert_string_equal(g_ptr_array_index(out.drop_rcpts, 0), "<security@example.org>");
+	assert_int_equal(out.add_rcpts->len, 0);
+	assert_null(out.add_headers);
+	assert_true(out.others);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held non-member");
+	/* the MTA delivers to dave itself: no forward row */
+	expect(fx, "SELECT group_concat(kind) FROM (SELECT kind FROM outbox ORDER BY id)",
+	       "autoreply,moderator-held");
+	assert_int_equal(fx->ids->len, 2);
+	intake_smtp_clear(&out);
+}
+
+/* smtp_refused - a loop and an oversize message are refused to the client; nothing stored */
+static void
+smtp_refused(void **state)
+{
+	struct fixture *fx = *state;
+	static const char loop[] = "X-Loop: security@example.org\nFrom: bob@example.org\nSubject: x\n\ny\n";
+	const char *rcpts[] = { "security@example.org" };
+	GString *big = g_string_new("From: rep@example.net\nSubject: big\n\n");
+	struct intake_smtp out;
+	GError *err = NULL;
+
+	assert_int_equal(smtp(fx, loop, "bob@example.org", rcpts, 1, &out, &err), INTAKE_REJECT);
+	assert_string_equal(out.reject, "loop");
+	assert_non_null(strstr(err->message, "mail loop"));
+	assert_int_equal(out.add_rcpts->len, 0);
+	assert_null(out.add_headers);
+	g_clear_error(&err);
+	intake_smtp_clear(&out);
+	while (big->len <= 4096)
+		g_string_append(big, "0123456789abcdef\n");
+	assert_int_equal(smtp(fx, big->str, "rep@example.net", rcpts, 1, &out, &err), INTAKE_REJECT);
+	assert_string_equal(out.reject, "too-large");
+	g_clear_error(&err);
+	intake_smtp_clear(&out);
+	g_string_free(big, TRUE);
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	expect(fx, "SELECT count(*) FROM audit", "0");
+	assert_int_equal(fx->ids->len, 0);
+}
+
 /* busy_is_tempfail - another writer holds the lock: nothing stored, try again */
 static void
 busy_is_tempfail(void **state)
@@ -282,6 +386,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(malformed_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_recipients_forwarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(smtp_member, setup, teardown),
+		cmocka_unit_test_setup_teardown(smtp_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(smtp_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, teardown),
 	};
 
