@@ -279,6 +279,7 @@ relay_by_mta(struct job *j, const struct list_config *l, guint *n, GError **err)
 							      g_str_equal, NULL))
 				g_ptr_array_add(j->smtp->add_rcpts, g_strdup(g_ptr_array_index(to, i)));
 		j->smtp->add_headers = compose_list_headers(l);
+		j->smtp->sender = l->owner;
 		*n = to->len;
 	}
 	g_ptr_array_free(to, TRUE);

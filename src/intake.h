@@ -21,6 +21,7 @@ struct intake_smtp {
 	GPtrArray *drop_rcpts;		/* list recipients, as given: remove them */
 	GPtrArray *add_rcpts;		/* members to deliver the original to */
 	GPtrArray *add_headers;		/* name, value pairs to add, or NULL */
+	const char *sender;		/* envelope sender for the members' copy (the owner) */
 	bool	 others;		/* recipients that are not lists remain */
 	const char *reject;		/* INTAKE_REJECT: policy's reason (loop, too-large) */
 };

@@ -187,7 +187,7 @@ static sfsistat
 x_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
 	    unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	*pf0 = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT;
+	*pf0 = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM;
 	if ((f0 & *pf0) != *pf0)
 		return SMFIS_REJECT;	/* the MTA cannot do what we need: no milter */
 	/* exact header bytes: keep the space after the colon as sent */
@@ -325,6 +325,16 @@ apply(SMFICTX *ctx, const struct conn *c, const struct intake_smtp *out)
 		if (rc != MI_SUCCESS)
 			return false;
 	}
+	/* as for the pipe filter's copy: members' bounces go to the owner,
+	 * unless the message also goes to others, whose envelope it is */
+	if (out->add_rcpts->len > 0 && !out->others) {
+		char *from = g_strdup_printf("<%s>", out->sender);
+		int rc = smfi_chgfrom(ctx, from, NULL);
+
+		g_free(from);
+		if (rc != MI_SUCCESS)
+			return false;
+	}
 	/* on top, in order: insert the last first */
 	for (i = out->add_headers ? out->add_headers->len : 0; i >= 2; i -= 2) {
 		const char *v = g_ptr_array_index(out->add_headers, i - 1);
@@ -424,7 +434,7 @@ x_close(SMFICTX *ctx)
 static struct smfiDesc desc = {
 	.xxfi_name = "vigil",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM,
 	.xxfi_connect = x_connect,
 	.xxfi_envfrom = x_envfrom,
 	.xxfi_envrcpt = x_envrcpt,

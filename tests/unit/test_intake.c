@@ -294,6 +294,7 @@ smtp_member(void **state)
 			    "Precedence,list,X-Loop,security@example.org");
 	g_free(s);
 	assert_false(out.others);
+	assert_string_equal(out.sender, "owner@example.org");	/* bounces go to the owner */
 	expect(fx, "SELECT status || ' ' || reason FROM posts", "relayed member");
 	expect(fx, "SELECT count(*) FROM outbox", "0");
 	assert_int_equal(fx->ids->len, 0);
