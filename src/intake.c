@@ -424,6 +424,7 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 	out->drop_rcpts = g_ptr_array_new_with_free_func(g_free);
 	out->add_rcpts = g_ptr_array_new_with_free_func(g_free);
 	rc = run(&j, rcpts, nrcpts, err);
+	g_free(canon);
 	if (rc != INTAKE_OK) {		/* nothing of it stands */
 		g_ptr_array_set_size(out->add_rcpts, 0);
 		if (out->add_headers)

@@ -98,6 +98,7 @@ struct conn {
 	GPtrArray *given;	/* recipients as given, for smfi_delrcpt */
 	GByteArray *msg;	/* the message, LF line ends, as the pipe filter gets it */
 	gint64	 cap;		/* stop collecting beyond this: it is refused anyway */
+	bool	 cr;		/* the last body byte seen was a CR, not yet kept */
 	bool	 list;		/* a list is among the recipients */
 };
 
@@ -110,6 +111,7 @@ reset(struct conn *c)
 	g_ptr_array_set_size(c->given, 0);
 	g_byte_array_set_size(c->msg, 0);
 	c->cap = 0;
+	c->cr = false;
 	c->list = false;
 }
 
@@ -134,16 +136,27 @@ append(struct conn *c, const void *data, size_t len)
 	g_byte_array_append(c->msg, data, len);
 }
 
-/* to_lf - CRLF line ends to LF, in place */
+/*
+ * append_lf - body bytes with CRLF line ends made LF as they come (a CR
+ * may end one chunk and its LF start the next), so that the size and
+ * the bytes are those the pipe filter gets
+ */
 static void
-to_lf(GByteArray *b)
+append_lf(struct conn *c, const unsigned char *p, size_t len)
 {
-	guint i, o = 0;
+	size_t i, start = 0;
 
-	for (i = 0; i < b->len; i++)
-		if (!(b->data[i] == '\r' && i + 1 < b->len && b->data[i + 1] == '\n'))
-			b->data[o++] = b->data[i];
-	g_byte_array_set_size(b, o);
+	for (i = 0; i < len; i++) {
+		if (c->cr && p[i] != '\n')
+			append(c, "\r", 1);	/* a lone CR stays */
+		c->cr = false;
+		if (p[i] == '\r') {
+			append(c, p + start, i - start);
+			start = i + 1;
+			c->cr = true;
+		}
+	}
+	append(c, p + start, len - start);
 }
 
 /* reply - an SMTP answer; libmilter wants % doubled and no line ends */
@@ -289,7 +302,7 @@ x_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	append(c, chunk, len);
+	append_lf(c, chunk, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -362,7 +375,8 @@ x_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	if (!c->list)
 		return SMFIS_ACCEPT;
-	to_lf(c->msg);
+	if (c->cr)
+		append(c, "\r", 1);
 	if (c->st == NULL && store_open(cfg->database, &c->st, &err) != STORE_OK) {
 		status = tempfail(ctx, err->message);
 		g_error_free(err);

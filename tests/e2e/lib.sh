@@ -1,31 +1,49 @@
 # tests/e2e/lib.sh - end-to-end test harness for vigil: a private, loopback-only
-# Postfix instance wired to vigil-filter exactly as filters/postfix/ tells the
-# postmaster, plus helpers to send mail, wait for deliveries and print TAP.
+# Postfix instance wired to vigil-filter (or to vigil-milter) exactly as
+# filters/postfix/ tells the postmaster, plus helpers to send mail, wait for
+# deliveries and print TAP.
 #
 # Sourced (bash only) by tests/e2e/*.test and scripts/demo:
 #   . "$VIGIL_SRCDIR/tests/e2e/lib.sh"
-#   e2e_require            # or: e2e_require --no-vigil (harness-only tests)
+#   e2e_require            # or: e2e_require --no-vigil (harness-only tests),
+#                          #     e2e_require --milter (also needs vigil-milter)
 #   e2e_up                 # installs "trap e2e_down EXIT" (and INT/TERM traps
 #                          # that exit, so the EXIT trap runs): do not replace them
+#                          # e2e_up --milter: the milter setup instead of pipe(8)
 #   ok "bob got the mail" wait_delivered bob 1
 #   tap_done               # last command: the script's exit status
 #
+# Two wirings (E2E_MODE, set by e2e_up):
+#   pipe    (default) filters/postfix/main.cf, master.cf, vigil_transport:
+#           transport_maps route the list to the "vigil" pipe(8) service
+#   milter  (e2e_up --milter) filters/postfix/main.cf.milter, master.cf.milter:
+#           smtpd_milters = unix:PFX_BASE/run/milter.sock; vigil-milter is
+#           started as root in the background (it drops to "user = nobody"
+#           of vigil.conf), see milter_start/milter_stop.  e2e_down and
+#           e2e_up may be called again in the same script to switch wirings.
+#
 # Environment read:
 #   VIGIL_SRCDIR    source tree (filters/postfix/*, conf/templates)
-#   VIGIL_BUILDDIR  build tree (src/cli/vigil, filters/pipe/vigil-filter)
+#   VIGIL_BUILDDIR  build tree (src/cli/vigil, filters/pipe/vigil-filter,
+#                   filters/milter/vigil-milter)
 #   E2E_KEEP=1      keep the instance directory after e2e_down (its path is printed)
+#   E2E_MAIN_CF_EXTRA  main.cf lines appended last by e2e_up (a test sets it
+#                   before e2e_up to vary the instance; empty by default)
 #   E2E_SKIP_STATUS exit status used by e2e_require to skip (see there)
 # Exported by e2e_up:
-#   PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF
+#   PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF E2E_MODE
+#   (milter mode also MILTER_SOCK MILTER_LOG; MILTER_PID is a shell variable)
 #
 # Instance layout (everything below PFX_BASE=/tmp/vigil-e2e.XXXXXX):
 #   etc/      main.cf master.cf vmailbox aliases vigil_transport (+ .db)
+#             (no vigil_transport in milter mode)
 #   spool/    queue_directory (pid/master.pid)    data/  data_directory
 #   mail/     virtual Maildirs, mail/test.example/USER/new/...
-#   log/      maillog (postlogd), start.out
-#   bin/      copies of vigil-filter and vigil (pipe(8) runs as nobody, who
-#             may not be able to reach the build tree)
+#   log/      maillog (postlogd), start.out, milter.log (vigil-milter -f stderr)
+#   bin/      copies of vigil-filter, vigil and vigil-milter (pipe(8) runs as
+#             nobody, who may not be able to reach the build tree)
 #   state/    vigil database directory, owned by nobody, 0750
+#   run/      milter mode: the milter's socket directory, nobody, 0755
 #   templates/ copy of conf/templates       vigil.conf
 #
 # Every function logs to stderr: stdout is the TAP stream.
@@ -37,6 +55,9 @@ E2E_USERS="alice bob carol dave reporter reporter2 owner security"
 E2E_LIST=security@test.example
 E2E_RUN_USER=nobody            # pipe(8) refuses root and mail_owner
 E2E_NEED_VIGIL=1               # e2e_require --no-vigil clears it
+E2E_NEED_MILTER=0              # e2e_require --milter sets it
+E2E_MODE=pipe                  # e2e_up sets it: pipe or milter (e2e_up --milter)
+MILTER_PID=                    # milter mode: the running vigil-milter, started by milter_start
 _E2E_UP=                       # set while an instance exists (e2e_down is idempotent)
 
 e2e_log() { echo "e2e: $*" >&2; }
@@ -57,10 +78,18 @@ e2e_skip() {
   exit "$status"
 }
 
-# e2e_require [--no-vigil]: skip the test unless we are root and postfix,
-# swaks, ss and (without --no-vigil) both vigil binaries are available.
+# e2e_require [--no-vigil] [--milter]: skip the test unless we are root and
+# postfix, swaks, ss and (without --no-vigil) both vigil binaries are available;
+# with --milter vigil-milter must be built too.
 e2e_require() {
-  if [ "${1:-}" = --no-vigil ]; then E2E_NEED_VIGIL=0; fi
+  local a
+  for a in "$@"; do
+    case $a in
+      --no-vigil) E2E_NEED_VIGIL=0 ;;
+      --milter) E2E_NEED_MILTER=1 ;;
+      *) e2e_log "e2e_require: unknown option $a"; return 1 ;;
+    esac
+  done
   [ "$(id -u)" = 0 ] || e2e_skip "end-to-end tests must run as root (private Postfix instance)"
   [ -x /usr/sbin/postfix ] || e2e_skip "postfix is not installed (/usr/sbin/postfix)"
   command -v swaks >/dev/null 2>&1 || e2e_skip "swaks is not installed"
@@ -73,6 +102,11 @@ e2e_require() {
   [ -x "$VIGIL_BUILDDIR/src/cli/vigil" ] || e2e_skip "$VIGIL_BUILDDIR/src/cli/vigil not built"
   [ -x "$VIGIL_BUILDDIR/filters/pipe/vigil-filter" ] ||
     e2e_skip "$VIGIL_BUILDDIR/filters/pipe/vigil-filter not built"
+  [ "$E2E_NEED_MILTER" = 1 ] || return 0
+  [ -f "$VIGIL_SRCDIR/filters/postfix/main.cf.milter" ] ||
+    e2e_skip "$VIGIL_SRCDIR/filters/postfix/main.cf.milter not found"
+  [ -x "$VIGIL_BUILDDIR/filters/milter/vigil-milter" ] ||
+    e2e_skip "$VIGIL_BUILDDIR/filters/milter/vigil-milter not built"
 }
 
 # ------------------------------------------------------------------ processes
@@ -238,6 +272,7 @@ EOF
 # tests exercise exactly what the postmaster copies.
 e2e_snippet() {
   sed -e "s|/usr/local/sbin/vigil-filter|$PFX_BASE/bin/vigil-filter -c $VIGIL_CONF|g" \
+      -e "s|unix:/run/vigil/milter\.sock|unix:$PFX_BASE/run/milter.sock|g" \
       -e "s|user=vigil|user=$E2E_RUN_USER|g" \
       -e "s|127\.0\.0\.1:10026|127.0.0.1:$PFX_RPORT|g" \
       -e "s|/etc/postfix/|$PFX_ETC/|g" \
@@ -245,20 +280,24 @@ e2e_snippet() {
       "$VIGIL_SRCDIR/filters/postfix/$1"
 }
 
-# e2e_wire_vigil: append the repo's snippets to main.cf, master.cf and the transport map
+# e2e_wire_vigil: append the repo's snippets to main.cf, master.cf and the
+# transport map (pipe), or main.cf.milter and master.cf.milter (milter)
 e2e_wire_vigil() {
-  local f
+  local f suffix=
+  [ "$E2E_MODE" = milter ] && suffix=.milter
   for f in main.cf master.cf; do
-    { echo; echo "# ---- vigil wiring: filters/postfix/$f (adapted by tests/e2e/lib.sh) ----"
-      e2e_snippet "$f"; } >> "$PFX_ETC/$f"
+    { echo; echo "# ---- vigil wiring: filters/postfix/$f$suffix (adapted by tests/e2e/lib.sh) ----"
+      e2e_snippet "$f$suffix"; } >> "$PFX_ETC/$f"
   done
+  [ "$E2E_MODE" = milter ] && return 0
   e2e_snippet vigil_transport > "$PFX_ETC/vigil_transport"
 }
 
 # e2e_install_vigil: copy the binaries and templates, write vigil.conf
 e2e_install_vigil() {
-  local b
-  for b in src/cli/vigil filters/pipe/vigil-filter; do
+  local b bins="src/cli/vigil filters/pipe/vigil-filter"
+  [ "$E2E_MODE" = milter ] && bins="$bins filters/milter/vigil-milter"
+  for b in $bins; do
     if [ -x "${VIGIL_BUILDDIR:-}/$b" ]; then
       install -m 755 "$VIGIL_BUILDDIR/$b" "$PFX_BASE/bin/"
     elif [ "$E2E_NEED_VIGIL" = 1 ]; then
@@ -282,6 +321,11 @@ owner = owner@$E2E_DOMAIN
 autoreply_interval = 1d
 max_message_size = 10M
 EOF
+  # vigil-milter is started as root and drops to this user (pipe(8) runs
+  # vigil-filter as user= of master.cf instead)
+  if [ "$E2E_MODE" = milter ]; then
+    sed -i -e "/^\[vigil\]\$/a user = $E2E_RUN_USER" "$VIGIL_CONF"
+  fi
   chmod 644 "$VIGIL_CONF"
 }
 
@@ -298,6 +342,13 @@ e2e_make_dirs() {
   chown postfix "$PFX_BASE/data"; chmod 700 "$PFX_BASE/data"
   chown "$E2E_RUN_USER:" "$PFX_BASE/mail" "$PFX_BASE/state"
   chmod 750 "$PFX_BASE/state"
+  if [ "$E2E_MODE" = milter ]; then
+    # the milter's socket directory: its user's, not writable by others
+    # (vigil-milter refuses it otherwise), searchable by postfix's smtpd
+    mkdir -p "$PFX_BASE/run"
+    chown "$E2E_RUN_USER:" "$PFX_BASE/run"
+    chmod 755 "$PFX_BASE/run"
+  fi
 }
 
 # e2e_start_postfix: build the maps and start the master
@@ -306,7 +357,7 @@ e2e_start_postfix() {
   # ("pausing to let main.cf cool down"): backdate the files we just wrote.
   touch -d '-10 seconds' "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
   postmap -c "$PFX_ETC" "hash:$PFX_ETC/vmailbox" &&
-  postmap -c "$PFX_ETC" "hash:$PFX_ETC/vigil_transport" &&
+  { [ ! -e "$PFX_ETC/vigil_transport" ] || postmap -c "$PFX_ETC" "hash:$PFX_ETC/vigil_transport"; } &&
   postalias -c "$PFX_ETC" "hash:$PFX_ETC/aliases" || return 1
   postconf -c "$PFX_ETC" -n >/dev/null || return 1     # fails loudly on typos
   # postfix start = post-install create-missing, postsuper, master -w;
@@ -323,9 +374,18 @@ e2e_start_postfix() {
   fi
 }
 
-# e2e_up: create, configure and start a private instance; see the file header.
+# e2e_up [--milter|--pipe]: create, configure and start a private instance;
+# see the file header.  --milter: the vigil-milter wiring (E2E_MODE=milter),
+# the milter is running when e2e_up returns.
 e2e_up() {
+  local mode=pipe
+  case ${1:-} in
+    --milter) mode=milter ;;
+    --pipe|'') ;;
+    *) e2e_log "e2e_up: unknown option $1"; return 1 ;;
+  esac
   [ -z "$_E2E_UP" ] || { e2e_log "e2e_up: instance already running at $PFX_BASE"; return 1; }
+  E2E_MODE=$mode
   PFX_BASE=$(mktemp -d /tmp/vigil-e2e.XXXXXX) || return 1
   _E2E_UP=1
   trap e2e_down EXIT
@@ -338,7 +398,13 @@ e2e_up() {
   PFX_PORT=$(e2e_pick_port) || return 1
   PFX_RPORT=$(e2e_pick_port) || return 1
   while [ "$PFX_RPORT" = "$PFX_PORT" ]; do PFX_RPORT=$(e2e_pick_port) || return 1; done
-  export PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF
+  export PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF E2E_MODE
+  MILTER_SOCK='' MILTER_LOG='' MILTER_PID=''
+  if [ "$E2E_MODE" = milter ]; then
+    MILTER_SOCK=$PFX_BASE/run/milter.sock
+    MILTER_LOG=$PFX_BASE/log/milter.log
+    export MILTER_SOCK MILTER_LOG
+  fi
 
   e2e_make_dirs || return 1
   e2e_write_main_cf
@@ -346,9 +412,86 @@ e2e_up() {
   e2e_write_maps
   e2e_install_vigil || return 1
   e2e_wire_vigil
+  if [ -n "${E2E_MAIN_CF_EXTRA:-}" ]; then
+    printf '\n# ---- E2E_MAIN_CF_EXTRA (set by the test) ----\n%s\n' "$E2E_MAIN_CF_EXTRA" >> "$PFX_ETC/main.cf"
+  fi
+  if [ "$E2E_MODE" = milter ]; then
+    milter_start || return 1
+  fi
   e2e_start_postfix || return 1
-  e2e_log "up: base $PFX_BASE, smtpd 127.0.0.1:$PFX_PORT, re-injection 127.0.0.1:$PFX_RPORT," \
-          "master pid $(e2e_master_pid)"
+  e2e_log "up ($E2E_MODE): base $PFX_BASE, smtpd 127.0.0.1:$PFX_PORT," \
+          "re-injection 127.0.0.1:$PFX_RPORT, master pid $(e2e_master_pid)" \
+          "${MILTER_PID:+, milter pid $MILTER_PID}"
+}
+
+# ------------------------------------------------------------------- milter
+
+# The milter is a child of the test shell, known by its PID only.  Call
+# milter_start and milter_stop directly, not through ok() or $(...): a
+# subshell would lose MILTER_PID and could not wait for the child.
+
+# e2e_milter_listening: something listens on MILTER_SOCK (a socket file left
+# by a milter that is gone does not count)
+e2e_milter_listening() {
+  [ -S "$MILTER_SOCK" ] && [ -n "$(ss -Hxl src "$MILTER_SOCK" 2>/dev/null)" ]
+}
+
+# milter_start: start vigil-milter as root in the foreground
+# mode (-f), in the background of this shell, with the instance's vigil.conf
+# (read again at every start) and socket; MILTER_PID is its PID.  Its stderr
+# goes to MILTER_LOG.  Waits (10 s at most) until it listens; fails if it
+# exits first.
+milter_start() {
+  local t=10 i
+  [ "$E2E_MODE" = milter ] || { e2e_log "milter_start: not a milter instance"; return 1; }
+  [ "$BASHPID" = "$$" ] || { e2e_log "milter_start: called in a subshell (ok, \$(...))"; return 1; }
+  if [ -n "$MILTER_PID" ] && e2e_alive "$MILTER_PID"; then
+    e2e_log "milter_start: vigil-milter already running (pid $MILTER_PID)"; return 1
+  fi
+  echo "---- e2e: milter_start $(date -u +%FT%T.%N)" >> "$MILTER_LOG"
+  "$PFX_BASE/bin/vigil-milter" -f -c "$VIGIL_CONF" -p "unix:$MILTER_SOCK" \
+    < /dev/null >> "$MILTER_LOG" 2>&1 &
+  MILTER_PID=$!
+  for ((i = 0; i < t * 20; i++)); do
+    e2e_milter_listening && return 0
+    if ! e2e_alive "$MILTER_PID"; then
+      wait "$MILTER_PID" 2>/dev/null
+      e2e_log "vigil-milter exited (status $?) before listening on $MILTER_SOCK:"
+      tail -n 10 "$MILTER_LOG" >&2
+      MILTER_PID=
+      return 1
+    fi
+    sleep 0.05
+  done
+  e2e_log "vigil-milter (pid $MILTER_PID) does not listen on $MILTER_SOCK after $t s"
+  tail -n 10 "$MILTER_LOG" >&2
+  return 1
+}
+
+# milter_stop: SIGTERM to our vigil-milter (by PID), wait for it (SIGKILL
+# after 5 s).  Sets MILTER_STOP_MS (how long it took to exit) and
+# MILTER_EXIT (its exit status; 128+N for a signal N).
+milter_stop() {
+  local pid=$MILTER_PID t0 i
+  MILTER_STOP_MS=
+  MILTER_EXIT=
+  [ -n "$pid" ] || return 0
+  [ "$BASHPID" = "$$" ] || { e2e_log "milter_stop: called in a subshell (ok, \$(...))"; return 1; }
+  MILTER_PID=
+  t0=$(date +%s%N)
+  if e2e_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 250; i++)); do e2e_alive "$pid" || break; sleep 0.02; done
+    if e2e_alive "$pid"; then
+      e2e_log "vigil-milter $pid still alive 5 s after SIGTERM, killing it"
+      kill -KILL "$pid" 2>/dev/null
+    fi
+  fi
+  wait "$pid" 2>/dev/null
+  MILTER_EXIT=$?
+  MILTER_STOP_MS=$((($(date +%s%N) - t0) / 1000000))
+  echo "---- e2e: milter_stop: pid $pid exit status $MILTER_EXIT after $MILTER_STOP_MS ms" >> "$MILTER_LOG"
+  return 0
 }
 
 # e2e_master_pid: the instance's master PID (empty if none)
@@ -402,7 +545,12 @@ e2e_down() {
     e2e_log "maillog tail (failures above):"
     tail -n 40 "$PFX_LOG" | sed 's/^/#   /' >&2
   fi
+  if [ "${TAP_FAILED:-0}" -gt 0 ] && [ -s "${MILTER_LOG:-}" ]; then
+    e2e_log "milter log tail (failures above):"
+    tail -n 20 "$MILTER_LOG" | sed 's/^/#   /' >&2
+  fi
   e2e_stop_master
+  milter_stop
   e2e_kill_leftovers
   if [ "${E2E_KEEP:-0}" = 1 ]; then
     e2e_log "kept instance directory: $PFX_BASE"
