@@ -9,12 +9,17 @@
  *	callbacks and calls intake_at_smtp() at the end of DATA, then
  *	translates the outcome: the list recipients are removed; a
  *	member's post gets the members as recipients and the list's header
- *	lines, so that Postfix delivers the original bytes; a held post is
+ *	lines, so that Postfix delivers the original bytes, with the list
+ *	owner as envelope sender unless the message also goes to other
+ *	recipients; a held post is
  *	stored (with its auto-reply and the moderators' notice in the
  *	outbox) before the answer, and the message goes on to its other
  *	recipients or is discarded; a loop or an oversize message is
- *	refused with a 5xx, so vigil never generates a bounce; any
- *	internal failure answers 451 with nothing stored.
+ *	refused with a 5xx, so vigil never generates a bounce; a failure
+ *	before the store commits answers 451 with nothing stored.  Should
+ *	Postfix refuse a recipient or header change after the commit (it
+ *	has never been seen to), the answer is 451 too and the retry is
+ *	stored once more: twice rather than delivered wrongly.
  *
  *	Callbacks of one connection run in sequence but on any thread of
  *	libmilter's pool: each connection has its own sqlite handle, kept
@@ -83,6 +88,7 @@ static const char usage_text[] =
 static struct config *cfg;
 static bool leadspc;		/* Postfix keeps the space after the colon in values */
 static int listen_dup = -1;	/* our copy of libmilter's listening socket */
+static bool foreground;		/* -f: log on stderr too */
 
 static GMutex flush_lock;
 static GCond flush_cond;
@@ -505,7 +511,7 @@ knock(const char *sock)
 	bool ok;
 	int fd;
 
-	if (g_str_has_prefix(sock, "unix:") || g_str_has_prefix(sock, "local:")) {
+	if (g_str_has_prefix(sock, "unix:")) {
 		struct sockaddr_un *un = (struct sockaddr_un *) &ss;
 
 		un->sun_family = AF_UNIX;
@@ -579,7 +585,8 @@ die(const char *fmt, ...)
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	log_msg(LOG_ERR, "%s", msg);
-	fprintf(stderr, "vigil-milter: %s\n", msg);
+	if (!foreground)	/* in the foreground log_msg wrote it on stderr already */
+		fprintf(stderr, "vigil-milter: %s\n", msg);
 	g_free(msg);
 	exit(1);
 }
@@ -626,7 +633,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *sock = DEFAULT_SOCKET;
-	bool foreground = false;
 	struct store *st = NULL;
 	GError *err = NULL;
 	GThread *fl, *wt;
@@ -666,10 +672,11 @@ main(int argc, char **argv)
 		die("%s", err->message);
 	become(cfg->user);
 	safe_dir("database", cfg->database);
-	if (g_str_has_prefix(sock, "unix:") || g_str_has_prefix(sock, "local:"))
+	if (g_str_has_prefix(sock, "unix:"))
 		safe_dir("socket", strchr(sock, ':') + 1);
-	else if (!g_str_has_prefix(sock, "inet:") && !g_str_has_prefix(sock, "inet6:"))
-		die("-p %s: use unix:PATH or inet:PORT@HOST", sock);
+	else if (!g_str_has_prefix(sock, "inet:") || strchr(sock, '@') == NULL)
+		die("-p %s: use unix:PATH or inet:PORT@HOST (inet:PORT alone would listen on every address)",
+		    sock);
 	/* the schema is brought up to date once, before any connection */
 	if (store_open(cfg->database, &st, &err) != STORE_OK)
 		die("%s", err->message);
@@ -678,7 +685,7 @@ main(int argc, char **argv)
 	    || smfi_settimeout(30) != MI_SUCCESS)
 		die("libmilter refused the socket %s", sock);
 	if (smfi_opensocket(1) != MI_SUCCESS)
-		die("cannot open %s (in use, or the directory is missing?)", sock);
+		die("cannot open the socket %s", sock);
 	if (g_str_has_prefix(sock, "unix:") && chmod(strchr(sock, ':') + 1, 0666) != 0)
 		die("chmod %s: %s", sock, g_strerror(errno));
 	find_listener();
