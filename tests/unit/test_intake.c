@@ -14,18 +14,12 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "dbfixture.h"
 #include "intake.h"
 #include "message.h"
 #include "store.h"
 
 #define NOW 1795300000
-
-struct fixture {
-	char *dir;
-	struct config *cfg;
-	struct store *st;
-	GArray *ids;
-};
 
 static const char report[] =
 	"From: Reporter <rep@example.net>\nTo: security@example.org\n"
@@ -34,85 +28,15 @@ static const char report[] =
 static int
 setup(void **state)
 {
-	struct fixture *fx = g_new0(struct fixture, 1);
-	const char *src = getenv("VIGIL_SRCDIR");
-	char *conf, *text;
-	GError *err = NULL;
+	struct fixture *fx = fixture_new("vigil-intake", "max_message_size = 4K\n");
 
-	fx->dir = g_dir_make_tmp("vigil-intake-XXXXXX", NULL);
-	conf = g_build_filename(fx->dir, "vigil.conf", NULL);
-	text = g_strdup_printf("[vigil]\ndatabase = %s/vigil.db\nrelay = smtp://127.0.0.1:1\n"
-			       "template_dir = %s/conf/templates\n"
-			       "[list security@example.org]\nname = Sec\nowner = owner@example.org\n"
-			       "max_message_size = 4K\n", fx->dir, src ? src : ".");
-	g_file_set_contents(conf, text, -1, NULL);
-	fx->cfg = config_load(conf, &err);
-	g_free(text);
-	g_free(conf);
-	if (fx->cfg == NULL || store_open(fx->cfg->database, &fx->st, &err) != STORE_OK)
+	if (fx == NULL)
 		return -1;
-	store_member_add(fx->st, "security@example.org", "alice@example.org", "owner", "", NULL, 1, NULL);
-	store_member_add(fx->st, "security@example.org", "bob@example.org", "member", "", NULL, 1, NULL);
-	store_member_add(fx->st, "security@example.org", "carol@example.org", "member", "", NULL, 1, NULL);
-	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	store_member_add(fx->st, FIXTURE_LIST, "alice@example.org", "owner", "", NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "bob@example.org", "member", "", NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "carol@example.org", "member", "", NULL, 1, NULL);
 	*state = fx;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	GDir *d = g_dir_open(fx->dir, 0, NULL);
-	const char *name;
-
-	store_close(fx->st);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(fx->dir, name, NULL);
-
-		g_unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	g_rmdir(fx->dir);
-	g_free(fx->dir);
-	config_free(fx->cfg);
-	g_array_free(fx->ids, TRUE);
-	g_free(fx);
-	return 0;
-}
-
-/* query - one integer or text from the database, as a string */
-static char *
-query(struct fixture *fx, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	char *out = NULL;
-
-	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		out = g_strdup(sqlite3_column_text(stmt, 0) ? (const char *) sqlite3_column_text(stmt, 0) : "");
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return out ? out : g_strdup("(no row)");
-}
-
-/* expect - query gives want */
-static void
-expect(struct fixture *fx, const char *sql, const char *want)
-{
-	char *got = query(fx, sql);
-	int same = strcmp(got, want) == 0;
-	char *msg = same ? NULL : g_strdup_printf("%s: got \"%s\", want \"%s\"", sql, got, want);
-
-	g_free(got);
-	if (!same) {
-		print_error("%s\n", msg);
-		g_free(msg);
-		fail();
-	}
 }
 
 /* take - run intake for one message */
@@ -380,17 +304,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, teardown),
-		cmocka_unit_test_setup_teardown(member_relayed, setup, teardown),
-		cmocka_unit_test_setup_teardown(member_by_from, setup, teardown),
-		cmocka_unit_test_setup_teardown(loop_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(malformed_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(other_recipients_forwarded, setup, teardown),
-		cmocka_unit_test_setup_teardown(smtp_member, setup, teardown),
-		cmocka_unit_test_setup_teardown(smtp_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(smtp_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, teardown),
+		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(member_relayed, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(member_by_from, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(loop_kept, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(malformed_held, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(other_recipients_forwarded, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(smtp_member, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(smtp_held, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(smtp_refused, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, fixture_teardown),
 	};
 
 	message_init();

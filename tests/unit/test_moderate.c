@@ -16,21 +16,14 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "dbfixture.h"
 #include "intake.h"
 #include "message.h"
 #include "moderate.h"
 #include "store.h"
 
 #define NOW	1795300000
-#define LIST	"security@example.org"
-
-struct fixture {
-	char *dir;
-	struct config *cfg;
-	const struct list_config *l;
-	struct store *st;
-	GArray *ids;
-};
+#define LIST	FIXTURE_LIST
 
 /* everything a refused decision must leave as it was */
 #define SNAPSHOT \
@@ -47,94 +40,16 @@ struct fixture {
 static int
 setup(void **state)
 {
-	struct fixture *fx = g_new0(struct fixture, 1);
-	const char *src = getenv("VIGIL_SRCDIR");
-	char *conf, *text;
-	GError *err = NULL;
+	struct fixture *fx = fixture_new("vigil-moderate", "remind_after = 1h\nhold_expiry = 1d\n");
 
-	fx->dir = g_dir_make_tmp("vigil-moderate-XXXXXX", NULL);
-	conf = g_build_filename(fx->dir, "vigil.conf", NULL);
-	text = g_strdup_printf("[vigil]\ndatabase = %s/vigil.db\nrelay = smtp://127.0.0.1:1\n"
-			       "template_dir = %s/conf/templates\n"
-			       "[list " LIST "]\nname = Sec\nowner = owner@example.org\n"
-			       "remind_after = 1h\nhold_expiry = 1d\n", fx->dir, src ? src : ".");
-	g_file_set_contents(conf, text, -1, NULL);
-	fx->cfg = config_load(conf, &err);
-	g_free(text);
-	g_free(conf);
-	if (fx->cfg == NULL) {
-		print_error("config: %s\n", err ? err->message : "?");
-		return -1;
-	}
-	if (store_open(fx->cfg->database, &fx->st, &err) != STORE_OK)
-		return -1;
-	fx->l = config_find_list(fx->cfg, LIST);
-	if (fx->l == NULL || fx->l->remind_after != 3600 || fx->l->hold_expiry != 86400)
+	if (fx == NULL || fx->l == NULL || fx->l->remind_after != 3600 || fx->l->hold_expiry != 86400)
 		return -1;
 	store_member_add(fx->st, LIST, "alice@example.org", "moderator", "", "alice-login", 1, NULL);
 	store_member_add(fx->st, LIST, "bob@example.org", "moderator", "", NULL, 1, NULL);
 	store_member_add(fx->st, LIST, "carol@example.org", "member", "", "carol-login", 1, NULL);
 	store_member_add(fx->st, LIST, "olga@example.org", "owner", "", NULL, 1, NULL);
-	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	*state = fx;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	GDir *d = g_dir_open(fx->dir, 0, NULL);
-	const char *name;
-
-	store_close(fx->st);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(fx->dir, name, NULL);
-
-		g_unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	g_rmdir(fx->dir);
-	g_free(fx->dir);
-	config_free(fx->cfg);
-	g_array_free(fx->ids, TRUE);
-	g_free(fx);
-	return 0;
-}
-
-/* query - the first column of the first row, as a string; "(no row)" if none */
-static char *
-query(struct fixture *fx, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	char *out = NULL;
-
-	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		out = g_strdup(sqlite3_column_text(stmt, 0) ? (const char *) sqlite3_column_text(stmt, 0) : "");
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return out ? out : g_strdup("(no row)");
-}
-
-/* expect - query gives want */
-static void
-expect(struct fixture *fx, const char *sql, const char *want)
-{
-	char *got = query(fx, sql);
-	int same = strcmp(got, want) == 0;
-	char *msg = same ? NULL : g_strdup_printf("%s: got \"%s\", want \"%s\"", sql, got, want);
-
-	g_free(got);
-	if (!same) {
-		print_error("%s\n", msg);
-		g_free(msg);
-		fail();
-	}
 }
 
 /* expectf - expect with a printf-formatted want */
@@ -991,27 +906,27 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(held_notice, setup, teardown),
-		cmocka_unit_test_setup_teardown(approve_by_as, setup, teardown),
-		cmocka_unit_test_setup_teardown(approve_by_login, setup, teardown),
-		cmocka_unit_test_setup_teardown(as_wins_over_login, setup, teardown),
-		cmocka_unit_test_setup_teardown(who_may_not, setup, teardown),
-		cmocka_unit_test_setup_teardown(first_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(reject_with_reason, setup, teardown),
-		cmocka_unit_test_setup_teardown(reason_cannot_forge_headers, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_reasons, setup, teardown),
-		cmocka_unit_test_setup_teardown(reject_null_sender, setup, teardown),
-		cmocka_unit_test_setup_teardown(reject_mailer_daemon, setup, teardown),
-		cmocka_unit_test_setup_teardown(discard_tells_nobody_outside, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(key_on_other_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(relayed_not_decided, setup, teardown),
-		cmocka_unit_test_setup_teardown(no_moderators, setup, teardown),
-		cmocka_unit_test_setup_teardown(maintain_remind_expire, setup, teardown),
-		cmocka_unit_test_setup_teardown(maintain_only_due, setup, teardown),
-		cmocka_unit_test_setup_teardown(maintain_disabled, setup, teardown),
-		cmocka_unit_test_setup_teardown(template_missing_is_tempfail, setup, teardown),
-		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, teardown),
+		cmocka_unit_test_setup_teardown(held_notice, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(approve_by_as, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(approve_by_login, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(as_wins_over_login, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(who_may_not, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(first_wins, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(reject_with_reason, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(reason_cannot_forge_headers, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(bad_reasons, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(reject_null_sender, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(reject_mailer_daemon, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(discard_tells_nobody_outside, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(keys, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(key_on_other_list, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(relayed_not_decided, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(no_moderators, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(maintain_remind_expire, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(maintain_only_due, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(maintain_disabled, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(template_missing_is_tempfail, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, fixture_teardown),
 	};
 
 	message_init();

@@ -1,0 +1,115 @@
+/*
+ * dbfixture - a list, its configuration and a real sqlite file in a
+ * temporary directory, for the unit tests of intake and moderation
+ *
+ * fixture_new() writes vigil.conf with the list FIXTURE_LIST (name Sec,
+ * owner owner@example.org, the relay on a port where nothing listens,
+ * the templates of $VIGIL_SRCDIR) plus list_options, and opens a new
+ * database; NULL on failure, with the reason printed.  A test's setup
+ * adds its members.  fixture_teardown() removes it all.  query() reads
+ * the first column of the first row ("(no row)" if none) through a
+ * connection of its own; expect() fails the test unless it is want.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "dbfixture.h"
+
+/* fixture_new - the configuration and an empty database in a new directory */
+struct fixture *
+fixture_new(const char *prefix, const char *list_options)
+{
+	struct fixture *fx = g_new0(struct fixture, 1);
+	const char *src = getenv("VIGIL_SRCDIR");
+	char *tmpl = g_strconcat(prefix, "-XXXXXX", NULL);
+	char *conf, *text;
+	GError *err = NULL;
+
+	fx->dir = g_dir_make_tmp(tmpl, NULL);
+	g_free(tmpl);
+	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	conf = g_build_filename(fx->dir, "vigil.conf", NULL);
+	text = g_strdup_printf("[vigil]\ndatabase = %s/vigil.db\nrelay = smtp://127.0.0.1:1\n"
+			       "template_dir = %s/conf/templates\n"
+			       "[list " FIXTURE_LIST "]\nname = Sec\nowner = owner@example.org\n%s",
+			       fx->dir, src ? src : ".", list_options);
+	g_file_set_contents(conf, text, -1, NULL);
+	fx->cfg = config_load(conf, &err);
+	g_free(text);
+	g_free(conf);
+	if (fx->cfg == NULL || store_open(fx->cfg->database, &fx->st, &err) != STORE_OK) {
+		print_error("fixture: %s\n", err ? err->message : "?");
+		g_clear_error(&err);
+		fixture_teardown((void **) &fx);
+		return NULL;
+	}
+	fx->l = config_find_list(fx->cfg, FIXTURE_LIST);
+	return fx;
+}
+
+/* fixture_teardown - close and remove everything */
+int
+fixture_teardown(void **state)
+{
+	struct fixture *fx = *state;
+	GDir *d = g_dir_open(fx->dir, 0, NULL);
+	const char *name;
+
+	store_close(fx->st);
+	while (d && (name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(fx->dir, name, NULL);
+
+		g_unlink(p);
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+	g_rmdir(fx->dir);
+	g_free(fx->dir);
+	config_free(fx->cfg);
+	g_array_free(fx->ids, TRUE);
+	g_free(fx);
+	return 0;
+}
+
+/* query - the first column of the first row, as a string; "(no row)" if none */
+char *
+query(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		out = g_strdup(sqlite3_column_text(stmt, 0) ? (const char *) sqlite3_column_text(stmt, 0) : "");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return out ? out : g_strdup("(no row)");
+}
+
+/* expect - query gives want */
+void
+expect(struct fixture *fx, const char *sql, const char *want)
+{
+	char *got = query(fx, sql);
+	int same = strcmp(got, want) == 0;
+	char *msg = same ? NULL : g_strdup_printf("%s: got \"%s\", want \"%s\"", sql, got, want);
+
+	g_free(got);
+	if (!same) {
+		print_error("%s\n", msg);
+		g_free(msg);
+		fail();
+	}
+}
