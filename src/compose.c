@@ -26,8 +26,8 @@
  *	the body.  %{name} is replaced by the value of the placeholder name,
  *	%% by %.  An unknown placeholder or header is an error naming the
  *	file, and so is a placeholder filled from mail or by a moderator
- *	(sender, from, subject, reason, comment, posts) on the Subject:
- *	line: those go into bodies only.
+ *	(sender, from, subject, reason, comment, posts, address, status,
+ *	diagnostic) on the Subject: line: those go into bodies only.
  *
  *	compose_check() renders every template for a list with sample
  *	values, so that "vigil check-config" finds a broken template
@@ -49,8 +49,16 @@
 #include <gmime/gmime.h>
 
 #include "addr.h"
+#include "header.h"
 
 G_DEFINE_QUARK(vigil-compose-error-quark, compose_error)
+
+/* compose_message_id - a new Message-ID in the list's domain, without <> */
+char *
+compose_message_id(const struct list_config *list)
+{
+	return g_mime_utils_generate_message_id(addr_domain(list->address));
+}
 
 /* compose_crlf - raw bytes with CRLF line ends and a final newline */
 GByteArray *
@@ -90,42 +98,171 @@ list_id(const struct list_config *list)
 	return out;
 }
 
-/* compose_list_headers - the header fields a members' copy gains: name, value, ... */
-GPtrArray *
-compose_list_headers(const struct list_config *list)
+/* mailbox - one address as a header value, the name encoded when it needs to be */
+static char *
+mailbox(const char *name, const char *addr)
 {
-	GPtrArray *h = g_ptr_array_new_with_free_func(g_free);
+	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+	char *s = internet_address_to_string(ia, NULL, TRUE);
 
-	g_ptr_array_add(h, g_strdup("List-Id"));
-	g_ptr_array_add(h, list_id(list));
-	g_ptr_array_add(h, g_strdup("List-Post"));
-	g_ptr_array_add(h, g_strdup_printf("<mailto:%s>", list->address));
-	g_ptr_array_add(h, g_strdup("Precedence"));
-	g_ptr_array_add(h, g_strdup("list"));
-	g_ptr_array_add(h, g_strdup("X-Loop"));
-	g_ptr_array_add(h, g_strdup(list->address));
-	return h;
+	g_object_unref(ia);
+	return s;
 }
 
-/* compose_relay - the members' copy: our header lines, then the original */
-GByteArray *
-compose_relay(const struct list_config *list, const void *raw, size_t len)
+/* munged_from - "Name via List Name" <list address> */
+static char *
+munged_from(const struct list_config *list, const struct post *post)
 {
-	GPtrArray *h = compose_list_headers(list);
-	GString *top = g_string_new(NULL);
-	GByteArray *out;
-	GByteArray *body;
+	const char *who = post->from_name ? post->from_name
+		: post->from->len ? (const char *) g_ptr_array_index(post->from, 0) : "";
+	char *name = g_strdup_printf("%s via %s", who, list->name);
+	char *out = mailbox(name, list->address);
+
+	g_free(name);
+	return out;
+}
+
+/* set_or_add - replace the first field called name, or add it on top */
+static void
+set_or_add(GPtrArray *edits, const void *raw, size_t len, const char *name, const char *value)
+{
+	header_edit_add(edits, name, header_has(raw, len, name) ? 1 : 0, value);
+}
+
+/* append_to - a field's value with more text after a comma, or the text alone */
+static char *
+append_to(const void *raw, size_t len, const char *name, const char *more)
+{
+	char *old = header_value(raw, len, name);
+	char *out = old && *old ? g_strconcat(old, ", ", more, NULL) : g_strdup(more);
+
+	g_free(old);
+	return out;
+}
+
+/*
+ * compose_relay_edits - the header changes of the members' copy: the
+ * list's fields on top (RFC 2919, RFC 2369, Precedence, the loop
+ * marker), Sender: the bounce address, and as c asks a Message-ID,
+ * copied people in Cc, the DMARC rewrite of From and a subject tag
+ */
+GPtrArray *
+compose_relay_edits(const struct relay_copy *c, const void *raw, size_t len)
+{
+	const struct list_config *list = c->list;
+	GPtrArray *e = header_edits_new();
+	char *v;
 	guint i;
 
-	for (i = 0; i + 1 < h->len; i += 2)
-		g_string_append_printf(top, "%s: %s\n", (char *) g_ptr_array_index(h, i),
-				       (char *) g_ptr_array_index(h, i + 1));
-	g_ptr_array_free(h, TRUE);
-	out = compose_crlf(top->str, top->len);
-	g_string_free(top, TRUE);
-	body = compose_crlf(raw, len);
-	g_byte_array_append(out, body->data, body->len);
-	g_byte_array_unref(body);
+	v = list_id(list);
+	header_edit_add(e, "List-Id", 0, v);
+	g_free(v);
+	v = g_strdup_printf("<mailto:%s?subject=help>", list->owner);
+	header_edit_add(e, "List-Help", 0, v);
+	g_free(v);
+	v = g_strdup_printf("<mailto:%s>", list->address);
+	header_edit_add(e, "List-Post", 0, v);
+	g_free(v);
+	v = g_strdup_printf("<mailto:%s>", list->owner);
+	header_edit_add(e, "List-Owner", 0, v);
+	g_free(v);
+	if (*list->archive_url) {
+		v = g_strdup_printf("<%s>", list->archive_url);
+		header_edit_add(e, "List-Archive", 0, v);
+		g_free(v);
+	}
+	header_edit_add(e, "Precedence", 0, "list");
+	header_edit_add(e, "X-Loop", 0, list->address);
+	set_or_add(e, raw, len, "Sender", list->bounce_address);
+	if (c->message_id) {
+		v = g_strdup_printf("<%s>", c->message_id);
+		header_edit_add(e, "Message-ID", 0, v);
+		g_free(v);
+	}
+	if (c->cc && c->cc->len > 0) {
+		GString *more = g_string_new(NULL);
+
+		for (i = 0; i < c->cc->len; i++)
+			g_string_append_printf(more, "%s%s", i ? ", " : "", (char *) g_ptr_array_index(c->cc, i));
+		v = append_to(raw, len, "Cc", more->str);
+		set_or_add(e, raw, len, "Cc", v);
+		g_free(v);
+		g_string_free(more, TRUE);
+	}
+	if (c->munge_from) {
+		char *author = header_value(raw, len, "From");
+		char *reply = header_value(raw, len, "Reply-To");
+
+		v = munged_from(list, c->post);
+		header_edit_add(e, "From", 1, v);
+		g_free(v);
+		if (author && *author && (reply == NULL || strstr(reply, author) == NULL)) {
+			v = append_to(raw, len, "Reply-To", author);
+			set_or_add(e, raw, len, "Reply-To", v);
+			g_free(v);
+		}
+		g_free(author);
+		g_free(reply);
+	}
+	if (*list->subject_tag) {
+		char *subject = header_value(raw, len, "Subject");
+
+		if (subject == NULL || strstr(subject, list->subject_tag) == NULL) {
+			v = subject && *subject ? g_strconcat(list->subject_tag, " ", subject, NULL)
+				: g_strdup(list->subject_tag);
+			set_or_add(e, raw, len, "Subject", v);
+			g_free(v);
+		}
+		g_free(subject);
+	}
+	return e;
+}
+
+/* compose_footer - the list's footer, if it may be added to this post; NULL if not */
+char *
+compose_footer(const struct list_config *list, const struct post *post, GError **err)
+{
+	char *text = NULL;
+	GError *ferr = NULL;
+
+	if (*list->footer == '\0' || !post->plain_text)
+		return NULL;
+	if (!g_file_get_contents(list->footer, &text, NULL, &ferr)) {
+		g_set_error(err, COMPOSE_ERROR, 1, "footer %s", ferr->message);
+		g_error_free(ferr);
+		return NULL;
+	}
+	if (!g_utf8_validate(text, -1, NULL)) {
+		g_set_error(err, COMPOSE_ERROR, 1, "footer %s: not valid UTF-8", list->footer);
+		g_free(text);
+		return NULL;
+	}
+	if (!post->utf8 && !g_str_is_ascii(text)) {
+		g_free(text);		/* it would need a charset the post does not declare */
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * compose_relay - the members' copy: the author's bytes with the edits
+ * of compose_relay_edits() and, when given, the footer after the body
+ */
+GByteArray *
+compose_relay(const struct relay_copy *c, const void *raw, size_t len, const char *footer)
+{
+	GPtrArray *e = compose_relay_edits(c, raw, len);
+	GString *s = header_apply(raw, len, e);
+	GByteArray *out;
+
+	if (footer) {
+		if (s->len > 0 && s->str[s->len - 1] != '\n')
+			g_string_append_c(s, '\n');
+		g_string_append(s, footer);
+	}
+	out = compose_crlf(s->str, s->len);
+	g_string_free(s, TRUE);
+	g_ptr_array_free(e, TRUE);
 	return out;
 }
 
@@ -146,7 +283,8 @@ lookup(const struct tvar *vars, const char *name, size_t n)
 static bool
 body_only(const char *name, size_t n)
 {
-	static const char *const names[] = { "sender", "from", "subject", "reason", "comment", "posts" };
+	static const char *const names[] = { "sender", "from", "subject", "reason", "comment", "posts",
+					     "address", "status", "diagnostic" };
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(names); i++)
@@ -284,6 +422,8 @@ static const struct {
 	{ "reject.txt", { "list_name", "list_address", "owner", "report_id", "sender", "reason" } },
 	{ "expired.txt", { "list_name", "list_address", "owner", "report_id", "sender",
 			   "hold_expiry" } },
+	{ "bounce-owner.txt", { "list_name", "list_address", "address", "count", "window",
+				"status", "diagnostic" } },
 };
 
 /* sample - a plausible value for a placeholder, for compose_check() */
@@ -298,6 +438,8 @@ sample(const struct list_config *list, const char *name)
 		{ "moderator", "moderator@example.org" }, { "comment", "" }, { "count", "1" },
 		{ "posts", "  1  2026-0001  26h  reporter@example.net  Heap overflow\n" },
 		{ "remind_after", "1d" }, { "hold_expiry", "2w" },
+		{ "address", "member@example.net" }, { "window", "30d" }, { "status", "5.1.1" },
+		{ "diagnostic", "550 5.1.1 <member@example.net>: Recipient address rejected" },
 	};
 	size_t i;
 
@@ -369,7 +511,7 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	date = g_date_time_new_from_unix_local(n->now);
 	g_mime_message_set_date(msg, date);
 	g_date_time_unref(date);
-	mid = g_mime_utils_generate_message_id(addr_domain(list->address));
+	mid = compose_message_id(list);
 	g_mime_message_set_message_id(msg, mid);
 	g_free(mid);
 	if (n->in_reply_to && *n->in_reply_to) {

@@ -4,6 +4,7 @@
 #ifndef VIGIL_COMPOSE_H
 #define VIGIL_COMPOSE_H
 
+#include <stdbool.h>
 #include <glib.h>
 
 #include "config.h"
@@ -30,9 +31,21 @@ struct notice {
 	gint64	now;
 };
 
+/* what the members' copy of a post changes */
+struct relay_copy {
+	const struct list_config *list;
+	const struct post *post;
+	const GPtrArray *cc;		/* addresses to add to Cc, or NULL */
+	bool	 munge_from;		/* DMARC: From the list, the author in Reply-To */
+	const char *message_id;		/* add this Message-ID (the post has none), or NULL */
+};
+
 GByteArray *compose_crlf(const void *raw, size_t len);
-GPtrArray *compose_list_headers(const struct list_config *list);
-GByteArray *compose_relay(const struct list_config *list, const void *raw, size_t len);
+char *compose_message_id(const struct list_config *list);
+GPtrArray *compose_relay_edits(const struct relay_copy *c, const void *raw, size_t len);
+char *compose_footer(const struct list_config *list, const struct post *post, GError **err);
+GByteArray *compose_relay(const struct relay_copy *c, const void *raw, size_t len,
+			  const char *footer);
 gboolean compose_render(const char *path, const struct tvar *vars,
 			char **subject, char **body, GError **err);
 gboolean compose_check(const struct list_config *list, const char *template_dir, GError **err);

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "dmarc.h"
 
 G_DEFINE_QUARK(vigil-config-error-quark, config_error)
 
@@ -46,34 +47,50 @@ enum opt_type {
 	OPT_ADDRESS,
 	OPT_DURATION,
 	OPT_SIZE,
+	OPT_NUMBER,
+	OPT_CHOICE,			/* one of choices, stored as its index (an int) */
+	OPT_RESOLVER,
 };
 
 struct opt {
 	const char *key;
 	enum opt_type type;
-	const char *def;		/* NULL: required */
-	gint64 min, max;		/* for durations and sizes */
+	const char *def;		/* NULL: required; "" for a path or address: none */
+	gint64 min, max;		/* for durations, sizes and numbers */
 	size_t off;			/* into struct config or struct list_config */
+	const char *const *choices;	/* OPT_CHOICE: NULL-terminated, in enum order */
 };
 
 #define DAY (24 * 3600)
 
 static const struct opt main_opts[] = {
-	{ "database", OPT_PATH, VIGIL_STATEDIR "/vigil.db", 0, 0, offsetof(struct config, database) },
-	{ "relay", OPT_URL, "smtp://127.0.0.1:10026", 0, 0, offsetof(struct config, relay) },
-	{ "template_dir", OPT_PATH, VIGIL_TEMPLATEDIR, 0, 0, offsetof(struct config, template_dir) },
-	{ "user", OPT_STRING, "vigil", 0, 0, offsetof(struct config, user) },
+	{ "database", OPT_PATH, VIGIL_STATEDIR "/vigil.db", 0, 0, offsetof(struct config, database), NULL },
+	{ "relay", OPT_URL, "smtp://127.0.0.1:10026", 0, 0, offsetof(struct config, relay), NULL },
+	{ "template_dir", OPT_PATH, VIGIL_TEMPLATEDIR, 0, 0, offsetof(struct config, template_dir), NULL },
+	{ "user", OPT_STRING, "vigil", 0, 0, offsetof(struct config, user), NULL },
+	{ "resolver", OPT_RESOLVER, "", 0, 0, offsetof(struct config, resolver), NULL },
 };
 
+/* in the order of enum dmarc_mitigation */
+static const char *const mitigations[] = { "none", "munge_from", "always_munge", NULL };
+
 static const struct opt list_opts[] = {
-	{ "name", OPT_STRING, "", 0, 0, offsetof(struct list_config, name) },
-	{ "owner", OPT_ADDRESS, NULL, 0, 0, offsetof(struct list_config, owner) },
+	{ "name", OPT_STRING, "", 0, 0, offsetof(struct list_config, name), NULL },
+	{ "owner", OPT_ADDRESS, NULL, 0, 0, offsetof(struct list_config, owner), NULL },
 	{ "autoreply_interval", OPT_DURATION, "1d", 0, 365 * DAY,
-	  offsetof(struct list_config, autoreply_interval) },
+	  offsetof(struct list_config, autoreply_interval), NULL },
 	{ "max_message_size", OPT_SIZE, "50M", 1024, G_GINT64_CONSTANT(1) << 31,
-	  offsetof(struct list_config, max_message_size) },
-	{ "remind_after", OPT_DURATION, "24h", 0, 365 * DAY, offsetof(struct list_config, remind_after) },
-	{ "hold_expiry", OPT_DURATION, "14d", 0, 3650 * DAY, offsetof(struct list_config, hold_expiry) },
+	  offsetof(struct list_config, max_message_size), NULL },
+	{ "remind_after", OPT_DURATION, "24h", 0, 365 * DAY, offsetof(struct list_config, remind_after), NULL },
+	{ "hold_expiry", OPT_DURATION, "14d", 0, 3650 * DAY, offsetof(struct list_config, hold_expiry), NULL },
+	{ "bounce_address", OPT_ADDRESS, "", 0, 0, offsetof(struct list_config, bounce_address), NULL },
+	{ "dmarc_mitigation", OPT_CHOICE, "munge_from", 0, 0,
+	  offsetof(struct list_config, dmarc_mitigation), mitigations },
+	{ "subject_tag", OPT_STRING, "", 0, 0, offsetof(struct list_config, subject_tag), NULL },
+	{ "footer", OPT_PATH, "", 0, 0, offsetof(struct list_config, footer), NULL },
+	{ "archive_url", OPT_STRING, "", 0, 0, offsetof(struct list_config, archive_url), NULL },
+	{ "bounce_threshold", OPT_NUMBER, "3", 0, 1000, offsetof(struct list_config, bounce_threshold), NULL },
+	{ "bounce_window", OPT_DURATION, "30d", 1, 3650 * DAY, offsetof(struct list_config, bounce_window), NULL },
 };
 
 #define LIST_PREFIX "list "
@@ -161,6 +178,23 @@ set_error(GError **err, const char *path, const char *group, const char *key,
 		g_set_error(err, CONFIG_ERROR, 1, "%s: [%s] %s: %s", path, group, key, what);
 }
 
+/* one_line - text without control characters (so without line ends) */
+static gboolean
+one_line(const char *s)
+{
+	const char *p;
+
+	if (!g_utf8_validate(s, -1, NULL))
+		return FALSE;
+	for (p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar u = g_utf8_get_char(p);
+
+		if (u < 0x20 || (u >= 0x7f && u <= 0x9f))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /* set_value - check one value against its table row and store it */
 static gboolean
 set_value(void *base, const struct opt *o, const char *value,
@@ -169,12 +203,40 @@ set_value(void *base, const struct opt *o, const char *value,
 	char *p = (char *) base + o->off;
 	gint64 n;
 	char *canon;
+	char *what;
 	const char *why;
 
+	if (*value == '\0' && o->def && *o->def == '\0' && o->type != OPT_NUMBER) {
+		*(char **) p = g_strdup("");	/* an optional string, path or address: none */
+		return TRUE;
+	}
 	switch (o->type) {
 	case OPT_STRING:
+		if (!one_line(value)) {
+			set_error(err, path, group, o->key, value, "must be one line of text without control characters");
+			return FALSE;
+		}
 		*(char **) p = g_strdup(value);
 		return TRUE;
+	case OPT_RESOLVER:
+		if ((why = dmarc_resolver_check(value)) != NULL) {
+			set_error(err, path, group, o->key, value, why);
+			return FALSE;
+		}
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_CHOICE:
+		for (n = 0; o->choices[n]; n++)
+			if (strcmp(o->choices[n], value) == 0) {
+				*(int *) p = (int) n;
+				return TRUE;
+			}
+		canon = g_strjoinv(", ", (char **) o->choices);
+		what = g_strconcat("must be one of: ", canon, NULL);
+		set_error(err, path, group, o->key, value, what);
+		g_free(what);
+		g_free(canon);
+		return FALSE;
 	case OPT_PATH:
 		if (value[0] != '/') {
 			set_error(err, path, group, o->key, value, "must be an absolute path");
@@ -210,11 +272,17 @@ set_value(void *base, const struct opt *o, const char *value,
 			return FALSE;
 		}
 		break;
+	case OPT_NUMBER:
+		if (!parse_number_suffix(value, "", NULL, &n)) {
+			set_error(err, path, group, o->key, value, "must be a whole number");
+			return FALSE;
+		}
+		break;
 	default:
 		g_error("config: bad option type %d", o->type);
 	}
 	if (n < o->min || n > o->max) {
-		char *what = g_strdup_printf("out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")",
+		what = g_strdup_printf("out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")",
 					     o->min, o->max);
 		set_error(err, path, group, o->key, value, what);
 		g_free(what);
@@ -266,7 +334,40 @@ list_free(gpointer p)
 	g_free(l->address);
 	g_free(l->name);
 	g_free(l->owner);
+	g_free(l->bounce_address);
+	g_free(l->subject_tag);
+	g_free(l->footer);
+	g_free(l->archive_url);
 	g_free(l);
+}
+
+/* bounces_of - LIST-bounces@domain for list@domain */
+static char *
+bounces_of(const char *list)
+{
+	const char *at = strrchr(list, '@');
+
+	return g_strdup_printf("%.*s-bounces%s", (int) (at - list), list, at);
+}
+
+/* bounces_apart - no bounce address is also a list's, an owner's or another list's bounces */
+static gboolean
+bounces_apart(const struct config *cfg, GError **err)
+{
+	guint i;
+
+	for (i = 0; i < cfg->lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
+
+		if (config_find_list(cfg, l->bounce_address) || strcmp(l->bounce_address, l->owner) == 0
+		    || config_find_bounce(cfg, l->bounce_address) != l) {
+			g_set_error(err, CONFIG_ERROR, 1, "%s: [list %s] bounce_address: %s is also a list's"
+				    " address, the owner or another list's bounce address",
+				    cfg->path, l->address, l->bounce_address);
+			return FALSE;
+		}
+	}
+	return TRUE;
 }
 
 /* config_load - read and check the configuration file */
@@ -321,8 +422,13 @@ config_load(const char *path, GError **err)
 			g_free(l->name);
 			l->name = g_strdup(l->address);
 		}
+		if (ok && *l->bounce_address == '\0') {
+			g_free(l->bounce_address);
+			l->bounce_address = bounces_of(l->address);
+		}
+
 	}
-	if (!ok)
+	if (!ok || !bounces_apart(cfg, err))
 		goto fail;
 	if (cfg->lists->len == 0) {
 		g_set_error(err, CONFIG_ERROR, 1, "%s: no [list ADDRESS] group: configure at least one list",
@@ -351,6 +457,7 @@ config_free(struct config *cfg)
 	g_free(cfg->relay);
 	g_free(cfg->template_dir);
 	g_free(cfg->user);
+	g_free(cfg->resolver);
 	g_ptr_array_free(cfg->lists, TRUE);
 	g_free(cfg);
 }
@@ -365,6 +472,21 @@ config_find_list(const struct config *cfg, const char *addr)
 		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
 
 		if (strcmp(l->address, addr) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* config_find_bounce - the list whose bounce address is this canonical address */
+const struct list_config *
+config_find_bounce(const struct config *cfg, const char *addr)
+{
+	guint i;
+
+	for (i = 0; addr && i < cfg->lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
+
+		if (strcmp(l->bounce_address, addr) == 0)
 			return l;
 	}
 	return NULL;
@@ -403,7 +525,11 @@ print_group(FILE *fp, const char *group, const void *base, const struct opt *opt
 	for (i = 0; i < n; i++) {
 		const char *p = (const char *) base + opts[i].off;
 
-		if (opts[i].type == OPT_DURATION || opts[i].type == OPT_SIZE)
+		if (opts[i].type == OPT_CHOICE)
+			fprintf(fp, "%s = %s\n", opts[i].key, opts[i].choices[*(const int *) p]);
+		else if (opts[i].type == OPT_NUMBER)
+			fprintf(fp, "%s = %" G_GINT64_FORMAT "\n", opts[i].key, *(const gint64 *) p);
+		else if (opts[i].type == OPT_DURATION || opts[i].type == OPT_SIZE)
 			fprintf(fp, "%s = %" G_GINT64_FORMAT "%s\n", opts[i].key, *(const gint64 *) p,
 				opts[i].type == OPT_DURATION ? "s" : "");
 		else

@@ -15,6 +15,13 @@ struct list_config {
 	gint64  max_message_size;	/* bytes */
 	gint64  remind_after;		/* seconds a post waits before a reminder, 0 never */
 	gint64  hold_expiry;		/* seconds a post waits before it expires, 0 never */
+	char   *bounce_address;		/* envelope sender of relayed copies: LIST-bounces@domain */
+	int	dmarc_mitigation;	/* enum dmarc_mitigation */
+	char   *subject_tag;		/* "" none, else put before the Subject of relayed copies */
+	char   *footer;			/* "" none, else a file appended to plain-text relayed copies */
+	char   *archive_url;		/* "" none, else the List-Archive of relayed copies */
+	gint64  bounce_threshold;	/* failed deliveries that get a member reported, 0 never */
+	gint64  bounce_window;		/* ... within this many seconds */
 };
 
 struct config {
@@ -23,6 +30,7 @@ struct config {
 	char   *relay;			/* smtp:// or smtps:// URL */
 	char   *template_dir;
 	char   *user;			/* vigil-milter runs as this user when started as root */
+	char   *resolver;		/* "" the system's, else HOST[:PORT] of the one name server to ask */
 	GPtrArray *lists;		/* of struct list_config * */
 };
 
@@ -33,6 +41,7 @@ const char *config_default_path(void);
 struct config *config_load(const char *path, GError **err);
 void config_free(struct config *cfg);
 const struct list_config *config_find_list(const struct config *cfg, const char *addr);
+const struct list_config *config_find_bounce(const struct config *cfg, const char *addr);
 const struct list_config *config_pick_list(const struct config *cfg, const char *name, GError **err);
 void config_print(const struct config *cfg, FILE *fp);
 gboolean config_parse_duration(const char *s, gint64 *out);

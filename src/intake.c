@@ -37,13 +37,16 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bounce.h"
 #include "compose.h"
+#include "dmarc.h"
 #include "log.h"
 #include "message.h"
 #include "moderate.h"
 #include "outbox.h"
 #include "policy.h"
 #include "text.h"
+#include "thread.h"
 
 struct job {
 	struct store *st;
@@ -56,6 +59,8 @@ struct job {
 	gint64	 now;
 	GArray	*outbox_ids;
 	struct intake_smtp *smtp;	/* the MTA delivers (milter); NULL: we do (pipe) */
+	int	 author_policy;		/* enum dmarc_policy of the From domain */
+	struct thread thread;		/* of the list at hand */
 };
 
 /* tempfail - map a store failure; every store error is "try again" here */
@@ -115,6 +120,14 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 		if ((r = is_member(j, l, g_ptr_array_index(j->post->from, i), &f->from_member, err))
 		    != STORE_OK)
 			return r;
+	thread_clear(&j->thread);
+	if (j->post->parsed && (r = thread_resolve(j->st, l->address, j->post, &j->thread, err)) != STORE_OK)
+		return r;
+	f->in_thread = j->thread.report_id != NULL;
+	f->thread_mixed = j->thread.mixed;
+	if (f->in_thread && (r = thread_is_reporter(j->st, l->address, j->thread.report_id, j->sender,
+						    j->post, &f->reporter, err)) != STORE_OK)
+		return r;
 	if (j->sender)
 		return store_autoreply_last(j->st, l->address, j->sender, &f->last_autoreply, err);
 	return STORE_OK;
@@ -145,7 +158,8 @@ first_from(const struct post *post)
  */
 static enum store_rc
 record(struct job *j, const struct list_config *l, const char *status, const char *action,
-       const char *reason, const char *report_id, gint64 *id, GError **err)
+       const char *reason, const char *report_id, const char *message_id, gint64 *id,
+       GError **err)
 {
 	struct post_record rec = { 0 };
 	bool held = strcmp(status, "held") == 0;
@@ -158,7 +172,8 @@ record(struct job *j, const struct list_config *l, const char *status, const cha
 	rec.sender = j->sender_raw;
 	rec.from = first_from(j->post);
 	rec.subject = j->post->subject;
-	rec.message_id = j->post->message_id;
+	rec.message_id = message_id ? message_id : j->post->message_id;
+	rec.thread = j->thread.report_id;
 	rec.received = j->now;
 	rec.size = (gint64) j->len;
 	rec.raw = held ? j->raw : NULL;
@@ -180,7 +195,7 @@ hold(struct job *j, const struct list_config *l, const struct verdict *v, GError
 
 	if ((r = store_report_next(j->st, l->address, year_of(j->now), &report_id, err)) != STORE_OK)
 		return tempfail(r);
-	if ((r = record(j, l, "held", "hold", v->reason, report_id, &id, err)) != STORE_OK)
+	if ((r = record(j, l, "held", "hold", v->reason, report_id, NULL, &id, err)) != STORE_OK)
 		goto out;
 	if (v->autoreply) {
 		GByteArray *reply = compose_autoreply(l, j->cfg->template_dir, j->post, j->sender,
@@ -214,97 +229,161 @@ out:
 	return tempfail(r);
 }
 
-/* members_but - every member of l but the author (the envelope sender or a From address) */
+/* add_new - append a copy of addr unless it is there already */
+static void
+add_new(GPtrArray *to, const char *addr)
+{
+	if (!g_ptr_array_find_with_equal_func(to, addr, g_str_equal, NULL))
+		g_ptr_array_add(to, g_strdup(addr));
+}
+
+/*
+ * recipients - every member of the list but the author (the envelope
+ * sender or a From address); for a post in a report's thread also the
+ * report's reporters and copied people (thread_copies()), who are
+ * named in *cc when they are not members
+ */
 static enum store_rc
-members_but(struct store *st, const struct list_config *l, const char *sender,
-	    const struct post *post, GPtrArray **to, GError **err)
+recipients(struct store *st, const struct relay_job *rj, GPtrArray **to, GPtrArray **cc,
+	   GError **err)
 {
 	GPtrArray *members = NULL;
+	GPtrArray *extra = NULL;
 	enum store_rc r;
 	guint i;
 
 	*to = g_ptr_array_new_with_free_func(g_free);
-	if ((r = store_member_list(st, l->address, &members, err)) != STORE_OK)
+	*cc = g_ptr_array_new_with_free_func(g_free);
+	if ((r = store_member_list(st, rj->list->address, &members, err)) != STORE_OK)
 		return r;
 	for (i = 0; i < members->len; i++) {
 		const struct member *m = g_ptr_array_index(members, i);
 
-		if ((sender && strcmp(m->address, sender) == 0) || message_from_is(post, m->address))
+		if ((rj->sender && strcmp(m->address, rj->sender) == 0)
+		    || message_from_is(rj->post, m->address))
 			continue;
 		g_ptr_array_add(*to, g_strdup(m->address));
 	}
+	if (rj->thread && (r = thread_copies(st, rj->list->address, rj->thread, rj->sender, rj->post,
+					     &extra, err)) == STORE_OK) {
+		for (i = 0; i < extra->len; i++) {
+			const char *a = g_ptr_array_index(extra, i);
+
+			if (!g_ptr_array_find_with_equal_func(*to, a, g_str_equal, NULL)
+			    && store_member_find(st, rj->list->address, a, NULL, NULL) != STORE_OK) {
+				add_new(*cc, a);
+			}
+		}
+		for (i = 0; i < (*cc)->len; i++)
+			add_new(*to, g_ptr_array_index(*cc, i));
+	}
+	if (extra)
+		g_ptr_array_free(extra, TRUE);
 	g_ptr_array_free(members, TRUE);
-	return STORE_OK;
+	return r;
+}
+
+/* copy_of - what the members' copy changes */
+static struct relay_copy
+copy_of(const struct relay_job *rj, const GPtrArray *cc)
+{
+	struct relay_copy c = {
+		.list = rj->list, .post = rj->post, .cc = cc, .message_id = rj->message_id,
+		.munge_from = dmarc_should_munge(rj->list->dmarc_mitigation, rj->author_policy),
+	};
+
+	return c;
 }
 
 /*
- * intake_relay - queue the members' copy of a post: every member but its
- * author, one SMTP transaction, envelope sender the list owner.
- * *nrcpts is how many it goes to.
+ * intake_relay - queue the members' copy of a post: one SMTP
+ * transaction to every member but its author, and in a report's thread
+ * to the people of the report; envelope sender the list's bounce
+ * address.  *nrcpts is how many it goes to.
  */
 enum store_rc
-intake_relay(struct store *st, const struct list_config *l, const char *sender,
-	     const struct post *post, const void *raw, size_t len, gint64 post_id,
-	     gint64 now, GArray *outbox_ids, guint *nrcpts, GError **err)
+intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, guint *nrcpts,
+	     GError **err)
 {
-	GPtrArray *to;
+	GPtrArray *to, *cc;
 	enum store_rc r;
 
-	r = members_but(st, l, sender, post, &to, err);
+	r = recipients(st, rj, &to, &cc, err);
 	if (r == STORE_OK && to->len > 0) {
-		GByteArray *copy = compose_relay(l, raw, len);
+		struct relay_copy c = copy_of(rj, cc);
+		GError *ferr = NULL;
+		char *footer = compose_footer(rj->list, rj->post, &ferr);
 
-		r = outbox_queue(st, post_id, "relay", l->owner, to, copy, now, outbox_ids, err);
-		g_byte_array_unref(copy);
+		if (ferr) {
+			g_propagate_error(err, ferr);
+			r = STORE_RETRY;
+		} else {
+			GByteArray *copy = compose_relay(&c, rj->raw, rj->len, footer);
+
+			r = outbox_queue(st, rj->post_id, "relay", rj->list->bounce_address, to, copy,
+					 rj->now, outbox_ids, err);
+			g_byte_array_unref(copy);
+		}
+		g_free(footer);
 	}
 	*nrcpts = to->len;
 	g_ptr_array_free(to, TRUE);
+	g_ptr_array_free(cc, TRUE);
 	return r;
 }
 
 /*
  * relay_by_mta - the MTA delivers the original to the members, with the
- * list's header lines; one list per message can be done so
+ * header changes of the members' copy; one list per message can be
+ * done so, and only when the body stays as it is (no footer)
  */
 static enum store_rc
-relay_by_mta(struct job *j, const struct list_config *l, guint *n, GError **err)
+relay_by_mta(struct job *j, const struct relay_job *rj, guint *n, GError **err)
 {
-	GPtrArray *to;
+	GPtrArray *to, *cc;
 	enum store_rc r;
 	guint i;
 
-	if ((r = members_but(j->st, l, j->sender, j->post, &to, err)) == STORE_OK) {
+	if ((r = recipients(j->st, rj, &to, &cc, err)) == STORE_OK) {
+		struct relay_copy c = copy_of(rj, cc);
+
 		for (i = 0; i < to->len; i++)
-			if (!g_ptr_array_find_with_equal_func(j->smtp->add_rcpts, g_ptr_array_index(to, i),
-							      g_str_equal, NULL))
-				g_ptr_array_add(j->smtp->add_rcpts, g_strdup(g_ptr_array_index(to, i)));
-		j->smtp->add_headers = compose_list_headers(l);
-		j->smtp->sender = l->owner;
+			add_new(j->smtp->add_rcpts, g_ptr_array_index(to, i));
+		j->smtp->edits = compose_relay_edits(&c, j->raw, j->len);
+		j->smtp->sender = rj->list->bounce_address;
 		*n = to->len;
 	}
 	g_ptr_array_free(to, TRUE);
+	g_ptr_array_free(cc, TRUE);
 	return r;
 }
 
-/* relay - record a member's post and queue the members' copy */
+/* relay - record a post of a member, or of a reporter in its thread, and queue its copies */
 static enum intake_rc
-relay(struct job *j, const struct list_config *l, GError **err)
+relay(struct job *j, const struct list_config *l, const struct verdict *v, GError **err)
 {
-	gint64 id;
+	struct relay_job rj = {
+		.list = l, .sender = j->sender, .post = j->post, .raw = j->raw, .len = j->len,
+		.thread = j->thread.report_id, .author_policy = j->author_policy, .now = j->now,
+	};
+	char *mid = NULL;
 	guint n = 0;
 	enum store_rc r;
 
-	if ((r = record(j, l, "relayed", "relay", "member", NULL, &id, err)) != STORE_OK)
-		return tempfail(r);
-	if (j->smtp && j->smtp->add_headers == NULL)
-		r = relay_by_mta(j, l, &n, err);
-	else
-		r = intake_relay(j->st, l, j->sender, j->post, j->raw, j->len, id, j->now,
-				 j->outbox_ids, &n, err);
+	if (rj.thread && j->post->message_id == NULL)
+		rj.message_id = mid = compose_message_id(l);
+	r = record(j, l, "relayed", "relay", v->reason, NULL, mid, &rj.post_id, err);
+	if (r == STORE_OK && j->smtp && j->smtp->edits == NULL
+	    && (*l->footer == '\0' || !j->post->plain_text))
+		r = relay_by_mta(j, &rj, &n, err);
+	else if (r == STORE_OK)
+		r = intake_relay(j->st, &rj, j->outbox_ids, &n, err);
+	g_free(mid);
 	if (r != STORE_OK)
 		return tempfail(r);
-	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay rcpts=%u size=%zu",
-		id, l->address, n, j->len);
+	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay reason=%s%s%s rcpts=%u"
+		" size=%zu", rj.post_id, l->address, v->reason, rj.thread ? " thread=" : "",
+		rj.thread ? rj.thread : "", n, j->len);
 	return INTAKE_OK;
 }
 
@@ -321,7 +400,7 @@ one_list(struct job *j, const struct list_config *l, GError **err)
 	v = policy_decide(&f);
 	switch (v.action) {
 	case ACTION_RELAY:
-		return relay(j, l, err);
+		return relay(j, l, &v, err);
 	case ACTION_HOLD:
 		return hold(j, l, &v, err);
 	case ACTION_REJECT:
@@ -343,11 +422,155 @@ one_list(struct job *j, const struct list_config *l, GError **err)
 	return INTAKE_TEMPFAIL;
 }
 
+/*
+ * intake_author_policy - the DMARC policy of the post's From domain, when
+ * the list's dmarc_mitigation needs it (munge_from), else ABSENT.  Ask
+ * it before a transaction: no lock is held while DNS answers.
+ */
+int
+intake_author_policy(const struct config *cfg, const struct list_config *l, const struct post *post)
+{
+	const char *from = first_from(post);
+
+	if (from == NULL || l->dmarc_mitigation != DMARC_MITIGATE_MUNGE_FROM)
+		return DMARC_POLICY_ABSENT;
+	return dmarc_lookup(addr_domain(from), dmarc_txt_dns, *cfg->resolver ? cfg->resolver : NULL);
+}
+
+/*
+ * may_relay - might l relay the post: the sender or a From address is a
+ * member, or it replies to something (a reporter's follow-up).  A read
+ * outside the transaction, only to spare held mail a DNS lookup.
+ */
+static bool
+may_relay(struct job *j, const struct list_config *l)
+{
+	bool yes = false;
+	guint i;
+
+	if (j->post->references->len > 0)
+		return true;
+	if (is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes)
+		return true;
+	for (i = 0; i < j->post->from->len; i++)
+		if (is_member(j, l, g_ptr_array_index(j->post->from, i), &yes, NULL) != STORE_OK || yes)
+			return true;
+	return false;
+}
+
+/* author_policy - the DMARC policy for the first list that may relay the post */
+static int
+author_policy(struct job *j, const GPtrArray *lists)
+{
+	guint i;
+
+	for (i = 0; i < lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(lists, i);
+
+		if (l->dmarc_mitigation == DMARC_MITIGATE_MUNGE_FROM && may_relay(j, l))
+			return intake_author_policy(j->cfg, l, j->post);
+	}
+	return DMARC_POLICY_ABSENT;
+}
+
+/* report_bouncer - tell the owner that a member's address keeps failing */
+static enum store_rc
+report_bouncer(struct job *j, const struct list_config *l, const struct bounce_row *b,
+	       gint64 failures, GError **err)
+{
+	char *count = g_strdup_printf("%" G_GINT64_FORMAT, failures);
+	char *window = config_format_duration(l->bounce_window);
+	char *diagnostic = text_escape(b->diagnostic);
+	const struct tvar vars[] = {
+		{ "list_name", l->name }, { "list_address", l->address }, { "address", b->address },
+		{ "count", count }, { "window", window }, { "status", b->status },
+		{ "diagnostic", diagnostic }, { NULL, NULL },
+	};
+	struct notice n = {
+		.template = "bounce-owner.txt", .vars = vars, .from = l->owner,
+		.auto_submitted = "auto-generated", .now = j->now,
+	};
+	GPtrArray *to = g_ptr_array_new();
+	GByteArray *data;
+	enum store_rc r = STORE_RETRY;
+
+	g_ptr_array_add(to, l->owner);
+	n.to = to;
+	if ((data = compose_notice(l, j->cfg->template_dir, &n, err)) != NULL) {
+		r = queue(j, 0, "bounce-owner", l->owner, to, data, err);
+		g_byte_array_unref(data);
+	}
+	if (r == STORE_OK)
+		r = store_bounce_reported(j->st, b->id, err);
+	if (r == STORE_OK)
+		r = store_audit_add(j->st, j->now, l->address, "vigil", "bounce-report", 0, NULL,
+				    b->address, err);
+	g_ptr_array_free(to, TRUE);
+	g_free(count);
+	g_free(window);
+	g_free(diagnostic);
+	return r;
+}
+
+/*
+ * bounced - one recipient of a bounce stored; a member whose address
+ * failed bounce_threshold times within bounce_window (since it was last
+ * reported) is reported to the owner, and never removed
+ */
+static enum store_rc
+bounced(struct job *j, const struct list_config *l, struct bounce_row *b, GError **err)
+{
+	gint64 failures = 0;
+	enum store_rc r;
+
+	if ((r = store_bounce_add(j->st, l->address, b, j->raw, j->len, &b->id, err)) != STORE_OK)
+		return r;
+	log_msg(LOG_INFO, "list=%s action=bounce address=%s status=%s failed=%s", l->address,
+		*b->address ? b->address : "(unknown)", *b->status ? b->status : "-",
+		b->failed ? "yes" : "no");
+	if (!b->failed || l->bounce_threshold == 0 || *b->address == '\0')
+		return STORE_OK;
+	if ((r = store_member_find(j->st, l->address, b->address, NULL, err)) != STORE_OK)
+		return r == STORE_NOTFOUND ? STORE_OK : r;
+	r = store_bounce_failures(j->st, l->address, b->address, j->now - l->bounce_window,
+				  &failures, err);
+	if (r == STORE_OK && failures >= l->bounce_threshold)
+		r = report_bouncer(j, l, b, failures, err);
+	return r;
+}
+
+/* take_bounce - mail to the list's bounce address: stored for the owner, never relayed */
+static enum store_rc
+take_bounce(struct job *j, const struct list_config *l, GError **err)
+{
+	struct bounce *dsn = bounce_parse(j->raw, j->len);
+	struct bounce_row b = { .received = j->now, .sender = (char *) j->sender_raw,
+				.address = "", .action = "", .status = "", .diagnostic = "" };
+	enum store_rc r = STORE_OK;
+	guint i;
+
+	if (dsn->rcpts->len == 0)
+		r = bounced(j, l, &b, err);	/* kept, though nobody can be named */
+	for (i = 0; r == STORE_OK && i < dsn->rcpts->len; i++) {
+		const struct bounce_rcpt *br = g_ptr_array_index(dsn->rcpts, i);
+
+		b.address = br->address;
+		b.action = br->action;
+		b.status = br->status;
+		b.diagnostic = br->diagnostic;
+		b.failed = bounce_rcpt_failed(br);
+		r = bounced(j, l, &b, err);
+	}
+	bounce_free(dsn);
+	return r;
+}
+
 /* run - decide and store one message for all its recipients */
 static enum intake_rc
 run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 {
 	GPtrArray *lists = g_ptr_array_new();
+	GPtrArray *bounced = g_ptr_array_new();
 	GPtrArray *others = g_ptr_array_new_with_free_func(g_free);
 	enum intake_rc rc = INTAKE_OK;
 	guint mark = j->outbox_ids->len;
@@ -356,22 +579,28 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	for (i = 0; i < nrcpts; i++) {
 		char *a = addr_normalize(rcpts[i]);
 		const struct list_config *l = config_find_list(j->cfg, a);
+		const struct list_config *b = l ? NULL : config_find_bounce(j->cfg, a);
 
-		if (l == NULL)
-			g_ptr_array_add(others, g_strdup(rcpts[i]));
-		else if (!g_ptr_array_find(lists, l, NULL))
+		if (l && !g_ptr_array_find(lists, l, NULL))
 			g_ptr_array_add(lists, (gpointer) l);
-		if (l && j->smtp)
+		else if (b && !g_ptr_array_find(bounced, b, NULL))
+			g_ptr_array_add(bounced, (gpointer) b);
+		else if (l == NULL && b == NULL)
+			g_ptr_array_add(others, g_strdup(rcpts[i]));
+		if ((l || b) && j->smtp)
 			g_ptr_array_add(j->smtp->drop_rcpts, g_strdup(rcpts[i]));
 		g_free(a);
 	}
 	j->post = message_parse(j->raw, j->len);
+	j->author_policy = author_policy(j, lists);
 	if (store_begin(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
 		goto out;
 	}
 	for (i = 0; rc == INTAKE_OK && i < lists->len; i++)
 		rc = one_list(j, g_ptr_array_index(lists, i), err);
+	for (i = 0; rc == INTAKE_OK && i < bounced->len; i++)
+		rc = tempfail(take_bounce(j, g_ptr_array_index(bounced, i), err));
 	if (rc == INTAKE_OK && others->len > 0 && j->smtp) {
 		j->smtp->others = true;		/* the MTA goes on delivering to them */
 	} else if (rc == INTAKE_OK && others->len > 0) {
@@ -387,8 +616,10 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		g_array_set_size(j->outbox_ids, mark);	/* those rows do not exist */
 	}
 out:
+	thread_clear(&j->thread);
 	message_free(j->post);
 	g_ptr_array_free(lists, TRUE);
+	g_ptr_array_free(bounced, TRUE);
 	g_ptr_array_free(others, TRUE);
 	return rc;
 }
@@ -400,7 +631,8 @@ intake_message(struct store *st, const struct config *cfg, const char *raw, size
 	       GArray *outbox_ids, GError **err)
 {
 	char *canon = addr_normalize(sender);
-	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL };
+	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL,
+			 DMARC_POLICY_ABSENT, { NULL, false } };
 	enum intake_rc rc = run(&j, rcpts, nrcpts, err);
 
 	g_free(canon);
@@ -417,7 +649,8 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 	       GArray *outbox_ids, struct intake_smtp *out, GError **err)
 {
 	char *canon = addr_normalize(sender);
-	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out };
+	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out,
+			 DMARC_POLICY_ABSENT, { NULL, false } };
 	enum intake_rc rc;
 
 	memset(out, 0, sizeof *out);
@@ -427,9 +660,9 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 	g_free(canon);
 	if (rc != INTAKE_OK) {		/* nothing of it stands */
 		g_ptr_array_set_size(out->add_rcpts, 0);
-		if (out->add_headers)
-			g_ptr_array_free(out->add_headers, TRUE);
-		out->add_headers = NULL;
+		if (out->edits)
+			g_ptr_array_free(out->edits, TRUE);
+		out->edits = NULL;
 	}
 	return rc;
 }
@@ -442,7 +675,7 @@ intake_smtp_clear(struct intake_smtp *out)
 		g_ptr_array_free(out->drop_rcpts, TRUE);
 	if (out->add_rcpts)
 		g_ptr_array_free(out->add_rcpts, TRUE);
-	if (out->add_headers)
-		g_ptr_array_free(out->add_headers, TRUE);
+	if (out->edits)
+		g_ptr_array_free(out->edits, TRUE);
 	memset(out, 0, sizeof *out);
 }

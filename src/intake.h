@@ -20,8 +20,8 @@ enum intake_rc {
 struct intake_smtp {
 	GPtrArray *drop_rcpts;		/* list recipients, as given: remove them */
 	GPtrArray *add_rcpts;		/* members to deliver the original to */
-	GPtrArray *add_headers;		/* name, value pairs to add, or NULL */
-	const char *sender;		/* envelope sender for the members' copy (the owner) */
+	GPtrArray *edits;		/* header changes (struct header_edit), or NULL */
+	const char *sender;		/* envelope sender for the members' copy (the bounce address) */
 	bool	 others;		/* recipients that are not lists remain */
 	const char *reject;		/* INTAKE_REJECT: policy's reason (loop, too-large) */
 };
@@ -35,8 +35,23 @@ enum intake_rc intake_at_smtp(struct store *st, const struct config *cfg,
 			      const char *const *rcpts, size_t nrcpts, gint64 now,
 			      GArray *outbox_ids, struct intake_smtp *out, GError **err);
 void intake_smtp_clear(struct intake_smtp *out);
-enum store_rc intake_relay(struct store *st, const struct list_config *l, const char *sender,
-			   const struct post *post, const void *raw, size_t len, gint64 post_id,
-			   gint64 now, GArray *outbox_ids, guint *nrcpts, GError **err);
+/* one post to relay to the members */
+struct relay_job {
+	const struct list_config *list;
+	const char *sender;		/* the post's envelope sender, canonical, NULL for <> */
+	const struct post *post;
+	const void *raw;
+	size_t	len;
+	gint64	post_id;
+	const char *thread;		/* the report whose thread it is in, or NULL */
+	const char *message_id;		/* given to the post, which has none, or NULL */
+	int	author_policy;		/* enum dmarc_policy of the From domain */
+	gint64	now;
+};
+
+int intake_author_policy(const struct config *cfg, const struct list_config *l,
+			 const struct post *post);
+enum store_rc intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids,
+			   guint *nrcpts, GError **err);
 
 #endif

@@ -12,7 +12,8 @@
  * DESCRIPTION
  *	message_parse() reads what policy needs from the raw bytes of a
  *	message with GMime: From addresses (groups flattened, canonical
- *	A-label form), Subject, Message-ID, In-Reply-To and References,
+ *	A-label form) and the first one's display name, the To and Cc
+ *	addresses, Subject, Message-ID, In-Reply-To and References,
  *	Auto-Submitted, Precedence, List-Id, X-Loop.  The raw bytes are not
  *	changed or kept; the caller keeps them for relaying.
  *
@@ -75,6 +76,22 @@ add_mailboxes(GPtrArray *out, InternetAddressList *list)
 	}
 }
 
+/* first_name - the display name of a list's first mailbox, valid UTF-8, or NULL */
+static char *
+first_name(InternetAddressList *list)
+{
+	InternetAddress *ia;
+	const char *name;
+
+	if (list == NULL || internet_address_list_length(list) == 0)
+		return NULL;
+	ia = internet_address_list_get_address(list, 0);
+	if (!INTERNET_ADDRESS_IS_MAILBOX(ia) || (name = internet_address_get_name(ia)) == NULL
+	    || *name == '\0')
+		return NULL;
+	return g_utf8_make_valid(name, -1);
+}
+
 /* add_ids - append the message ids of a References-like header */
 static void
 add_ids(GPtrArray *out, const char *value)
@@ -97,6 +114,26 @@ add_ids(GPtrArray *out, const char *value)
 	}
 	if (refs)
 		g_mime_references_free(refs);
+}
+
+/* plain_text - is the body one text/plain part in 7bit or 8bit, and in UTF-8 */
+static void
+plain_text(struct post *post, GMimeObject *body)
+{
+	GMimeContentEncoding enc;
+	const char *charset;
+
+	if (body == NULL || !GMIME_IS_TEXT_PART(body)
+	    || !g_mime_content_type_is_type(g_mime_object_get_content_type(body), "text", "plain"))
+		return;
+	enc = g_mime_part_get_content_encoding(GMIME_PART(body));
+	if (enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT
+	    && enc != GMIME_CONTENT_ENCODING_8BIT)
+		return;
+	post->plain_text = true;
+	charset = g_mime_object_get_content_type_parameter(body, "charset");
+	post->utf8 = charset && (g_ascii_strcasecmp(charset, "utf-8") == 0
+				 || g_ascii_strcasecmp(charset, "utf8") == 0);
 }
 
 /* header_copy - a trimmed copy of a header value, or NULL */
@@ -151,6 +188,7 @@ message_parse(const char *raw, size_t len)
 	post->from = g_ptr_array_new_with_free_func(g_free);
 	post->references = g_ptr_array_new_with_free_func(g_free);
 	post->loops = g_ptr_array_new_with_free_func(g_free);
+	post->to_cc = g_ptr_array_new_with_free_func(g_free);
 	if ((msg = parse(raw, len, &view)) == NULL)
 		return post;
 	o = GMIME_OBJECT(msg);
@@ -158,12 +196,16 @@ message_parse(const char *raw, size_t len)
 	post->parsed = g_mime_header_list_get_count(hl) > 0;
 
 	add_mailboxes(post->from, g_mime_message_get_from(msg));
+	post->from_name = first_name(g_mime_message_get_from(msg));
+	add_mailboxes(post->to_cc, g_mime_message_get_to(msg));
+	add_mailboxes(post->to_cc, g_mime_message_get_cc(msg));
 	if ((v = g_mime_message_get_subject(msg)) != NULL)
 		post->subject = g_utf8_make_valid(v, -1);
 	if ((v = g_mime_message_get_message_id(msg)) != NULL && *v)
 		post->message_id = g_utf8_make_valid(v, -1);
 	add_ids(post->references, g_mime_object_get_header(o, "References"));
 	add_ids(post->references, g_mime_object_get_header(o, "In-Reply-To"));
+	plain_text(post, g_mime_message_get_mime_part(msg));
 	post->auto_submitted = header_copy(o, "Auto-Submitted");
 	post->precedence = header_copy(o, "Precedence");
 	post->has_list_id = g_mime_object_get_header(o, "List-Id") != NULL;
@@ -195,6 +237,8 @@ message_free(struct post *post)
 	g_free(post->subject);
 	g_free(post->message_id);
 	g_ptr_array_free(post->references, TRUE);
+	g_ptr_array_free(post->to_cc, TRUE);
+	g_free(post->from_name);
 	g_free(post->auto_submitted);
 	g_free(post->precedence);
 	g_free(post->auto_response_suppress);

@@ -11,6 +11,8 @@
 struct post {
 	bool	 parsed;		/* GMime found a header block */
 	GPtrArray *from;		/* canonical From addresses (char *) */
+	char	*from_name;		/* display name of the first From, UTF-8, or NULL */
+	GPtrArray *to_cc;		/* canonical To and Cc addresses (char *) */
 	char	*subject;		/* decoded UTF-8, or NULL */
 	char	*message_id;		/* without <>, or NULL */
 	GPtrArray *references;		/* ids of In-Reply-To and References, oldest first */
@@ -19,6 +21,8 @@ struct post {
 	bool	 has_list_id;		/* any List-Id header */
 	char	*auto_response_suppress;	/* X-Auto-Response-Suppress */
 	GPtrArray *loops;		/* canonical X-Loop values (char *) */
+	bool	 plain_text;		/* the body is one text/plain part, 7bit or 8bit */
+	bool	 utf8;			/* ... and its charset is UTF-8 */
 	size_t	 size;
 };
 

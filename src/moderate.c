@@ -52,6 +52,7 @@
 
 #include "addr.h"
 #include "compose.h"
+#include "dmarc.h"
 #include "intake.h"
 #include "log.h"
 #include "outbox.h"
@@ -274,23 +275,42 @@ already(const struct list_config *l, const struct post_row *p, GError **err)
 	return rc;
 }
 
-/* approve - the members' copy; the sender becomes the report's reporter */
+/*
+ * approve - the members' copy.  A post held in reply to a report's
+ * thread joins that thread; any other opens its own report's thread,
+ * and its sender becomes the report's reporter.
+ */
 static enum store_rc
-approve(struct store *st, const struct list_config *l, const struct post_row *p, gint64 now,
-	GArray *outbox_ids, struct decision *d, GError **err)
+approve(struct store *st, const struct list_config *l, const struct post_row *p, int author_policy,
+	gint64 now, GArray *outbox_ids, struct decision *d, GError **err)
 {
 	gsize len;
 	const char *raw = g_bytes_get_data(p->raw, &len);
 	struct post *post = message_parse(raw, len);
 	char *sender = addr_normalize(p->sender);
 	const char *reporter = sender ? sender : post->from->len ? g_ptr_array_index(post->from, 0) : NULL;
+	bool opens = *p->thread == '\0';
+	char *mid = post->message_id ? NULL : compose_message_id(l);
+	struct relay_job rj = {
+		.list = l, .sender = sender, .post = post, .raw = raw, .len = len, .post_id = p->id,
+		.thread = opens ? p->report_id : p->thread, .message_id = mid,
+		.author_policy = author_policy, .now = now,
+	};
 	enum store_rc r;
 
-	r = intake_relay(st, l, sender, post, raw, len, p->id, now, outbox_ids, &d->members, err);
-	if (r == STORE_OK && reporter)
-		r = store_reporter_add(st, l->address, p->report_id, reporter, now, err);
+	r = intake_relay(st, &rj, outbox_ids, &d->members, err);
+	if (r == STORE_OK)
+		r = store_post_thread(st, p->id, rj.thread, mid, err);
+	if (r == STORE_OK && opens && reporter) {
+		r = store_reporter_add(st, l->address, p->report_id, reporter, "reporter", NULL, now, err);
+		if (r == STORE_EXISTS) {	/* a moderator had copied them already */
+			g_clear_error(err);
+			r = STORE_OK;
+		}
+	}
 	message_free(post);
 	g_free(sender);
+	g_free(mid);
 	return r;
 }
 
@@ -356,7 +376,7 @@ tell_moderators(struct store *st, const struct config *cfg, const struct list_co
 static enum store_rc
 close_post(struct store *st, const struct config *cfg, const struct list_config *l,
 	   const struct post_row *p, enum post_state to, const char *by, const char *comment,
-	   gint64 now, GArray *outbox_ids, struct decision *d, GError **err)
+	   int author_policy, gint64 now, GArray *outbox_ids, struct decision *d, GError **err)
 {
 	enum store_rc r;
 
@@ -365,7 +385,7 @@ close_post(struct store *st, const struct config *cfg, const struct list_config 
 				    p->report_id, comment, err)) != STORE_OK)
 		return r;
 	if (to == POST_APPROVED)
-		r = approve(st, l, p, now, outbox_ids, d, err);
+		r = approve(st, l, p, author_policy, now, outbox_ids, d, err);
 	else if (to == POST_REJECTED || to == POST_EXPIRED)
 		r = tell_sender(st, cfg, l, p, to, comment, now, outbox_ids, d, err);
 	if (r == STORE_OK)
@@ -376,6 +396,25 @@ close_post(struct store *st, const struct config *cfg, const struct list_config 
 	return r;
 }
 
+/* policy_of - the DMARC policy for a post's copy, asked before the transaction */
+static int
+policy_of(struct store *st, const struct config *cfg, const struct list_config *l, const char *key)
+{
+	struct post_row *p = NULL;
+	int policy = DMARC_POLICY_ABSENT;
+
+	if (moderate_find(st, l, key, &p, NULL) == MODERATE_OK && p->raw) {
+		gsize len;
+		const char *raw = g_bytes_get_data(p->raw, &len);
+		struct post *post = message_parse(raw, len);
+
+		policy = intake_author_policy(cfg, l, post);
+		message_free(post);
+	}
+	store_post_row_free(p);
+	return policy;
+}
+
 /* moderate_decide - one moderator's decision on one held post */
 enum moderate_rc
 moderate_decide(struct store *st, const struct config *cfg, const struct list_config *l,
@@ -383,6 +422,7 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 		const char *comment, gint64 now, GArray *outbox_ids, struct decision *d, GError **err)
 {
 	guint mark = outbox_ids->len;
+	int author_policy = DMARC_POLICY_ABSENT;
 	enum post_state from;
 	enum moderate_rc rc;
 	const char *why;
@@ -391,6 +431,8 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 	/* a rejection needs its reason; a comment is optional, but checked when given */
 	if ((to == POST_REJECTED || (comment && *comment)) && (why = policy_check_reason(comment)) != NULL)
 		return refuse(err, "the %s %s", to == POST_REJECTED ? "reason" : "comment", why);
+	if (to == POST_APPROVED)
+		author_policy = policy_of(st, cfg, l, key);
 	if ((rc = from_store(store_begin(st, err))) != MODERATE_OK)
 		return rc;
 	if ((rc = resolve(st, l, as, login, &d->moderator, err)) != MODERATE_OK
@@ -405,7 +447,7 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 		goto out;
 	}
 	rc = from_store(close_post(st, cfg, l, d->post, to, d->moderator, comment && *comment ? comment : NULL,
-				   now, outbox_ids, d, err));
+				   author_policy, now, outbox_ids, d, err));
 	if (rc == MODERATE_OK)
 		rc = from_store(store_commit(st, err));
 out:
@@ -413,6 +455,82 @@ out:
 		store_rollback(st);
 		g_array_set_size(outbox_ids, mark);	/* those rows do not exist */
 	}
+	return rc;
+}
+
+/* moderate_report - the report a key names: its own, or the thread a held reply is in */
+enum moderate_rc
+moderate_report(struct store *st, const struct list_config *l, const char *key, char **report_id,
+		GError **err)
+{
+	struct post_row *p = NULL;
+	enum moderate_rc rc;
+
+	*report_id = NULL;
+	if ((rc = moderate_find(st, l, key, &p, err)) != MODERATE_OK)
+		return rc;
+	if (*p->thread)
+		*report_id = g_strdup(p->thread);
+	else if (*p->report_id)
+		*report_id = g_strdup(p->report_id);
+	else
+		rc = refuse(err, "post %" G_GINT64_FORMAT " is a member's post, not in a report's thread",
+			    p->id);
+	store_post_row_free(p);
+	return rc;
+}
+
+/*
+ * moderate_report_cc - a moderator copies someone on a report's thread
+ * (add) or stops copying them; the reporters themselves stay
+ */
+enum moderate_rc
+moderate_report_cc(struct store *st, const struct list_config *l, const char *key, bool add,
+		   const char *address, const char *as, const char *login, gint64 now,
+		   char **report_id, GError **err)
+{
+	const char *why;
+	char *addr = addr_check_strict(address, &why);
+	char *by = NULL;
+	enum moderate_rc rc;
+	enum store_rc r;
+
+	*report_id = NULL;
+	if (addr == NULL) {
+		char *typed = text_escape(address);
+
+		rc = refuse(err, "%s: %s", typed, why);
+		g_free(typed);
+		return rc;
+	}
+	if ((rc = from_store(store_begin(st, err))) != MODERATE_OK)
+		goto out;
+	if ((rc = resolve(st, l, as, login, &by, err)) != MODERATE_OK
+	    || (rc = moderate_report(st, l, key, report_id, err)) != MODERATE_OK)
+		goto out;
+	if (add)
+		r = store_reporter_add(st, l->address, *report_id, addr, "cc", by, now, err);
+	else
+		r = store_reporter_remove(st, l->address, *report_id, addr, "cc", err);
+	if (r == STORE_EXISTS || r == STORE_NOTFOUND) {
+		g_clear_error(err);
+		rc = refuse(err, add ? "%s is already a reporter of %s or copied on it"
+			    : "%s is not copied on %s (a reporter cannot be removed)", addr, *report_id);
+		goto out;
+	}
+	if (r == STORE_OK)
+		r = store_audit_add(st, now, l->address, by, add ? "cc-add" : "cc-remove", 0, *report_id,
+				    addr, err);
+	if ((rc = from_store(r)) == MODERATE_OK)
+		rc = from_store(store_commit(st, err));
+	if (rc == MODERATE_OK)
+		log_msg(LOG_INFO, "list=%s action=%s report=%s address=%s by=%s", l->address,
+			add ? "cc-add" : "cc-remove", *report_id, addr, by);
+out:
+	if (rc != MODERATE_OK)
+		store_rollback(st);
+	g_free(addr);
+	g_free(by);
 	return rc;
 }
 
@@ -507,7 +625,7 @@ expire(struct store *st, const struct config *cfg, const struct list_config *l, 
 		struct decision d = { 0 };
 
 		r = close_post(st, cfg, l, g_ptr_array_index(due, i), POST_EXPIRED, EXPIRY_ACTOR,
-			       comment, now, outbox_ids, &d, err);
+			       comment, DMARC_POLICY_ABSENT, now, outbox_ids, &d, err);
 		stats->expired += r == STORE_OK;
 	}
 	if (due)

@@ -36,6 +36,11 @@ enum moderate_rc moderate_decide(struct store *st, const struct config *cfg,
 				 const char *as, const char *login, const char *comment,
 				 gint64 now, GArray *outbox_ids, struct decision *d, GError **err);
 void moderate_decision_clear(struct decision *d);
+enum moderate_rc moderate_report(struct store *st, const struct list_config *l, const char *key,
+				 char **report_id, GError **err);
+enum moderate_rc moderate_report_cc(struct store *st, const struct list_config *l, const char *key,
+				    bool add, const char *address, const char *as, const char *login,
+				    gint64 now, char **report_id, GError **err);
 enum store_rc moderate_notify_held(struct store *st, const struct config *cfg,
 				   const struct list_config *l, gint64 post_id, const char *report_id,
 				   const char *reason, const char *sender, const struct post *post,

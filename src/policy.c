@@ -20,6 +20,11 @@
  *	malformed	no readable header block: HOLD (never refused, never
  *			dropped), auto-reply by the envelope rules only.
  *	member		envelope sender or a From address is a member: RELAY.
+ *	reporter	a reply in a report's thread (its references lead
+ *			there) whose envelope sender or From is a reporter of
+ *			that report: RELAY.  Not when its references also
+ *			lead to another report: a reporter never reaches
+ *			someone else's thread.
  *	non-member	everything else: HOLD with an auto-reply.
  *
  *	The held auto-reply (RFC 3834) is suppressed for a null envelope
@@ -161,6 +166,11 @@ policy_decide(const struct facts *f)
 	}
 	if (f->sender_member || f->from_member) {
 		struct verdict v = { ACTION_RELAY, "member", false, "relayed" };
+
+		return v;
+	}
+	if (f->in_thread && f->reporter && !f->thread_mixed) {
+		struct verdict v = { ACTION_RELAY, "reporter", false, "relayed" };
 
 		return v;
 	}

@@ -23,6 +23,9 @@ struct facts {
 	bool	 from_member;		/* a From: address is a member of the list */
 	bool	 loop;			/* carries this list's loop marker */
 	bool	 can_refuse;		/* the client is still connected (milter) */
+	bool	 in_thread;		/* its references lead to a report's thread */
+	bool	 thread_mixed;		/* ... and also to another report's */
+	bool	 reporter;		/* the sender or From is a reporter of that report */
 	const char *auto_submitted;	/* header values, NULL when absent */
 	const char *precedence;
 	const char *auto_response_suppress;

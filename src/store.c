@@ -8,8 +8,11 @@
  *	...
  * DESCRIPTION
  *	All state lives in one sqlite file: members, held and relayed
- *	posts, report counters, the auto-reply log, the outbox and the
- *	audit trail.  The file is created and migrated on first use
+ *	posts, report counters, reporters and the people copied on each
+ *	report, the auto-reply log, bounces, the outbox and the audit
+ *	trail.  A report's thread is the posts whose thread column names
+ *	it: the approved report itself and every message relayed in reply
+ *	to it, found again by Message-ID (store_thread_of()).  The file is created and migrated on first use
  *	(PRAGMA user_version counts the migrations applied), in WAL mode,
  *	with foreign keys on for every connection.
  *
@@ -135,6 +138,28 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (list, report_id, address)) STRICT;"
 	"ALTER TABLE audit ADD COLUMN login TEXT;"
 	"CREATE INDEX audit_by_time ON audit (list, time);",
+
+	/* 3: threads of reports, people copied on reports, bounces */
+	"ALTER TABLE posts ADD COLUMN thread TEXT;"
+	"UPDATE posts SET thread = report_id WHERE status = 'approved';"
+	"CREATE INDEX posts_by_message_id ON posts (list, message_id) WHERE message_id IS NOT NULL;"
+	"CREATE INDEX posts_by_thread ON posts (list, thread, received) WHERE thread IS NOT NULL;"
+	"ALTER TABLE reporters ADD COLUMN kind TEXT NOT NULL DEFAULT 'reporter'"
+	" CHECK (kind IN ('reporter', 'cc'));"
+	"ALTER TABLE reporters ADD COLUMN added_by TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE bounces ("
+	" id INTEGER PRIMARY KEY,"
+	" list TEXT NOT NULL,"
+	" received INTEGER NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" diagnostic TEXT NOT NULL,"
+	" failed INTEGER NOT NULL,"
+	" reported INTEGER NOT NULL DEFAULT 0,"
+	" raw BLOB) STRICT;"
+	"CREATE INDEX bounces_by_address ON bounces (list, address, received);",
 };
 
 /* store_version - the schema version this program writes */
@@ -583,8 +608,8 @@ store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError
 	enum store_rc r;
 
 	if ((r = prep(st, "INSERT INTO posts (list, status, reason, report_id, received, sender,"
-		      " from_addr, subject, message_id, size, raw)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &stmt, err)) != STORE_OK)
+		      " from_addr, subject, message_id, size, raw, thread)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, p->list);
 	bind_text(stmt, 2, p->status);
@@ -600,13 +625,14 @@ store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError
 		sqlite3_bind_blob64(stmt, 11, p->raw, p->rawlen, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(stmt, 11);
+	bind_text(stmt, 12, p->thread);
 	if ((r = step_done(st, stmt, "post add", err)) == STORE_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return r;
 }
 
 #define POST_COLUMNS "id, report_id, reason, sender, from_addr, subject, received, size," \
-	" status, message_id, decided, decided_by, comment, reminded"
+	" status, message_id, decided, decided_by, comment, reminded, thread"
 
 /* post_from_row - a post from POST_COLUMNS, and raw when selected after them */
 static gpointer
@@ -628,8 +654,9 @@ post_from_row(sqlite3_stmt *stmt)
 	p->decided_by = text(stmt, 11);
 	p->comment = text(stmt, 12);
 	p->reminded = sqlite3_column_int64(stmt, 13);
-	if (sqlite3_column_count(stmt) > 14 && sqlite3_column_type(stmt, 14) == SQLITE_BLOB)
-		p->raw = g_bytes_new(sqlite3_column_blob(stmt, 14), sqlite3_column_bytes(stmt, 14));
+	p->thread = text(stmt, 14);
+	if (sqlite3_column_count(stmt) > 15 && sqlite3_column_type(stmt, 15) == SQLITE_BLOB)
+		p->raw = g_bytes_new(sqlite3_column_blob(stmt, 15), sqlite3_column_bytes(stmt, 15));
 	return p;
 }
 
@@ -741,27 +768,97 @@ store_post_row_free(struct post_row *p)
 	g_free(p->message_id);
 	g_free(p->decided_by);
 	g_free(p->comment);
+	g_free(p->thread);
 	if (p->raw)
 		g_bytes_unref(p->raw);
 	g_free(p);
 }
 
-/* store_reporter_add - address is a reporter of a report; once is enough */
+/*
+ * store_reporter_add - address is a reporter of a report, or copied on it
+ * (kind "cc"); STORE_EXISTS when it already is either
+ */
 enum store_rc
-store_reporter_add(struct store *st, const char *list, const char *report_id,
-		   const char *address, gint64 now, GError **err)
+store_reporter_add(struct store *st, const char *list, const char *report_id, const char *address,
+		   const char *kind, const char *by, gint64 now, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
-	if ((r = prep(st, "INSERT INTO reporters (list, report_id, address, added)"
-		      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "INSERT INTO reporters (list, report_id, address, added, kind, added_by)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, report_id);
 	bind_text(stmt, 3, address);
 	sqlite3_bind_int64(stmt, 4, now);
+	bind_text(stmt, 5, kind);
+	bind_text(stmt, 6, by ? by : "");
 	return step_done(st, stmt, "reporter add", err);
+}
+
+/* store_reporter_remove - address is no longer of this kind on a report */
+enum store_rc
+store_reporter_remove(struct store *st, const char *list, const char *report_id,
+		      const char *address, const char *kind, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "DELETE FROM reporters WHERE list = ?1 AND report_id = ?2 AND address = ?3"
+		      " AND kind = ?4", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, report_id);
+	bind_text(stmt, 3, address);
+	bind_text(stmt, 4, kind);
+	if ((r = step_done(st, stmt, "reporter remove", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* reporter_from_row - a reporter from address, kind, added, added_by */
+static gpointer
+reporter_from_row(sqlite3_stmt *stmt)
+{
+	struct reporter *p = g_new0(struct reporter, 1);
+
+	p->address = text(stmt, 0);
+	p->kind = text(stmt, 1);
+	p->added = sqlite3_column_int64(stmt, 2);
+	p->added_by = text(stmt, 3);
+	return p;
+}
+
+/* store_reporter_list - the reporters of a report and the people copied, in order added */
+enum store_rc
+store_reporter_list(struct store *st, const char *list, const char *report_id,
+		    GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT address, kind, added, added_by FROM reporters"
+		      " WHERE list = ?1 AND report_id = ?2 ORDER BY added, address",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, report_id);
+	return collect(st, stmt, reporter_from_row, (GDestroyNotify) store_reporter_free, out,
+		       "reporter list", err);
+}
+
+/* store_reporter_free - free a reporter row */
+void
+store_reporter_free(struct reporter *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->address);
+	g_free(p->kind);
+	g_free(p->added_by);
+	g_free(p);
 }
 
 /* string_from_row - column 0 as a string */
@@ -771,21 +868,219 @@ string_from_row(sqlite3_stmt *stmt)
 	return text(stmt, 0);
 }
 
-/* store_reporter_list - the reporters of a report, as strings */
+/*
+ * store_thread_of - the report whose thread holds the relayed message
+ * with this Message-ID; STORE_NOTFOUND when none does
+ */
 enum store_rc
-store_reporter_list(struct store *st, const char *list, const char *report_id,
-		    GPtrArray **out, GError **err)
+store_thread_of(struct store *st, const char *list, const char *message_id, char **report_id,
+		GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*report_id = NULL;
+	if ((r = prep(st, "SELECT thread FROM posts WHERE list = ?1 AND message_id = ?2"
+		      " AND thread IS NOT NULL AND status IN ('relayed', 'approved')"
+		      " ORDER BY id DESC LIMIT 1", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, message_id);
+	return select_one(st, stmt, string_from_row, (gpointer *) report_id, "thread lookup", err);
+}
+
+/* store_post_thread - a post joins a report's thread, under this Message-ID when it had none */
+enum store_rc
+store_post_thread(struct store *st, gint64 id, const char *thread, const char *message_id,
+		  GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE posts SET thread = ?2, message_id = coalesce(message_id, ?3)"
+		      " WHERE id = ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_text(stmt, 2, thread);
+	bind_text(stmt, 3, message_id);
+	return step_done(st, stmt, "post thread", err);
+}
+
+/* store_thread_posts - the posts of a report's thread, held ones too, oldest first */
+enum store_rc
+store_thread_posts(struct store *st, const char *list, const char *report_id, GPtrArray **out,
+		   GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
 	*out = NULL;
-	if ((r = prep(st, "SELECT address FROM reporters WHERE list = ?1 AND report_id = ?2"
-		      " ORDER BY added, address", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "SELECT " POST_COLUMNS " FROM posts WHERE list = ?1 AND thread = ?2"
+		      " ORDER BY received, id", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, report_id);
-	return collect(st, stmt, string_from_row, g_free, out, "reporter list", err);
+	return collect(st, stmt, post_from_row, (GDestroyNotify) store_post_row_free,
+		       out, "thread", err);
+}
+
+/* report_from_row - a report from report_id, subject, from, opened, messages, last */
+static gpointer
+report_from_row(sqlite3_stmt *stmt)
+{
+	struct report_row *p = g_new0(struct report_row, 1);
+
+	p->report_id = text(stmt, 0);
+	p->subject = text(stmt, 1);
+	p->from = text(stmt, 2);
+	p->opened = sqlite3_column_int64(stmt, 3);
+	p->messages = sqlite3_column_int64(stmt, 4);
+	p->last = sqlite3_column_int64(stmt, 5);
+	return p;
+}
+
+/* store_report_list - the approved reports of a list, oldest first */
+enum store_rc
+store_report_list(struct store *st, const char *list, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT p.report_id, p.subject, p.from_addr, p.decided,"
+		      " (SELECT count(*) FROM posts t WHERE t.list = p.list AND t.thread = p.report_id"
+		      "  AND t.status IN ('relayed', 'approved')),"
+		      " (SELECT max(received) FROM posts t WHERE t.list = p.list AND t.thread = p.report_id"
+		      "  AND t.status IN ('relayed', 'approved'))"
+		      " FROM posts p WHERE p.list = ?1 AND p.status = 'approved' AND p.thread = p.report_id"
+		      " ORDER BY p.decided, p.id", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	return collect(st, stmt, report_from_row, (GDestroyNotify) store_report_row_free,
+		       out, "report list", err);
+}
+
+/* store_report_row_free - free a report row */
+void
+store_report_row_free(struct report_row *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->report_id);
+	g_free(p->subject);
+	g_free(p->from);
+	g_free(p);
+}
+
+/* store_bounce_add - one recipient of a bounce ("" when none could be read) */
+enum store_rc
+store_bounce_add(struct store *st, const char *list, const struct bounce_row *b,
+		 const void *raw, size_t len, gint64 *id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO bounces (list, received, sender, address, action, status,"
+		      " diagnostic, failed, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, b->received);
+	bind_text(stmt, 3, b->sender);
+	bind_text(stmt, 4, b->address);
+	bind_text(stmt, 5, b->action);
+	bind_text(stmt, 6, b->status);
+	bind_text(stmt, 7, b->diagnostic);
+	sqlite3_bind_int(stmt, 8, b->failed);
+	sqlite3_bind_blob64(stmt, 9, raw, len, SQLITE_STATIC);
+	if ((r = step_done(st, stmt, "bounce add", err)) == STORE_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+/*
+ * store_bounce_failures - failed deliveries to address since a time and
+ * after the last one reported to the owner
+ */
+enum store_rc
+store_bounce_failures(struct store *st, const char *list, const char *address, gint64 since,
+		      gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "SELECT count(*) FROM bounces WHERE list = ?1 AND address = ?2"
+		      " AND failed AND received >= ?3 AND id > coalesce((SELECT max(id) FROM bounces"
+		      "  WHERE list = ?1 AND address = ?2 AND reported), 0)", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, address);
+	sqlite3_bind_int64(stmt, 3, since);
+	*n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	return step_done(st, stmt, "bounce count", err);
+}
+
+/* store_bounce_reported - this bounce got its address reported to the owner */
+enum store_rc
+store_bounce_reported(struct store *st, gint64 id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE bounces SET reported = 1 WHERE id = ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	return step_done(st, stmt, "bounce reported", err);
+}
+
+/* bounce_from_row - a bounce from id, received, sender, address, action, status, diagnostic, failed, reported */
+static gpointer
+bounce_from_row(sqlite3_stmt *stmt)
+{
+	struct bounce_row *b = g_new0(struct bounce_row, 1);
+
+	b->id = sqlite3_column_int64(stmt, 0);
+	b->received = sqlite3_column_int64(stmt, 1);
+	b->sender = text(stmt, 2);
+	b->address = text(stmt, 3);
+	b->action = text(stmt, 4);
+	b->status = text(stmt, 5);
+	b->diagnostic = text(stmt, 6);
+	b->failed = sqlite3_column_int(stmt, 7);
+	b->reported = sqlite3_column_int(stmt, 8);
+	return b;
+}
+
+/* store_bounce_list - the bounces of a list received since a time, oldest first */
+enum store_rc
+store_bounce_list(struct store *st, const char *list, gint64 since, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT id, received, sender, address, action, status, diagnostic, failed,"
+		      " reported FROM bounces WHERE list = ?1 AND received >= ?2 ORDER BY received, id",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, since);
+	return collect(st, stmt, bounce_from_row, (GDestroyNotify) store_bounce_row_free,
+		       out, "bounce list", err);
+}
+
+/* store_bounce_row_free - free a bounce row */
+void
+store_bounce_row_free(struct bounce_row *b)
+{
+	if (b == NULL)
+		return;
+	g_free(b->sender);
+	g_free(b->address);
+	g_free(b->action);
+	g_free(b->status);
+	g_free(b->diagnostic);
+	g_free(b);
 }
 
 /* store_set_login - the Unix user recorded with this connection's audit rows */

@@ -40,6 +40,7 @@ struct post_record {
 	gint64	size;
 	const void *raw;	/* kept for held posts, NULL otherwise */
 	size_t	rawlen;
+	const char *thread;	/* the report whose thread it is in, or NULL */
 };
 
 /* a stored post; strings are "" where the column is NULL */
@@ -58,7 +59,39 @@ struct post_row {
 	char   *decided_by;
 	char   *comment;
 	gint64	reminded;	/* last reminder to the moderators, 0 never */
+	char   *thread;		/* the report whose thread it is in */
 	GBytes *raw;		/* store_post_find() only; NULL if not kept */
+};
+
+/* a reporter of a report, or someone a moderator copied on it */
+struct reporter {
+	char   *address;
+	char   *kind;		/* reporter or cc */
+	gint64	added;
+	char   *added_by;	/* the moderator who copied them, "" for a reporter */
+};
+
+/* an approved report: the post that opened it and its thread */
+struct report_row {
+	char   *report_id;
+	char   *subject;
+	char   *from;
+	gint64	opened;		/* when it was approved */
+	gint64	messages;	/* relayed messages in its thread, itself included */
+	gint64	last;		/* the latest of them */
+};
+
+/* one recipient of a bounce */
+struct bounce_row {
+	gint64	id;
+	gint64	received;
+	char   *sender;		/* envelope sender of the bounce, "" for <> */
+	char   *address;	/* the recipient that bounced, "" when it could not be read */
+	char   *action;		/* RFC 3464 Action, "" if none */
+	char   *status;
+	char   *diagnostic;
+	int	failed;		/* a permanent failure */
+	int	reported;	/* this one got the address reported to the owner */
 };
 
 struct audit_row {
@@ -115,9 +148,29 @@ enum store_rc store_held_due(struct store *st, const char *list, gint64 received
 			     gint64 reminded_by, GPtrArray **out, GError **err);
 void store_post_row_free(struct post_row *p);
 enum store_rc store_reporter_add(struct store *st, const char *list, const char *report_id,
-				 const char *address, gint64 now, GError **err);
+				 const char *address, const char *kind, const char *by, gint64 now,
+				 GError **err);
+enum store_rc store_reporter_remove(struct store *st, const char *list, const char *report_id,
+				    const char *address, const char *kind, GError **err);
 enum store_rc store_reporter_list(struct store *st, const char *list, const char *report_id,
 				  GPtrArray **out, GError **err);
+void store_reporter_free(struct reporter *p);
+enum store_rc store_thread_of(struct store *st, const char *list, const char *message_id,
+			      char **report_id, GError **err);
+enum store_rc store_post_thread(struct store *st, gint64 id, const char *thread,
+				const char *message_id, GError **err);
+enum store_rc store_thread_posts(struct store *st, const char *list, const char *report_id,
+				 GPtrArray **out, GError **err);
+enum store_rc store_report_list(struct store *st, const char *list, GPtrArray **out, GError **err);
+void store_report_row_free(struct report_row *p);
+enum store_rc store_bounce_add(struct store *st, const char *list, const struct bounce_row *b,
+			       const void *raw, size_t len, gint64 *id, GError **err);
+enum store_rc store_bounce_failures(struct store *st, const char *list, const char *address,
+				    gint64 since, gint64 *n, GError **err);
+enum store_rc store_bounce_reported(struct store *st, gint64 id, GError **err);
+enum store_rc store_bounce_list(struct store *st, const char *list, gint64 since,
+				GPtrArray **out, GError **err);
+void store_bounce_row_free(struct bounce_row *b);
 void store_set_login(struct store *st, const char *login);
 enum store_rc store_audit_add(struct store *st, gint64 now, const char *list, const char *actor,
 			      const char *action, gint64 post_id, const char *report_id,

@@ -8,10 +8,12 @@
  *	recipients it rebuilds the message from the header and body
  *	callbacks and calls intake_at_smtp() at the end of DATA, then
  *	translates the outcome: the list recipients are removed; a
- *	member's post gets the members as recipients and the list's header
- *	lines, so that Postfix delivers the original bytes, with the list
- *	owner as envelope sender unless the message also goes to other
- *	recipients; a held post is
+ *	member's post gets the members (and, in a report's thread, the
+ *	report's people) as recipients and the header changes of the
+ *	members' copy (the list's fields added, Sender, Cc, the DMARC
+ *	rewrite of From), so that Postfix delivers the original body, with
+ *	the list's bounce address as envelope sender unless the message
+ *	also goes to other recipients; a held post is
  *	stored (with its auto-reply and the moderators' notice in the
  *	outbox) before the answer, and the message goes on to its other
  *	recipients or is discarded; a loop or an oversize message is
@@ -62,6 +64,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "header.h"
 #include "intake.h"
 #include "log.h"
 #include "message.h"
@@ -206,7 +209,7 @@ static sfsistat
 x_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
 	    unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	*pf0 = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM;
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM;
 	if ((f0 & *pf0) != *pf0)
 		return SMFIS_REJECT;	/* the MTA cannot do what we need: no milter */
 	/* exact header bytes: keep the space after the colon as sent */
@@ -344,8 +347,9 @@ apply(SMFICTX *ctx, const struct conn *c, const struct intake_smtp *out)
 		if (rc != MI_SUCCESS)
 			return false;
 	}
-	/* as for the pipe filter's copy: members' bounces go to the owner,
-	 * unless the message also goes to others, whose envelope it is */
+	/* as for the pipe filter's copy: members' bounces go to the list's
+	 * bounce address, unless the message also goes to others, whose
+	 * envelope it is */
 	if (out->add_rcpts->len > 0 && !out->others) {
 		char *from = g_strdup_printf("<%s>", out->sender);
 		int rc = smfi_chgfrom(ctx, from, NULL);
@@ -354,12 +358,30 @@ apply(SMFICTX *ctx, const struct conn *c, const struct intake_smtp *out)
 		if (rc != MI_SUCCESS)
 			return false;
 	}
-	/* on top, in order: insert the last first */
-	for (i = out->add_headers ? out->add_headers->len : 0; i >= 2; i -= 2) {
-		const char *v = g_ptr_array_index(out->add_headers, i - 1);
-		char *value = leadspc ? g_strconcat(" ", v, NULL) : g_strdup(v);
-		int rc = smfi_insheader(ctx, 0, g_ptr_array_index(out->add_headers, i - 2), value);
+	/* changed fields first, while their indexes still count the original's */
+	for (i = 0; out->edits && i < out->edits->len; i++) {
+		const struct header_edit *e = g_ptr_array_index(out->edits, i);
+		char *value;
+		int rc;
 
+		if (e->index == 0)
+			continue;
+		value = e->value && leadspc ? g_strconcat(" ", e->value, NULL) : g_strdup(e->value);
+		rc = smfi_chgheader(ctx, e->name, e->index, value);
+		g_free(value);
+		if (rc != MI_SUCCESS)
+			return false;
+	}
+	/* then the new ones on top, in order: insert the last first */
+	for (i = out->edits ? out->edits->len : 0; i > 0; i--) {
+		const struct header_edit *e = g_ptr_array_index(out->edits, i - 1);
+		char *value;
+		int rc;
+
+		if (e->index != 0)
+			continue;
+		value = leadspc ? g_strconcat(" ", e->value, NULL) : g_strdup(e->value);
+		rc = smfi_insheader(ctx, 0, e->name, value);
 		g_free(value);
 		if (rc != MI_SUCCESS)
 			return false;
@@ -454,7 +476,7 @@ x_close(SMFICTX *ctx)
 static struct smfiDesc desc = {
 	.xxfi_name = "vigil",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM,
 	.xxfi_connect = x_connect,
 	.xxfi_envfrom = x_envfrom,
 	.xxfi_envrcpt = x_envrcpt,

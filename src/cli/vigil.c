@@ -71,12 +71,19 @@ static const char usage_text[] =
 	"                          at this host's command line\n"
 	"  member remove ADDRESS   remove a member\n"
 	"  member list [--json]    the members, their roles and when they joined\n"
+	"  report list [--json]    the approved reports: reporter, messages in the thread, last activity\n"
+	"  report show ID [--json] a report: its reporters, the people copied, every message of its thread\n"
+	"  report cc ID add|remove ADDRESS [--as ADDRESS]\n"
+	"                          copy someone (a co-reporter, an upstream) on every message of the\n"
+	"                          report's thread, or stop\n"
+	"  bounces [--json] [--since DATE]\n"
+	"                          mail that came back to the list's bounce address, oldest first\n"
 	"  flush                   send what waits in the outbox (of every list)\n"
 	"  check-config            check the configuration and templates, print the effective values\n"
 	"  version                 print the version\n"
 	"\n"
-	"Deciding (approve, reject, discard) takes a member with role moderator or owner: the one\n"
-	"named by --as, else the one recorded with your Unix user (--unix-user).\n";
+	"Deciding (approve, reject, discard) and report cc take a member with role moderator or\n"
+	"owner: the one named by --as, else the one recorded with your Unix user (--unix-user).\n";
 
 struct ctx {
 	const char *path;
@@ -743,6 +750,287 @@ cmd_log(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* cmd_report_list - report list [--json] */
+static int
+cmd_report_list(struct ctx *c, int argc, char **argv)
+{
+	int json = json_flag(argc, argv, "report list");
+	GPtrArray *reports;
+	GError *err = NULL;
+	GString *out = g_string_new(NULL);
+	enum store_rc r;
+	guint i;
+
+	open_store(c, true);
+	if ((r = store_report_list(c->st, c->list->address, &reports, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	if (json)
+		g_string_append_c(out, '[');
+	else if (reports->len > 0)
+		g_string_append_printf(out, "%-10s %-20s %-20s %4s  %-30s %s\n", "REPORT", "OPENED", "LAST",
+				       "MSGS", "FROM", "SUBJECT");
+	for (i = 0; i < reports->len; i++) {
+		const struct report_row *p = g_ptr_array_index(reports, i);
+		char *opened = text_time_iso(p->opened);
+		char *last = text_time_iso(p->last);
+
+		if (json) {
+			g_string_append(out, i ? ",\n {\"report_id\": " : "\n {\"report_id\": ");
+			text_json_string(out, p->report_id);
+			g_string_append_printf(out, ", \"opened\": \"%s\", \"last\": \"%s\", \"messages\": %"
+					       G_GINT64_FORMAT ", \"from\": ", opened, last, p->messages);
+			json_or_null(out, p->from);
+			g_string_append(out, ", \"subject\": ");
+			json_or_null(out, p->subject);
+			g_string_append_c(out, '}');
+		} else {
+			char *from = text_escape(p->from);
+			char *subject = text_escape(p->subject);
+
+			g_string_append_printf(out, "%-10s %-20s %-20s %4" G_GINT64_FORMAT "  %-30s %s\n",
+					       p->report_id, opened, last, p->messages, from, subject);
+			g_free(from);
+			g_free(subject);
+		}
+		g_free(opened);
+		g_free(last);
+	}
+	if (json)
+		g_string_append(out, reports->len ? "\n]\n" : "]\n");
+	else if (reports->len == 0)
+		g_string_append_printf(out, "%s has no approved reports\n", c->list->address);
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	g_ptr_array_free(reports, TRUE);
+	return 0;
+}
+
+/* report_json - a report's people and thread as one JSON object */
+static void
+report_json(GString *out, const char *report_id, const GPtrArray *people, const GPtrArray *posts)
+{
+	guint i;
+
+	g_string_append(out, "{\"report_id\": ");
+	text_json_string(out, report_id);
+	g_string_append(out, ",\n \"people\": [");
+	for (i = 0; i < people->len; i++) {
+		const struct reporter *p = g_ptr_array_index(people, i);
+		char *added = text_time_iso(p->added);
+
+		g_string_append(out, i ? ",\n  {\"address\": " : "\n  {\"address\": ");
+		text_json_string(out, p->address);
+		g_string_append(out, ", \"kind\": ");
+		text_json_string(out, p->kind);
+		g_string_append_printf(out, ", \"added\": \"%s\", \"added_by\": ", added);
+		json_or_null(out, p->added_by);
+		g_string_append_c(out, '}');
+		g_free(added);
+	}
+	g_string_append(out, "],\n \"messages\": [");
+	for (i = 0; i < posts->len; i++) {
+		const struct post_row *m = g_ptr_array_index(posts, i);
+		char *when = text_time_iso(m->received);
+
+		g_string_append_printf(out, "%s  {\"post_id\": %" G_GINT64_FORMAT ", \"received\": \"%s\","
+				       " \"status\": ", i ? ",\n" : "\n", m->id, when);
+		text_json_string(out, m->status);
+		g_string_append(out, ", \"from\": ");
+		json_or_null(out, m->from);
+		g_string_append(out, ", \"subject\": ");
+		json_or_null(out, m->subject);
+		g_string_append(out, ", \"message_id\": ");
+		json_or_null(out, m->message_id);
+		g_string_append_c(out, '}');
+		g_free(when);
+	}
+	g_string_append(out, "]}\n");
+}
+
+/* report_text - a report's people and thread for a terminal */
+static void
+report_text(GString *out, const char *report_id, const GPtrArray *people, const GPtrArray *posts)
+{
+	guint i;
+
+	g_string_append_printf(out, "report %s\n", report_id);
+	for (i = 0; i < people->len; i++) {
+		const struct reporter *p = g_ptr_array_index(people, i);
+		char *added = text_time_iso(p->added);
+		char *addr = text_escape(p->address);
+
+		if (strcmp(p->kind, "cc") == 0)
+			g_string_append_printf(out, "copied:   %s (since %s, by %s)\n", addr, added, p->added_by);
+		else
+			g_string_append_printf(out, "reporter: %s (since %s)\n", addr, added);
+		g_free(added);
+		g_free(addr);
+	}
+	g_string_append_printf(out, "\n%-6s %-20s %-9s %-30s %s\n", "POST", "RECEIVED", "STATUS", "FROM",
+			       "SUBJECT");
+	for (i = 0; i < posts->len; i++) {
+		const struct post_row *m = g_ptr_array_index(posts, i);
+		char *when = text_time_iso(m->received);
+		char *from = text_escape(*m->from ? m->from : m->sender);
+		char *subject = text_escape(m->subject);
+
+		g_string_append_printf(out, "%-6" G_GINT64_FORMAT " %-20s %-9s %-30s %s\n", m->id, when,
+				       m->status, from, subject);
+		g_free(when);
+		g_free(from);
+		g_free(subject);
+	}
+}
+
+/* cmd_report_show - report show ID [--json] */
+static int
+cmd_report_show(struct ctx *c, int argc, char **argv)
+{
+	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	GPtrArray *people, *posts;
+	GString *out = g_string_new(NULL);
+	GError *err = NULL;
+	char *report_id = NULL;
+	enum moderate_rc rc;
+	enum store_rc r;
+
+	if (argc != 2 && !json)
+		die(EX_USAGE, "usage: vigil report show ID [--json]");
+	open_store(c, true);
+	if ((rc = moderate_report(c->st, c->list, argv[1], &report_id, &err)) != MODERATE_OK)
+		die(rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1, "%s", err->message);
+	if ((r = store_reporter_list(c->st, c->list->address, report_id, &people, &err)) != STORE_OK
+	    || (r = store_thread_posts(c->st, c->list->address, report_id, &posts, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	if (json)
+		report_json(out, report_id, people, posts);
+	else
+		report_text(out, report_id, people, posts);
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	g_ptr_array_free(people, TRUE);
+	g_ptr_array_free(posts, TRUE);
+	g_free(report_id);
+	return 0;
+}
+
+/* cmd_report_cc - report cc ID add|remove ADDRESS [--as ADDRESS] */
+static int
+cmd_report_cc(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "as", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: vigil report cc ID add|remove ADDRESS [--as ADDRESS]";
+	const char *as = NULL;
+	char *report_id = NULL, *typed;
+	GError *err = NULL;
+	enum moderate_rc rc;
+	bool add;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'a')
+			die(EX_USAGE, "%s", usage);
+		as = optarg;
+	}
+	if (argc - optind != 3 || (strcmp(argv[optind + 1], "add") != 0
+				   && strcmp(argv[optind + 1], "remove") != 0))
+		die(EX_USAGE, "%s", usage);
+	add = strcmp(argv[optind + 1], "add") == 0;
+	open_store(c, true);
+	rc = moderate_report_cc(c->st, c->list, argv[optind], add, argv[optind + 2], as, c->login,
+				(gint64) time(NULL), &report_id, &err);
+	if (rc != MODERATE_OK)
+		die(rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1, "%s", err->message);
+	typed = text_escape(argv[optind + 2]);
+	printf(add ? "%s is copied on every message of report %s from now on\n"
+	       : "%s is no longer copied on report %s\n", typed, report_id);
+	g_free(typed);
+	g_free(report_id);
+	return 0;
+}
+
+/* cmd_bounces - bounces [--json] [--since DATE] */
+static int
+cmd_bounces(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "since", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	GString *out = g_string_new(NULL);
+	GPtrArray *rows;
+	GError *err = NULL;
+	gint64 since = 0;
+	bool json = false;
+	enum store_rc r;
+	guint i;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'j')
+			json = true;
+		else if (o == 's')
+			since = parse_since(optarg, (gint64) time(NULL));
+		else
+			die(EX_USAGE, "usage: vigil bounces [--json] [--since DATE]");
+	}
+	if (optind != argc)
+		die(EX_USAGE, "usage: vigil bounces [--json] [--since DATE]");
+	open_store(c, true);
+	if ((r = store_bounce_list(c->st, c->list->address, since, &rows, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	if (json)
+		g_string_append_c(out, '[');
+	else if (rows->len > 0)
+		g_string_append_printf(out, "%-20s %-40s %-9s %-7s %s\n", "RECEIVED", "ADDRESS", "ACTION",
+				       "STATUS", "DIAGNOSTIC");
+	for (i = 0; i < rows->len; i++) {
+		const struct bounce_row *b = g_ptr_array_index(rows, i);
+		char *when = text_time_iso(b->received);
+
+		if (json) {
+			g_string_append_printf(out, "%s {\"id\": %" G_GINT64_FORMAT ", \"received\": \"%s\","
+					       " \"address\": ", i ? ",\n" : "\n", b->id, when);
+			json_or_null(out, b->address);
+			g_string_append(out, ", \"action\": ");
+			json_or_null(out, b->action);
+			g_string_append(out, ", \"status\": ");
+			json_or_null(out, b->status);
+			g_string_append(out, ", \"diagnostic\": ");
+			json_or_null(out, b->diagnostic);
+			g_string_append(out, ", \"sender\": ");
+			text_json_string(out, b->sender);
+			g_string_append_printf(out, ", \"failed\": %s, \"reported\": %s}",
+					       b->failed ? "true" : "false", b->reported ? "true" : "false");
+		} else {
+			char *addr = text_escape(*b->address ? b->address : "(not a delivery report)");
+			char *diag = text_escape(b->diagnostic);
+
+			g_string_append_printf(out, "%-20s %-40s %-9s %-7s %s%s\n", when, addr,
+					       *b->action ? b->action : "-", *b->status ? b->status : "-",
+					       diag, b->reported ? " [reported to the owner]" : "");
+			g_free(addr);
+			g_free(diag);
+		}
+		g_free(when);
+	}
+	if (json)
+		g_string_append(out, rows->len ? "\n]\n" : "]\n");
+	else if (rows->len == 0)
+		g_string_append_printf(out, "no bounces for %s%s\n", c->list->address,
+				       since ? " in that time" : "");
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	g_ptr_array_free(rows, TRUE);
+	return 0;
+}
+
 /* cmd_maintain - reminders and expiry for every list (or -l), then the outbox */
 static int
 cmd_maintain(struct ctx *c, int argc, char **argv)
@@ -853,6 +1141,14 @@ main(int argc, char **argv)
 		status = cmd_member_remove(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "member") == 0 && argc >= 2 && strcmp(argv[1], "list") == 0)
 		status = cmd_member_list(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0 && argc >= 2 && strcmp(argv[1], "list") == 0)
+		status = cmd_report_list(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0 && argc >= 2 && strcmp(argv[1], "show") == 0)
+		status = cmd_report_show(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0 && argc >= 2 && strcmp(argv[1], "cc") == 0)
+		status = cmd_report_cc(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "bounces") == 0)
+		status = cmd_bounces(&c, argc, argv);
 	else if (strcmp(cmd, "held") == 0)
 		status = cmd_held(&c, argc, argv);
 	else if (strcmp(cmd, "show") == 0)

@@ -3,7 +3,8 @@
  * temporary directory, for the unit tests of intake and moderation
  *
  * fixture_new() writes vigil.conf with the list FIXTURE_LIST (name Sec,
- * owner owner@example.org, the relay on a port where nothing listens,
+ * owner owner@example.org, the relay and the DNS resolver on a port
+ * where nothing listens,
  * the templates of $VIGIL_SRCDIR) plus list_options, and opens a new
  * database; NULL on failure, with the reason printed.  A test's setup
  * adds its members.  fixture_teardown() removes it all.  query() reads
@@ -38,6 +39,7 @@ fixture_new(const char *prefix, const char *list_options)
 	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	conf = g_build_filename(fx->dir, "vigil.conf", NULL);
 	text = g_strdup_printf("[vigil]\ndatabase = %s/vigil.db\nrelay = smtp://127.0.0.1:1\n"
+			       "resolver = 127.0.0.1:1\n"
 			       "template_dir = %s/conf/templates\n"
 			       "[list " FIXTURE_LIST "]\nname = Sec\nowner = owner@example.org\n%s",
 			       fx->dir, src ? src : ".", list_options);

@@ -14,8 +14,25 @@
 #include "message.h"
 
 static struct list_config list = {
-	"security@example.org", "Example security team", "owner@example.org", 86400, 1 << 20, 86400, 14 * 86400,
+	.address = "security@example.org", .name = "Example security team",
+	.owner = "owner@example.org", .autoreply_interval = 86400, .max_message_size = 1 << 20,
+	.remind_after = 86400, .hold_expiry = 14 * 86400,
+	.bounce_address = "security-bounces@example.org", .dmarc_mitigation = 1,
+	.subject_tag = "", .footer = "", .archive_url = "", .bounce_threshold = 3,
+	.bounce_window = 30 * 86400,
 };
+
+/* relay - the members' copy with nothing but the list's own changes */
+static GByteArray *
+relay(const struct list_config *l, const char *raw, size_t len)
+{
+	struct post *post = message_parse(raw, len);
+	struct relay_copy c = { .list = l, .post = post };
+	GByteArray *out = compose_relay(&c, raw, len, NULL);
+
+	message_free(post);
+	return out;
+}
 
 static char *tdir;
 
@@ -46,14 +63,17 @@ relay_copy(void **state)
 	static const char in[] =
 		"DKIM-Signature: v=1; a=rsa-sha256; d=example.net;\n\th=from:subject; b=abc\n"
 		"subject:   Lower case\nFrom: Alice <alice@example.net>\n\nbody\n.\nFrom here\nend\n";
-	GByteArray *out = compose_relay(&list, in, sizeof in - 1);
+	GByteArray *out = relay(&list, in, sizeof in - 1);
 	GByteArray *orig = compose_crlf(in, sizeof in - 1);
 	char *s = str(out);
 	const char *top =
 		"List-Id: Example security team <security.example.org>\r\n"
+		"List-Help: <mailto:owner@example.org?subject=help>\r\n"
 		"List-Post: <mailto:security@example.org>\r\n"
+		"List-Owner: <mailto:owner@example.org>\r\n"
 		"Precedence: list\r\n"
-		"X-Loop: security@example.org\r\n";
+		"X-Loop: security@example.org\r\n"
+		"Sender: security-bounces@example.org\r\n";
 
 	assert_true(g_str_has_prefix(s, top));
 	assert_int_equal(out->len, strlen(top) + orig->len);
@@ -72,7 +92,7 @@ relay_id_encoded(void **state)
 	char *s;
 
 	l.name = "Équipe sécurité";
-	out = compose_relay(&l, "x: y\n\nb\n", 8);
+	out = relay(&l, "x: y\n\nb\n", 8);
 	s = str(out);
 	assert_true(g_str_has_prefix(s, "List-Id: =?"));
 	assert_non_null(strstr(s, "<security.example.org>\r\n"));

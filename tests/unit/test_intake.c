@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "dbfixture.h"
+#include "header.h"
 #include "intake.h"
 #include "message.h"
 #include "store.h"
@@ -93,7 +94,7 @@ member_relayed(void **state)
 	expect(fx, "SELECT status || ' ' || ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM posts",
 	       "relayed - -");
 	expect(fx, "SELECT kind || ' ' || sender || ' ' || replace(recipients, char(10), ',') FROM outbox",
-	       "relay owner@example.org alice@example.org,carol@example.org");
+	       "relay security-bounces@example.org alice@example.org,carol@example.org");
 	expect(fx, "SELECT instr(data, 'List-Id: Sec <security.example.org>') = 1"
 	       " AND instr(data, 'X-Loop: security@example.org' || char(13, 10)) > 0"
 	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM outbox", "1");
@@ -195,6 +196,22 @@ joined(const GPtrArray *a)
 	return g_string_free(s, FALSE);
 }
 
+/* edits - header changes as name@index=value, comma-separated */
+static char *
+edits(const GPtrArray *a)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; a && i < a->len; i++) {
+		const struct header_edit *e = g_ptr_array_index(a, i);
+
+		g_string_append_printf(s, "%s%s@%d=%s", i ? "," : "", e->name, e->index,
+				       e->value ? e->value : "(delete)");
+	}
+	return g_string_free(s, FALSE);
+}
+
 /* smtp_member - Postfix delivers a member's post: members and headers to add, nothing queued */
 static void
 smtp_member(void **state)
@@ -213,12 +230,15 @@ smtp_member(void **state)
 	s = joined(out.add_rcpts);
 	assert_string_equal(s, "alice@example.org,carol@example.org");
 	g_free(s);
-	s = joined(out.add_headers);
-	assert_string_equal(s, "List-Id,Sec <security.example.org>,List-Post,<mailto:security@example.org>,"
-			    "Precedence,list,X-Loop,security@example.org");
+	s = edits(out.edits);
+	assert_string_equal(s, "List-Id@0=Sec <security.example.org>,"
+			    "List-Help@0=<mailto:owner@example.org?subject=help>,"
+			    "List-Post@0=<mailto:security@example.org>,List-Owner@0=<mailto:owner@example.org>,"
+			    "Precedence@0=list,X-Loop@0=security@example.org,"
+			    "Sender@0=security-bounces@example.org");
 	g_free(s);
 	assert_false(out.others);
-	assert_string_equal(out.sender, "owner@example.org");	/* bounces go to the owner */
+	assert_string_equal(out.sender, "security-bounces@example.org");	/* bounces come back to us */
 	expect(fx, "SELECT status || ' ' || reason FROM posts", "relayed member");
 	expect(fx, "SELECT count(*) FROM outbox", "0");
 	assert_int_equal(fx->ids->len, 0);
@@ -238,7 +258,7 @@ smtp_held(void **state)
 	assert_int_equal(out.drop_rcpts->len, 1);
 	assert_string_equal(g_ptr_array_index(out.drop_rcpts, 0), "<security@example.org>");
 	assert_int_equal(out.add_rcpts->len, 0);
-	assert_null(out.add_headers);
+	assert_null(out.edits);
 	assert_true(out.others);
 	expect(fx, "SELECT status || ' ' || reason FROM posts", "held non-member");
 	/* the MTA delivers to dave itself: no forward row */
@@ -263,7 +283,7 @@ smtp_refused(void **state)
 	assert_string_equal(out.reject, "loop");
 	assert_non_null(strstr(err->message, "mail loop"));
 	assert_int_equal(out.add_rcpts->len, 0);
-	assert_null(out.add_headers);
+	assert_null(out.edits);
 	g_clear_error(&err);
 	intake_smtp_clear(&out);
 	while (big->len <= 4096)

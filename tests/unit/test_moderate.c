@@ -345,7 +345,7 @@ approve_by_as(void **state)
 	/* the members' copy: every member, the list's header lines, the original */
 	expect(fx, "SELECT count(*) || ' ' || sender || ' ' || replace(recipients, char(10), ',')"
 	       " FROM outbox WHERE kind = 'relay'",
-	       "1 owner@example.org alice@example.org,bob@example.org,carol@example.org,olga@example.org");
+	       "1 security-bounces@example.org alice@example.org,bob@example.org,carol@example.org,olga@example.org");
 	expect(fx, "SELECT instr(data, 'List-Id: Sec <security.example.org>') = 1"
 	       " AND instr(data, 'Subject: overflow' || char(13, 10)) > 0"
 	       " AND instr(data, char(13, 10, 13, 10) || 'details of the flaw' || char(13, 10)) > 0"
@@ -353,8 +353,11 @@ approve_by_as(void **state)
 	/* the sender is the report's reporter now */
 	assert_int_equal(store_reporter_list(fx->st, LIST, "2026-0001", &reporters, NULL), STORE_OK);
 	assert_int_equal(reporters->len, 1);
-	assert_string_equal(g_ptr_array_index(reporters, 0), "rep@example.net");
+	assert_string_equal(((struct reporter *) g_ptr_array_index(reporters, 0))->address, "rep@example.net");
+	assert_string_equal(((struct reporter *) g_ptr_array_index(reporters, 0))->kind, "reporter");
 	g_ptr_array_free(reporters, TRUE);
+	/* and it opened the report's thread under its Message-ID */
+	expect(fx, "SELECT thread FROM posts WHERE id = 1", "2026-0001");
 	/* the audit trail names who, what, which post, why and the Unix user */
 	expectf(fx, "SELECT count(*) || ' ' || group_concat(time || ' ' || actor || ' ' || action || ' ' || post_id"
 		" || ' ' || report_id || ' ' || ifnull(detail, '-') || ' ' || ifnull(login, '-'))"

@@ -285,7 +285,7 @@ held_and_rollback(void **state)
 	struct fixture *fx = *state;
 	GError *err = NULL;
 	struct post_record p = { L, "held", "non-member", "2026-0001", "r@example.net", "r@example.net",
-				 "first", "m1@x", 500, 10, "raw", 3 };
+				 "first", "m1@x", 500, 10, "raw", 3, NULL };
 	GPtrArray *held;
 	gint64 id;
 
