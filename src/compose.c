@@ -5,8 +5,9 @@
  *	#include "compose.h"
  *
  *	GByteArray *compose_crlf(const void *raw, size_t len);
- *	GByteArray *compose_relay(list, raw, len);
- *	GPtrArray *compose_list_headers(list);
+ *	GPtrArray *compose_relay_edits(copy, raw, len);
+ *	char *compose_footer(list, post, err);
+ *	GByteArray *compose_relay(copy, raw, len, footer);
  *	gboolean compose_render(path, vars, &subject, &body, err);
  *	gboolean compose_check(list, template_dir, err);
  *	GByteArray *compose_notice(list, template_dir, notice, err);
@@ -16,11 +17,20 @@
  *	newline.  Dot-stuffing is left to libcurl, which does it correctly
  *	on CRLF input.  The caller frees results with g_byte_array_unref().
  *
- *	compose_relay() is the members' copy of a post: the list's header
- *	lines (List-Id, List-Post, Precedence: list and the X-Loop marker)
- *	added above the original bytes, which are not otherwise changed, so
- *	DKIM signatures still verify.  compose_list_headers() gives those
- *	lines as name, value pairs, for a front-end whose MTA adds them.
+ *	compose_relay() is the members' copy of a post: the original bytes
+ *	with the header changes of compose_relay_edits() (header.c) and,
+ *	when the list has one and the post is plain text, the footer.  The
+ *	list's fields go on top: List-Id (RFC 2919), List-Help, List-Post,
+ *	List-Owner, List-Archive (RFC 2369), Precedence: list, the X-Loop
+ *	marker; Sender: becomes the list's bounce address.  As the caller
+ *	asks, a thread's copy names the report's people in Cc, a post
+ *	without a Message-ID gets one, and for DMARC (munge_from) From
+ *	becomes "Name via List" <list address> with the author added to
+ *	Reply-To.  Nothing else changes, so the author's DKIM signature
+ *	still verifies unless From, Cc or Sender were signed - or a subject
+ *	tag or footer is configured, which the documentation says.
+ *	compose_relay_edits() gives the same changes to a front-end whose
+ *	MTA makes them (a milter).
  *
  *	compose_render() reads a template: a Subject: line, an empty line,
  *	the body.  %{name} is replaced by the value of the placeholder name,

@@ -9,28 +9,41 @@
  * DESCRIPTION
  *	intake_message() is what every front-end calls for a message with
  *	its envelope.  For each recipient that is a configured list it
- *	gathers the facts (membership, the auto-reply log), asks
- *	policy_decide() and records the outcome: a held post with a new
- *	report id and its auto-reply, or a relay record with the members'
- *	copy.  Recipients that are not lists get the message unchanged.
- *	Everything - posts, audit rows, every outgoing message as an outbox
- *	row - is one sqlite transaction: all of it is stored or none.
+ *	gathers the facts (membership, the report thread the message
+ *	replies to and whether its sender reported it, the auto-reply
+ *	log), asks policy_decide() and records the outcome: a held post
+ *	with a new report id and its auto-reply, or a relay record with
+ *	the members' copy.  A post in a report's thread is recorded in it
+ *	and its copy also goes to the report's reporters and copied people
+ *	(thread_copies()).  Mail to a list's bounce address is stored as
+ *	bounces, and a member whose address keeps failing is reported to
+ *	the owner.  Recipients that are not lists get the message
+ *	unchanged.  Everything - posts, audit rows, bounces, every outgoing
+ *	message as an outbox row - is one sqlite transaction: all of it is
+ *	stored or none.
+ *
+ *	The DMARC policy of the author's domain, which the members' copy
+ *	may need (dmarc_mitigation = munge_from), is looked up before the
+ *	transaction begins, and only for a message a list may relay: no
+ *	write lock is held while DNS answers.
  *
  *	The ids of the new outbox rows are appended to outbox_ids, for the
  *	caller to send once it has answered the MTA.  sender is the envelope
  *	sender, "" for the null sender.
  *
  *	INTAKE_TEMPFAIL means nothing was stored (database busy, read-only,
- *	full; a template that cannot be read): the MTA must try again.
- *	INTAKE_REJECT means the message can never be accepted (too large).
+ *	full; a template or footer that cannot be read): the MTA must try
+ *	again.  INTAKE_REJECT means the message can never be accepted (too
+ *	large).
  *
  *	intake_at_smtp() is the same for a message the MTA still holds and
  *	goes on delivering (a milter): the members' copy of the first list
  *	that relays it is left to the MTA - out says which list recipients
- *	to drop, which members to add and which header lines to add - and
- *	the other recipients are left to it too (out->others).  A loop is
- *	then refused (INTAKE_REJECT, out->reject "loop") instead of held:
- *	the client is still connected, so nobody gets a bounce.
+ *	to drop, which recipients to add and which header changes to make
+ *	(unless the copy needs a footer: then it goes through the outbox)
+ *	- and the other recipients are left to it too (out->others).  A
+ *	loop is then refused (INTAKE_REJECT, out->reject "loop") instead of
+ *	held: the client is still connected, so nobody gets a bounce.
  */
 #include "intake.h"
 
