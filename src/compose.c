@@ -40,8 +40,8 @@
  *	diagnostic) on the Subject: line: those go into bodies only.
  *
  *	compose_check() renders every template for a list with sample
- *	values, so that "vigil check-config" finds a broken template
- *	before a reporter's mail does.
+ *	values and reads its footer, so that "vigil check-config" finds a
+ *	broken template before a reporter's mail does.
  *
  *	compose_notice() builds a plain-text message from a template: the
  *	notices to moderators and to senders.  Everything from mail that a
@@ -132,6 +132,31 @@ munged_from(const struct list_config *list, const struct post *post)
 	return out;
 }
 
+/* reply_to_has_author - the post's Reply-To already names its first From address */
+static bool
+reply_to_has_author(const void *raw, size_t len, const struct post *post)
+{
+	char *reply = header_value(raw, len, "Reply-To");
+	InternetAddressList *list = reply ? internet_address_list_parse(NULL, reply) : NULL;
+	bool found = false;
+	int i, n = list ? internet_address_list_length(list) : 0;
+
+	for (i = 0; !found && i < n && post->from->len > 0; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		char *a;
+
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		a = addr_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+		found = a && strcmp(a, g_ptr_array_index(post->from, 0)) == 0;
+		g_free(a);
+	}
+	if (list)
+		g_object_unref(list);
+	g_free(reply);
+	return found;
+}
+
 /* set_or_add - replace the first field called name, or add it on top */
 static void
 set_or_add(GPtrArray *edits, const void *raw, size_t len, const char *name, const char *value)
@@ -201,42 +226,38 @@ compose_relay_edits(const struct relay_copy *c, const void *raw, size_t len)
 	}
 	if (c->munge_from) {
 		char *author = header_value(raw, len, "From");
-		char *reply = header_value(raw, len, "Reply-To");
 
 		v = munged_from(list, c->post);
 		header_edit_add(e, "From", 1, v);
 		g_free(v);
-		if (author && *author && (reply == NULL || strstr(reply, author) == NULL)) {
+		if (author && *author && !reply_to_has_author(raw, len, c->post)) {
 			v = append_to(raw, len, "Reply-To", author);
 			set_or_add(e, raw, len, "Reply-To", v);
 			g_free(v);
 		}
 		g_free(author);
-		g_free(reply);
 	}
-	if (*list->subject_tag) {
+	if (*list->subject_tag && (c->post->subject == NULL
+				   || strstr(c->post->subject, list->subject_tag) == NULL)) {
 		char *subject = header_value(raw, len, "Subject");
+		char *tag = g_mime_utils_header_encode_text(NULL, list->subject_tag, "utf-8");
 
-		if (subject == NULL || strstr(subject, list->subject_tag) == NULL) {
-			v = subject && *subject ? g_strconcat(list->subject_tag, " ", subject, NULL)
-				: g_strdup(list->subject_tag);
-			set_or_add(e, raw, len, "Subject", v);
-			g_free(v);
-		}
+		v = subject && *subject ? g_strconcat(tag, " ", subject, NULL) : g_strdup(tag);
+		set_or_add(e, raw, len, "Subject", v);
+		g_free(v);
+		g_free(tag);
 		g_free(subject);
 	}
 	return e;
 }
 
-/* compose_footer - the list's footer, if it may be added to this post; NULL if not */
-char *
-compose_footer(const struct list_config *list, const struct post *post, GError **err)
+/* read_footer - the list's footer file, which must be UTF-8 */
+static char *
+read_footer(const struct list_config *list, GError **err)
 {
 	char *text = NULL;
 	GError *ferr = NULL;
 
-	if (*list->footer == '\0' || !post->plain_text)
-		return NULL;
 	if (!g_file_get_contents(list->footer, &text, NULL, &ferr)) {
 		g_set_error(err, COMPOSE_ERROR, 1, "footer %s", ferr->message);
 		g_error_free(ferr);
@@ -247,8 +268,23 @@ compose_footer(const struct list_config *list, const struct post *post, GError *
 		g_free(text);
 		return NULL;
 	}
-	if (!post->utf8 && !g_str_is_ascii(text)) {
-		g_free(text);		/* it would need a charset the post does not declare */
+	return text;
+}
+
+/*
+ * compose_footer - the list's footer, if it may be added to this post:
+ * a single text/plain part, and an ASCII footer unless the post is
+ * UTF-8 in 8bit; NULL if not, or on error (err set)
+ */
+char *
+compose_footer(const struct list_config *list, const struct post *post, GError **err)
+{
+	char *text;
+
+	if (*list->footer == '\0' || !post->plain_text || (text = read_footer(list, err)) == NULL)
+		return NULL;
+	if (!g_str_is_ascii(text) && !(post->utf8 && post->body_8bit)) {
+		g_free(text);		/* it would need a charset or encoding the post does not declare */
 		return NULL;
 	}
 	return text;
@@ -433,7 +469,7 @@ static const struct {
 	{ "expired.txt", { "list_name", "list_address", "owner", "report_id", "sender",
 			   "hold_expiry" } },
 	{ "bounce-owner.txt", { "list_name", "list_address", "address", "count", "window",
-				"status", "diagnostic" } },
+				"status", "diagnostic", "vigil" } },
 };
 
 /* sample - a plausible value for a placeholder, for compose_check() */
@@ -486,6 +522,12 @@ compose_check(const struct list_config *list, const char *template_dir, GError *
 		g_free(body);
 		if (!ok)
 			return FALSE;
+	}
+	if (*list->footer) {
+		char *footer = read_footer(list, err);
+
+		g_free(footer);
+		return footer != NULL;
 	}
 	return TRUE;
 }

@@ -350,6 +350,18 @@ bounces_of(const char *list)
 	return g_strdup_printf("%.*s-bounces%s", (int) (at - list), list, at);
 }
 
+/* is_owner - addr owns one of the lists */
+static gboolean
+is_owner(const struct config *cfg, const char *addr)
+{
+	guint i;
+
+	for (i = 0; i < cfg->lists->len; i++)
+		if (strcmp(((const struct list_config *) g_ptr_array_index(cfg->lists, i))->owner, addr) == 0)
+			return TRUE;
+	return FALSE;
+}
+
 /* bounces_apart - no bounce address is also a list's, an owner's or another list's bounces */
 static gboolean
 bounces_apart(const struct config *cfg, GError **err)
@@ -359,10 +371,10 @@ bounces_apart(const struct config *cfg, GError **err)
 	for (i = 0; i < cfg->lists->len; i++) {
 		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
 
-		if (config_find_list(cfg, l->bounce_address) || strcmp(l->bounce_address, l->owner) == 0
+		if (config_find_list(cfg, l->bounce_address) || is_owner(cfg, l->bounce_address)
 		    || config_find_bounce(cfg, l->bounce_address) != l) {
 			g_set_error(err, CONFIG_ERROR, 1, "%s: [list %s] bounce_address: %s is also a list's"
-				    " address, the owner or another list's bounce address",
+				    " address, an owner or another list's bounce address",
 				    cfg->path, l->address, l->bounce_address);
 			return FALSE;
 		}

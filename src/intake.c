@@ -486,6 +486,9 @@ author_policy(struct job *j, const GPtrArray *lists)
 	return DMARC_POLICY_ABSENT;
 }
 
+/* the first bytes of a bounce kept for the owner; what counts is parsed before */
+#define BOUNCE_KEEP (256 * 1024)
+
 /* report_bouncer - tell the owner that a member's address keeps failing */
 static enum store_rc
 report_bouncer(struct job *j, const struct list_config *l, const struct bounce_row *b,
@@ -494,10 +497,11 @@ report_bouncer(struct job *j, const struct list_config *l, const struct bounce_r
 	char *count = g_strdup_printf("%" G_GINT64_FORMAT, failures);
 	char *window = config_format_duration(l->bounce_window);
 	char *diagnostic = text_escape(b->diagnostic);
+	char *vigil = moderate_vigil_command(j->cfg, l);
 	const struct tvar vars[] = {
 		{ "list_name", l->name }, { "list_address", l->address }, { "address", b->address },
 		{ "count", count }, { "window", window }, { "status", b->status },
-		{ "diagnostic", diagnostic }, { NULL, NULL },
+		{ "diagnostic", diagnostic }, { "vigil", vigil }, { NULL, NULL },
 	};
 	struct notice n = {
 		.template = "bounce-owner.txt", .vars = vars, .from = l->owner,
@@ -522,6 +526,7 @@ report_bouncer(struct job *j, const struct list_config *l, const struct bounce_r
 	g_free(count);
 	g_free(window);
 	g_free(diagnostic);
+	g_free(vigil);
 	return r;
 }
 
@@ -536,7 +541,8 @@ bounced(struct job *j, const struct list_config *l, struct bounce_row *b, GError
 	gint64 failures = 0;
 	enum store_rc r;
 
-	if ((r = store_bounce_add(j->st, l->address, b, j->raw, j->len, &b->id, err)) != STORE_OK)
+	if ((r = store_bounce_add(j->st, l->address, b, j->raw, MIN(j->len, BOUNCE_KEEP), &b->id,
+				  err)) != STORE_OK)
 		return r;
 	log_msg(LOG_INFO, "list=%s action=bounce address=%s status=%s failed=%s", l->address,
 		*b->address ? b->address : "(unknown)", *b->status ? b->status : "-",

@@ -131,6 +131,7 @@ plain_text(struct post *post, GMimeObject *body)
 	    && enc != GMIME_CONTENT_ENCODING_8BIT)
 		return;
 	post->plain_text = true;
+	post->body_8bit = enc == GMIME_CONTENT_ENCODING_8BIT;
 	charset = g_mime_object_get_content_type_parameter(body, "charset");
 	post->utf8 = charset && (g_ascii_strcasecmp(charset, "utf-8") == 0
 				 || g_ascii_strcasecmp(charset, "utf8") == 0);

@@ -23,6 +23,7 @@ struct post {
 	GPtrArray *loops;		/* canonical X-Loop values (char *) */
 	bool	 plain_text;		/* the body is one text/plain part, 7bit or 8bit */
 	bool	 utf8;			/* ... and its charset is UTF-8 */
+	bool	 body_8bit;		/* ... and its Content-Transfer-Encoding is 8bit */
 	size_t	 size;
 };
 

@@ -118,9 +118,9 @@ moderate_find(struct store *st, const struct list_config *l, const char *key,
 	return from_store(r);
 }
 
-/* vigil_command - how a moderator names this list on the command line */
-static char *
-vigil_command(const struct config *cfg, const struct list_config *l)
+/* moderate_vigil_command - how a moderator names this list on the command line */
+char *
+moderate_vigil_command(const struct config *cfg, const struct list_config *l)
 {
 	return cfg->lists->len > 1 ? g_strdup_printf("vigil -l %s", l->address) : g_strdup("vigil");
 }
@@ -194,7 +194,7 @@ moderate_notify_held(struct store *st, const struct config *cfg, const struct li
 	char *who = text_escape(*sender ? sender : "<>");
 	char *from = text_escape(post->from->len ? g_ptr_array_index(post->from, 0) : "(none)");
 	char *subject = text_escape(post->subject ? post->subject : "(none)");
-	char *vigil = vigil_command(cfg, l);
+	char *vigil = moderate_vigil_command(cfg, l);
 	const struct tvar vars[] = {
 		{ "list_name", l->name }, { "list_address", l->address }, { "owner", l->owner },
 		{ "report_id", report_id }, { "post_id", id }, { "sender", who }, { "from", from },
@@ -351,7 +351,7 @@ tell_moderators(struct store *st, const struct config *cfg, const struct list_co
 {
 	char *id = g_strdup_printf("%" G_GINT64_FORMAT, p->id);
 	char *subject = text_escape(*p->subject ? p->subject : "(none)");
-	char *vigil = vigil_command(cfg, l);
+	char *vigil = moderate_vigil_command(cfg, l);
 	const struct tvar vars[] = {
 		{ "list_name", l->name }, { "list_address", l->address }, { "report_id", p->report_id },
 		{ "post_id", id }, { "action", policy_state_name(to) }, { "moderator", by },
@@ -577,7 +577,7 @@ remind(struct store *st, const struct config *cfg, const struct list_config *l, 
 	count = g_strdup_printf("%u", due->len);
 	after = config_format_duration(l->remind_after);
 	expiry = l->hold_expiry ? config_format_duration(l->hold_expiry) : g_strdup("never");
-	vigil = vigil_command(cfg, l);
+	vigil = moderate_vigil_command(cfg, l);
 	{
 		const struct tvar vars[] = {
 			{ "list_name", l->name }, { "list_address", l->address }, { "count", count },

@@ -29,6 +29,7 @@ struct decision {
 	guint	moderators_told;	/* moderators the decision note goes to */
 };
 
+char *moderate_vigil_command(const struct config *cfg, const struct list_config *l);
 enum moderate_rc moderate_find(struct store *st, const struct list_config *l, const char *key,
 			       struct post_row **out, GError **err);
 enum moderate_rc moderate_decide(struct store *st, const struct config *cfg,

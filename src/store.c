@@ -950,8 +950,8 @@ store_report_list(struct store *st, const char *list, GPtrArray **out, GError **
 	if ((r = prep(st, "SELECT p.report_id, p.subject, p.from_addr, p.decided,"
 		      " (SELECT count(*) FROM posts t WHERE t.list = p.list AND t.thread = p.report_id"
 		      "  AND t.status IN ('relayed', 'approved')),"
-		      " (SELECT max(received) FROM posts t WHERE t.list = p.list AND t.thread = p.report_id"
-		      "  AND t.status IN ('relayed', 'approved'))"
+		      " max(p.decided, (SELECT max(received) FROM posts t WHERE t.list = p.list"
+		      "  AND t.thread = p.report_id AND t.status IN ('relayed', 'approved')))"
 		      " FROM posts p WHERE p.list = ?1 AND p.status = 'approved' AND p.thread = p.report_id"
 		      " ORDER BY p.decided, p.id", &stmt, err)) != STORE_OK)
 		return r;

@@ -78,7 +78,7 @@ struct report_row {
 	char   *from;
 	gint64	opened;		/* when it was approved */
 	gint64	messages;	/* relayed messages in its thread, itself included */
-	gint64	last;		/* the latest of them */
+	gint64	last;		/* when the latest arrived, or the approval if later */
 };
 
 /* one recipient of a bounce */

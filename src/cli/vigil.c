@@ -58,6 +58,7 @@ static const char usage_text[] =
 	"                          --raw: the original bytes, only to a file or a pipe\n"
 	"  approve ID [--comment TEXT] [--as ADDRESS]\n"
 	"                          send the post to every member; its sender becomes the reporter\n"
+	"                          (a reply held in a report's thread goes to that thread instead)\n"
 	"  reject ID --reason TEXT [--as ADDRESS]\n"
 	"                          close the post and mail the sender the reason\n"
 	"  discard ID [--comment TEXT] [--as ADDRESS]\n"
@@ -71,7 +72,7 @@ static const char usage_text[] =
 	"                          at this host's command line\n"
 	"  member remove ADDRESS   remove a member\n"
 	"  member list [--json]    the members, their roles and when they joined\n"
-	"  report list [--json]    the approved reports: reporter, messages in the thread, last activity\n"
+	"  report list [--json]    the approved reports: who wrote them, messages in the thread, last activity\n"
 	"  report show ID [--json] a report: its reporters, the people copied, every message of its thread\n"
 	"  report cc ID add|remove ADDRESS [--as ADDRESS]\n"
 	"                          copy someone (a co-reporter, an upstream) on every message of the\n"
@@ -625,7 +626,7 @@ cmd_decide(struct ctx *c, int argc, char **argv)
 	printf("post %" G_GINT64_FORMAT " (report %s) %s by %s", d.post->id, d.post->report_id,
 	       policy_state_name(to), d.moderator);
 	if (to == POST_APPROVED)
-		printf(": the post goes to %u member(s)", d.members);
+		printf(": the post goes to %u recipient(s)", d.members);
 	else if (to == POST_REJECTED && d.sender_told)
 		printf(": the reason goes to the sender");
 	else if (to == POST_REJECTED)
