@@ -304,6 +304,8 @@ compose_relay(const struct relay_copy *c, const void *raw, size_t len, const cha
 	if (footer) {
 		if (s->len > 0 && s->str[s->len - 1] != '\n')
 			g_string_append_c(s, '\n');
+		if (header_end(raw, len) == len)
+			g_string_append_c(s, '\n');	/* no body yet: the footer is one */
 		g_string_append(s, footer);
 	}
 	out = compose_crlf(s->str, s->len);

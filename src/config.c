@@ -313,7 +313,10 @@ load_group(GKeyFile *kf, const char *path, const char *group, void *base,
 	for (i = 0; ok && i < nopts; i++) {
 		char *v = g_key_file_get_string(kf, group, opts[i].key, NULL);
 
-		if (v == NULL && opts[i].def == NULL) {
+		if (v == NULL && g_key_file_has_key(kf, group, opts[i].key, NULL)) {
+			set_error(err, path, group, opts[i].key, NULL, "the value is not valid UTF-8");
+			ok = FALSE;
+		} else if (v == NULL && opts[i].def == NULL) {
 			set_error(err, path, group, opts[i].key, NULL, "required key is missing");
 			ok = FALSE;
 		} else {

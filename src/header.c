@@ -26,8 +26,9 @@
  *
  *	header_apply() writes the fields of edits whose index is 0 on top,
  *	in order, then the original block with the n-th field of a name
- *	replaced or deleted as an edit says, then the rest of the message,
- *	all with LF line ends as given.  A front-end whose MTA changes the
+ *	replaced or deleted as an edit says, then the rest of the message.
+ *	The fields it writes are folded at blanks to about 78 characters
+ *	and end in LF; the rest keeps its line ends.  A front-end whose MTA changes the
  *	message itself (a milter) translates the same edits instead.
  */
 #include "header.h"
@@ -38,7 +39,7 @@
 /* a field: [start, end) with its line ends; the name is [start, colon) */
 struct field {
 	size_t	start;
-	size_t	colon;		/* end when the line has no colon */
+	size_t	colon;		/* end when the line has no colon: then it has no name */
 	size_t	end;
 };
 
@@ -77,6 +78,8 @@ named(const char *raw, const struct field *f, const char *name)
 {
 	size_t n = f->colon - f->start;
 
+	if (f->colon == f->end)
+		return FALSE;		/* a line without a colon names nothing */
 	while (n > 0 && (raw[f->start + n - 1] == ' ' || raw[f->start + n - 1] == '\t'))
 		n--;
 	return n == strlen(name) && strncasecmp(raw + f->start, name, n) == 0;
@@ -101,7 +104,7 @@ unfold(const char *raw, const struct field *f)
 	GString *v = g_string_sized_new(f->end - f->colon);
 	size_t i = f->colon < f->end ? f->colon + 1 : f->end;
 
-	while (i < f->end && (raw[i] == ' ' || raw[i] == '\t'))
+	while (i < f->end && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\r' || raw[i] == '\n'))
 		i++;
 	for (; i < f->end; i++)
 		if (raw[i] != '\r' && raw[i] != '\n')
@@ -164,6 +167,35 @@ header_edit_add(GPtrArray *edits, const char *name, int index, const char *value
 	g_ptr_array_add(edits, e);
 }
 
+/*
+ * put_field - "Name: value" and its line end, folded before a blank so
+ * that lines stay near 78 characters (RFC 5322 2.1.1); a word longer
+ * than that stays whole
+ */
+static void
+put_field(GString *out, const char *name, const char *value)
+{
+	char *v = g_strconcat(" ", value, NULL);
+	size_t line = strlen(name) + 1;
+	const char *p = v;
+
+	g_string_append_printf(out, "%s:", name);
+	while (*p) {
+		size_t sp = strspn(p, " ");
+		size_t n = sp + strcspn(p + sp, " ");
+
+		if (sp > 0 && p != v && line + n > 78) {
+			g_string_append_c(out, '\n');	/* the blanks begin the next line */
+			line = 0;
+		}
+		g_string_append_len(out, p, n);
+		line += n;
+		p += n;
+	}
+	g_string_append_c(out, '\n');
+	g_free(v);
+}
+
 /* header_apply - the message with its edits made */
 GString *
 header_apply(const char *raw, size_t len, const GPtrArray *edits)
@@ -178,7 +210,7 @@ header_apply(const char *raw, size_t len, const GPtrArray *edits)
 		const struct header_edit *e = g_ptr_array_index(edits, i);
 
 		if (e->index == 0)
-			g_string_append_printf(out, "%s: %s\n", e->name, e->value);
+			put_field(out, e->name, e->value);
 	}
 	while (next_field(raw, len, &pos, &f)) {
 		const struct header_edit *hit = NULL;
@@ -192,7 +224,7 @@ header_apply(const char *raw, size_t len, const GPtrArray *edits)
 		if (hit == NULL)
 			g_string_append_len(out, raw + f.start, f.end - f.start);
 		else if (hit->value)
-			g_string_append_printf(out, "%s: %s\n", hit->name, hit->value);
+			put_field(out, hit->name, hit->value);
 	}
 	g_string_append_len(out, raw + pos, len - pos);
 	g_free(seen);

@@ -92,9 +92,9 @@ first_name(InternetAddressList *list)
 	return g_utf8_make_valid(name, -1);
 }
 
-/* add_ids - append the message ids of a References-like header */
+/* add_ids - append the message ids of a References-like header not seen yet */
 static void
-add_ids(GPtrArray *out, const char *value)
+add_ids(GPtrArray *out, GHashTable *seen, const char *value)
 {
 	GMimeReferences *refs;
 	int i;
@@ -104,16 +104,30 @@ add_ids(GPtrArray *out, const char *value)
 	refs = g_mime_references_parse(options, value);
 	for (i = 0; refs && i < g_mime_references_length(refs); i++) {
 		const char *id = g_mime_references_get_message_id(refs, i);
-		guint j;
 
-		for (j = 0; j < out->len; j++)
-			if (strcmp(g_ptr_array_index(out, j), id) == 0)
-				break;
-		if (j == out->len)
-			g_ptr_array_add(out, g_strdup(id));
+		if (!g_hash_table_contains(seen, id)) {
+			char *copy = g_strdup(id);
+
+			g_hash_table_add(seen, copy);
+			g_ptr_array_add(out, copy);
+		}
 	}
 	if (refs)
 		g_mime_references_free(refs);
+}
+
+/* first_id - the first message id of an In-Reply-To, or NULL */
+static char *
+first_id(const char *value)
+{
+	GMimeReferences *refs = value ? g_mime_references_parse(options, value) : NULL;
+	char *id = NULL;
+
+	if (refs && g_mime_references_length(refs) > 0)
+		id = g_strdup(g_mime_references_get_message_id(refs, 0));
+	if (refs)
+		g_mime_references_free(refs);
+	return id;
 }
 
 /* plain_text - is the body one text/plain part in 7bit or 8bit, and in UTF-8 */
@@ -182,6 +196,7 @@ message_parse(const char *raw, size_t len)
 	GMimeMessage *msg;
 	GMimeObject *o;
 	GMimeHeaderList *hl;
+	GHashTable *seen;
 	const char *v;
 	int i, n;
 
@@ -204,8 +219,11 @@ message_parse(const char *raw, size_t len)
 		post->subject = g_utf8_make_valid(v, -1);
 	if ((v = g_mime_message_get_message_id(msg)) != NULL && *v)
 		post->message_id = g_utf8_make_valid(v, -1);
-	add_ids(post->references, g_mime_object_get_header(o, "References"));
-	add_ids(post->references, g_mime_object_get_header(o, "In-Reply-To"));
+	seen = g_hash_table_new(g_str_hash, g_str_equal);	/* keys borrowed from references */
+	add_ids(post->references, seen, g_mime_object_get_header(o, "References"));
+	add_ids(post->references, seen, g_mime_object_get_header(o, "In-Reply-To"));
+	g_hash_table_destroy(seen);
+	post->in_reply_to = first_id(g_mime_object_get_header(o, "In-Reply-To"));
 	plain_text(post, g_mime_message_get_mime_part(msg));
 	post->auto_submitted = header_copy(o, "Auto-Submitted");
 	post->precedence = header_copy(o, "Precedence");
@@ -238,6 +256,7 @@ message_free(struct post *post)
 	g_free(post->subject);
 	g_free(post->message_id);
 	g_ptr_array_free(post->references, TRUE);
+	g_free(post->in_reply_to);
 	g_ptr_array_free(post->to_cc, TRUE);
 	g_free(post->from_name);
 	g_free(post->auto_submitted);

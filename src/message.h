@@ -15,7 +15,8 @@ struct post {
 	GPtrArray *to_cc;		/* canonical To and Cc addresses (char *) */
 	char	*subject;		/* decoded UTF-8, or NULL */
 	char	*message_id;		/* without <>, or NULL */
-	GPtrArray *references;		/* ids of In-Reply-To and References, oldest first */
+	GPtrArray *references;		/* ids of References and In-Reply-To, oldest first, once each */
+	char	*in_reply_to;		/* the first id of In-Reply-To: the direct parent, or NULL */
 	char	*auto_submitted;	/* as in the header, or NULL */
 	char	*precedence;
 	bool	 has_list_id;		/* any List-Id header */

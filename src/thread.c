@@ -31,10 +31,15 @@
 
 #include <string.h>
 
-/* nth_ref - the i-th reference to look at: In-Reply-To, then newest first */
+/* nth_ref - the i-th reference to look at: In-Reply-To, then References newest first */
 static const char *
 nth_ref(const struct post *post, guint i)
 {
+	if (post->in_reply_to) {
+		if (i == 0)
+			return post->in_reply_to;
+		i--;
+	}
 	return g_ptr_array_index(post->references, post->references->len - 1 - i);
 }
 
@@ -43,14 +48,17 @@ enum store_rc
 thread_resolve(struct store *st, const char *list, const struct post *post, struct thread *out,
 	       GError **err)
 {
-	guint i, n = MIN(post->references->len, THREAD_MAX_REFS);
+	guint i, n = MIN(post->references->len + (post->in_reply_to != NULL), THREAD_MAX_REFS);
 	enum store_rc r;
 
 	memset(out, 0, sizeof *out);
 	for (i = 0; i < n; i++) {
+		const char *ref = nth_ref(post, i);
 		char *report = NULL;
 
-		r = store_thread_of(st, list, nth_ref(post, i), &report, err);
+		if (i > 0 && post->in_reply_to && strcmp(ref, post->in_reply_to) == 0)
+			continue;	/* the parent again, in References */
+		r = store_thread_of(st, list, ref, &report, err);
 		if (r == STORE_NOTFOUND)
 			continue;
 		if (r != STORE_OK) {

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "config.h"
+#include "dmarc.h"
 #include "message.h"
 
 #define LIST "[list security@example.org]\nowner = owner@example.org\n"
@@ -134,6 +135,212 @@ errors(void **state)
 	}
 }
 
+/* new_defaults - the keys of bounces, DMARC, tag, footer and archive when not given */
+static void
+new_defaults(void **state)
+{
+	char *path;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "[list Abuse@Example.NET]\nowner = o@example.org\n", &path, &err);
+	const struct list_config *l;
+
+	assert_non_null(cfg);
+	assert_string_equal(cfg->resolver, "");
+	l = config_find_list(cfg, "security@example.org");
+	assert_string_equal(l->bounce_address, "security-bounces@example.org");
+	assert_int_equal(l->dmarc_mitigation, DMARC_MITIGATE_MUNGE_FROM);
+	assert_string_equal(l->subject_tag, "");
+	assert_string_equal(l->footer, "");
+	assert_string_equal(l->archive_url, "");
+	assert_int_equal(l->bounce_threshold, 3);
+	assert_int_equal(l->bounce_window, 30 * 86400);
+	/* derived from the canonical list address */
+	l = config_find_list(cfg, "abuse@example.net");
+	assert_string_equal(l->bounce_address, "abuse-bounces@example.net");
+	assert_ptr_equal(config_find_bounce(cfg, "abuse-bounces@example.net"), l);
+	assert_null(config_find_bounce(cfg, "abuse@example.net"));
+	assert_null(config_find_bounce(cfg, NULL));
+	config_free(cfg);
+	g_free(path);
+}
+
+/* new_values - the new keys read, checked and converted */
+static void
+new_values(void **state)
+{
+	static const struct {
+		const char *resolver;
+		const char *mitigation;
+		int want;
+	} rows[] = {
+		{ "192.0.2.53", "none", DMARC_MITIGATE_NONE },
+		{ "192.0.2.53:5353", "munge_from", DMARC_MITIGATE_MUNGE_FROM },
+		{ "2001:db8::53", "always_munge", DMARC_MITIGATE_ALWAYS },
+		{ "[2001:db8::53]:53", "none", DMARC_MITIGATE_NONE },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *path;
+		GError *err = NULL;
+		char *text = g_strdup_printf("[vigil]\nresolver = %s\n" LIST
+					     "bounce_address = Sec-Errors@Example.ORG\ndmarc_mitigation = %s\n"
+					     "subject_tag = [S\xc3\xa9" "curit\xc3\xa9]\nfooter = /etc/vigil/footer.txt\n"
+					     "archive_url = https://lists.example.org/security/\n"
+					     "bounce_threshold = 0\nbounce_window = 2w\n", rows[i].resolver,
+					     rows[i].mitigation);
+		struct config *cfg = load(text, &path, &err);
+		const struct list_config *l;
+
+		if (cfg == NULL)
+			fail_msg("resolver %s, %s: %s", rows[i].resolver, rows[i].mitigation, err->message);
+		assert_string_equal(cfg->resolver, rows[i].resolver);
+		l = g_ptr_array_index(cfg->lists, 0);
+		assert_string_equal(l->bounce_address, "sec-errors@example.org");
+		assert_int_equal(l->dmarc_mitigation, rows[i].want);
+		assert_string_equal(l->subject_tag, "[S\xc3\xa9" "curit\xc3\xa9]");
+		assert_string_equal(l->footer, "/etc/vigil/footer.txt");
+		assert_string_equal(l->archive_url, "https://lists.example.org/security/");
+		assert_int_equal(l->bounce_threshold, 0);
+		assert_int_equal(l->bounce_window, 14 * 86400);
+		assert_ptr_equal(config_find_bounce(cfg, "sec-errors@example.org"), l);
+		config_free(cfg);
+		g_free(text);
+		g_free(path);
+	}
+}
+
+/* new_errors - bad values of the new keys name the file, the group, the key and what is wrong */
+static void
+new_errors(void **state)
+{
+#define L "[list security@example.org]"
+	static const struct bad rows[] = {
+		{ "dmarc_mitigation unknown", LIST "dmarc_mitigation = munge\n",
+		  L " dmarc_mitigation: must be one of: none, munge_from, always_munge" },
+		{ "dmarc_mitigation in another case", LIST "dmarc_mitigation = Munge_From\n",
+		  L " dmarc_mitigation: must be one of: none, munge_from, always_munge" },
+		{ "dmarc_mitigation empty", LIST "dmarc_mitigation =\n",
+		  L " dmarc_mitigation: must be one of: none, munge_from, always_munge" },
+		{ "bounce_address is the list's", LIST "bounce_address = Security@example.org\n",
+		  L " bounce_address: security@example.org is also a list's address" },
+		{ "bounce_address is the owner's", LIST "bounce_address = owner@example.org\n",
+		  L " bounce_address: owner@example.org is also a list's address, an owner" },
+		{ "bounce_address is another list's owner", LIST "bounce_address = o@example.org\n"
+		  "[list abuse@example.org]\nowner = o@example.org\n",
+		  L " bounce_address: o@example.org is also a list's address, an owner" },
+		{ "bounce_address is another list's", LIST "bounce_address = abuse@example.org\n"
+		  "[list abuse@example.org]\nowner = o@example.org\n",
+		  L " bounce_address: abuse@example.org is also a list's address" },
+		{ "the derived bounce address is another list", LIST
+		  "[list security-bounces@example.org]\nowner = o@example.org\n",
+		  L " bounce_address: security-bounces@example.org is also a list's address" },
+		{ "bounce_address is another list's bounce address", LIST
+		  "[list abuse@example.org]\nowner = o@example.org\nbounce_address = security-bounces@example.org\n",
+		  "bounce_address: security-bounces@example.org is also a list's address, an owner or another"
+		  " list's bounce address" },
+		{ "bounce_address not an address", LIST "bounce_address = bounces\n", L " bounce_address: " },
+		{ "subject_tag with a control character", LIST "subject_tag = [Sec]\x01\n",
+		  L " subject_tag: must be one line of text without control characters" },
+		{ "subject_tag with a tab inside", LIST "subject_tag = [Sec]\\tx\n",
+		  L " subject_tag: must be one line of text without control characters" },
+		{ "subject_tag with a header after CRLF", LIST "subject_tag = [Sec]\\r\\nBcc: x@example.net\n",
+		  L " subject_tag: must be one line of text without control characters" },
+		{ "subject_tag with DEL", LIST "subject_tag = [Sec]\x7f\n",
+		  L " subject_tag: must be one line of text without control characters" },
+		{ "subject_tag with C1 NEL", LIST "subject_tag = [Sec]\xc2\x85x\n",
+		  L " subject_tag: must be one line of text without control characters" },
+		{ "archive_url with a control character", LIST "archive_url = https://x.example/\x1b[0m\n",
+		  L " archive_url: must be one line" },
+		{ "footer not absolute", LIST "footer = footer.txt\n", L " footer: must be an absolute path" },
+		{ "resolver is a name", "[vigil]\nresolver = ns.example.org\n" LIST,
+		  "[vigil] resolver: is not an IPv4 address" },
+		{ "resolver with a bad port", "[vigil]\nresolver = 192.0.2.53:70000\n" LIST,
+		  "[vigil] resolver: has a bad port" },
+		{ "resolver IPv6 with a port, no brackets", "[vigil]\nresolver = [2001:db8::53:53\n" LIST,
+		  "[vigil] resolver: has [ without ]" },
+		{ "resolver IPv4 out of range", "[vigil]\nresolver = 192.0.2.300\n" LIST, "[vigil] resolver: " },
+		{ "bounce_threshold not a number", LIST "bounce_threshold = three\n",
+		  L " bounce_threshold: must be a whole number" },
+		{ "bounce_threshold with a unit", LIST "bounce_threshold = 3d\n",
+		  L " bounce_threshold: must be a whole number" },
+		{ "bounce_threshold negative", LIST "bounce_threshold = -1\n",
+		  L " bounce_threshold: must be a whole number" },
+		{ "bounce_threshold out of range", LIST "bounce_threshold = 1001\n",
+		  L " bounce_threshold: out of range (0 to 1000)" },
+		{ "bounce_window zero", LIST "bounce_window = 0\n", L " bounce_window: out of range" },
+		{ "bounce_window bad", LIST "bounce_window = a month\n", L " bounce_window: bad duration" },
+	};
+#undef L
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *path;
+		GError *err = NULL;
+		struct config *cfg = load(rows[i].text, &path, &err);
+
+		if (cfg != NULL) {
+			config_free(cfg);
+			g_free(path);
+			fail_msg("%s: loaded, want an error", rows[i].name);
+		}
+		assert_non_null(err);
+		if (!g_str_has_prefix(err->message, path) || strstr(err->message, rows[i].want) == NULL)
+			fail_msg("%s: got \"%s\", want \"%s: ...%s...\"", rows[i].name, err->message, path,
+				 rows[i].want);
+		g_error_free(err);
+		g_free(path);
+	}
+}
+
+/*
+ * unreadable_value - a value GKeyFile cannot return (not UTF-8) is an
+ * error naming the key, not the default.
+ */
+static void
+unreadable_value(void **state)
+{
+	static const char *const texts[] = {
+		LIST "subject_tag = [S\xe9" "c]\n",
+		LIST "dmarc_mitigation = n\xf6ne\n",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(texts); i++) {
+		char *path;
+		GError *err = NULL;
+		struct config *cfg = load(texts[i], &path, &err);
+
+		assert_null(cfg);
+		assert_non_null(strstr(err->message, i ? "dmarc_mitigation" : "subject_tag"));
+		assert_non_null(strstr(err->message, "not valid UTF-8"));
+		g_error_free(err);
+		config_free(cfg);
+		g_free(path);
+	}
+}
+
+/* print_new - check-config prints the new keys' effective values */
+static void
+print_new(void **state)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "dmarc_mitigation = always_munge\n", &path, &err);
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(cfg);
+	config_print(cfg, fp);
+	fclose(fp);
+	assert_non_null(strstr(text, "bounce_address = security-bounces@example.org\n"));
+	assert_non_null(strstr(text, "dmarc_mitigation = always_munge\n"));
+	assert_non_null(strstr(text, "bounce_threshold = 3\n"));
+	free(text);
+	config_free(cfg);
+	g_free(path);
+}
+
 /* missing_file - the error names the file */
 static void
 missing_file(void **state)
@@ -221,6 +428,11 @@ main(void)
 		cmocka_unit_test(good_file),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(errors),
+		cmocka_unit_test(new_defaults),
+		cmocka_unit_test(new_values),
+		cmocka_unit_test(new_errors),
+		cmocka_unit_test(unreadable_value),
+		cmocka_unit_test(print_new),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(pick_list),
 		cmocka_unit_test(units),
