@@ -29,17 +29,34 @@
 #   E2E_KEEP=1      keep the instance directory after e2e_down (its path is printed)
 #   E2E_MAIN_CF_EXTRA  main.cf lines appended last by e2e_up (a test sets it
 #                   before e2e_up to vary the instance; empty by default)
+#   E2E_DNS_TXT     TXT records of the instance's DNS server, one per line,
+#                   "NAME TEXT" (TEXT: the rest of the line, with no comma,
+#                   double quote or backslash), read by e2e_up; or call
+#                   e2e_dns_txt NAME TEXT, before e2e_up or on a running instance
 #   E2E_SKIP_STATUS exit status used by e2e_require to skip (see there)
 # Exported by e2e_up:
 #   PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF E2E_MODE
+#   DNS_PORT DNS_LOG
 #   (milter mode also MILTER_SOCK MILTER_LOG; MILTER_PID is a shell variable)
+#
+# DNS.  vigil looks up the _dmarc TXT record of every member post's From
+# domain.  The instances never ask the machine's resolver: e2e_up starts a
+# private dnsmasq (package dnsmasq-base) on 127.0.0.1:DNS_PORT, a free port,
+# and vigil.conf says "resolver = 127.0.0.1:DNS_PORT".  It knows only the
+# TXT records of E2E_DNS_TXT and e2e_dns_txt and answers NXDOMAIN for every
+# other name (--local=/#/): nothing is forwarded, no lookup waits for a
+# timeout.  It is a child of the test shell, known by DNS_PID, and stopped by
+# PID in e2e_down; its log (every query) is DNS_LOG.
 #
 # Instance layout (everything below PFX_BASE=/tmp/vigil-e2e.XXXXXX):
 #   etc/      main.cf master.cf vmailbox aliases vigil_transport (+ .db)
-#             (no vigil_transport in milter mode)
+#             (no vigil_transport in milter mode); vmailbox has every test
+#             user, the list address and the list's bounce address (E2E_BOUNCE)
 #   spool/    queue_directory (pid/master.pid)    data/  data_directory
 #   mail/     virtual Maildirs, mail/test.example/USER/new/...
-#   log/      maillog (postlogd), start.out, milter.log (vigil-milter -f stderr)
+#   log/      maillog (postlogd), start.out, milter.log (vigil-milter -f stderr),
+#             dnsmasq.log (DNS_LOG: the DNS server's queries and answers)
+#   dns/      dnsmasq.conf (the records), dnsmasq.pid
 #   bin/      copies of vigil-filter, vigil and vigil-milter (pipe(8) runs as
 #             nobody, who may not be able to reach the build tree)
 #   state/    vigil database directory, owned by nobody, 0750
@@ -53,11 +70,14 @@ set -u
 E2E_DOMAIN=test.example
 E2E_USERS="alice bob carol dave reporter reporter2 owner security"
 E2E_LIST=security@test.example
+E2E_BOUNCE=${E2E_LIST%@*}-bounces@${E2E_LIST#*@}   # vigil's default bounce_address
 E2E_RUN_USER=nobody            # pipe(8) refuses root and mail_owner
 E2E_NEED_VIGIL=1               # e2e_require --no-vigil clears it
 E2E_NEED_MILTER=0              # e2e_require --milter sets it
 E2E_MODE=pipe                  # e2e_up sets it: pipe or milter (e2e_up --milter)
 MILTER_PID=                    # milter mode: the running vigil-milter, started by milter_start
+DNS_PID=                       # the instance's dnsmasq, started by dns_start
+E2E_DNS_RECORDS=()             # "NAME TEXT" records added with e2e_dns_txt
 _E2E_UP=                       # set while an instance exists (e2e_down is idempotent)
 
 e2e_log() { echo "e2e: $*" >&2; }
@@ -94,6 +114,8 @@ e2e_require() {
   [ -x /usr/sbin/postfix ] || e2e_skip "postfix is not installed (/usr/sbin/postfix)"
   command -v swaks >/dev/null 2>&1 || e2e_skip "swaks is not installed"
   command -v ss >/dev/null 2>&1 || e2e_skip "ss (iproute2) is not installed"
+  [ "$E2E_NEED_VIGIL" = 0 ] || e2e_dnsmasq >/dev/null ||
+    e2e_skip "dnsmasq is not installed (package dnsmasq-base)"
   [ -n "${VIGIL_SRCDIR:-}" ] || e2e_skip "VIGIL_SRCDIR is not set"
   [ -f "$VIGIL_SRCDIR/filters/postfix/master.cf" ] ||
     e2e_skip "$VIGIL_SRCDIR/filters/postfix/master.cf not found"
@@ -131,15 +153,16 @@ e2e_instance_pids() {
   return 0
 }
 
-# e2e_pick_port: a free 127.0.0.1 TCP port below ip_local_port_range (a port in
-# the ephemeral range may be held by an outgoing connection: bind() would fail).
+# e2e_pick_port: a port below ip_local_port_range (a port in the ephemeral
+# range may be held by an outgoing connection: bind() would fail) on which
+# nothing listens, neither TCP nor UDP (the DNS server takes both).
 e2e_pick_port() {
   local lo p i
   lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
   [ "${lo:-0}" -gt 11000 ] 2>/dev/null || lo=32768
   for i in $(seq 200); do
     p=$((10000 + RANDOM % (lo - 10000)))
-    [ -z "$(ss -Hltn "sport = :$p")" ] && { echo "$p"; return 0; }
+    [ -z "$(ss -Hltun "sport = :$p")" ] && { echo "$p"; return 0; }
   done
   e2e_log "no free port found"
   return 1
@@ -259,6 +282,11 @@ e2e_write_maps() {
   local u
   {
     for u in $E2E_USERS postmaster; do echo "$u@$E2E_DOMAIN $E2E_DOMAIN/$u/"; done
+    # a valid recipient, as filters/postfix/README (section 4) asks of the
+    # list address: the transport map routes it to vigil (pipe), the milter
+    # takes it off the message (milter); mail lands in this Maildir only
+    # when neither did its job
+    echo "$E2E_BOUNCE $E2E_DOMAIN/${E2E_BOUNCE%@*}/"
   } > "$PFX_ETC/vmailbox"
   cat > "$PFX_ETC/aliases" <<EOF
 postmaster: postmaster@$E2E_DOMAIN
@@ -268,14 +296,16 @@ EOF
 }
 
 # e2e_snippet FILE: print a filters/postfix/ snippet adapted to this instance.
-# Only paths, ports, the pipe user and the list domain are substituted, so the
-# tests exercise exactly what the postmaster copies.
+# Only paths, ports, the pipe user and the list's addresses (the list and its
+# bounce address) are substituted, so the tests exercise exactly what the
+# postmaster copies.
 e2e_snippet() {
   sed -e "s|/usr/local/sbin/vigil-filter|$PFX_BASE/bin/vigil-filter -c $VIGIL_CONF|g" \
       -e "s|unix:/run/vigil/milter\.sock|unix:$PFX_BASE/run/milter.sock|g" \
       -e "s|user=vigil|user=$E2E_RUN_USER|g" \
       -e "s|127\.0\.0\.1:10026|127.0.0.1:$PFX_RPORT|g" \
       -e "s|/etc/postfix/|$PFX_ETC/|g" \
+      -e "s|security-bounces@example\.org|$E2E_BOUNCE|g" \
       -e "s|security@example\.org|$E2E_LIST|g" \
       "$VIGIL_SRCDIR/filters/postfix/$1"
 }
@@ -314,6 +344,7 @@ e2e_install_vigil() {
 database = $PFX_BASE/state/vigil.db
 relay = smtp://127.0.0.1:$PFX_RPORT
 template_dir = $PFX_BASE/templates
+${DNS_PORT:+resolver = 127.0.0.1:$DNS_PORT}
 
 [list $E2E_LIST]
 name = Example security team
@@ -332,12 +363,13 @@ EOF
 # e2e_make_dirs: the instance tree with the owners and modes Postfix insists on
 e2e_make_dirs() {
   mkdir -p "$PFX_ETC" "$PFX_BASE/spool" "$PFX_BASE/data" "$PFX_BASE/mail" \
-           "$PFX_BASE/log" "$PFX_BASE/bin" "$PFX_BASE/state" "$PFX_BASE/templates"
+           "$PFX_BASE/log" "$PFX_BASE/bin" "$PFX_BASE/state" "$PFX_BASE/templates" \
+           "$PFX_BASE/dns"
   # mktemp -d is 0700: postfix and nobody must traverse every component.
   # Config and queue directories: root-owned, not group/other writable.
   chown root:root "$PFX_BASE" "$PFX_ETC" "$PFX_BASE/spool"
   chmod 755 "$PFX_BASE" "$PFX_ETC" "$PFX_BASE/spool" "$PFX_BASE/log" \
-            "$PFX_BASE/bin" "$PFX_BASE/templates" "$PFX_BASE/mail"
+            "$PFX_BASE/bin" "$PFX_BASE/templates" "$PFX_BASE/mail" "$PFX_BASE/dns"
   # data_directory must belong to mail_owner (post-install does not fix it)
   chown postfix "$PFX_BASE/data"; chmod 700 "$PFX_BASE/data"
   chown "$E2E_RUN_USER:" "$PFX_BASE/mail" "$PFX_BASE/state"
@@ -399,6 +431,9 @@ e2e_up() {
   PFX_RPORT=$(e2e_pick_port) || return 1
   while [ "$PFX_RPORT" = "$PFX_PORT" ]; do PFX_RPORT=$(e2e_pick_port) || return 1; done
   export PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF E2E_MODE
+  DNS_PORT='' DNS_PID=''
+  DNS_LOG=$PFX_BASE/log/dnsmasq.log
+  export DNS_PORT DNS_LOG
   MILTER_SOCK='' MILTER_LOG='' MILTER_PID=''
   if [ "$E2E_MODE" = milter ]; then
     MILTER_SOCK=$PFX_BASE/run/milter.sock
@@ -407,6 +442,14 @@ e2e_up() {
   fi
 
   e2e_make_dirs || return 1
+  # the DNS server first: vigil.conf names its port
+  if e2e_dnsmasq >/dev/null; then
+    dns_start || return 1
+  elif [ "$E2E_NEED_VIGIL" = 1 ]; then
+    e2e_log "dnsmasq is not installed (package dnsmasq-base)"; return 1
+  else
+    e2e_log "no dnsmasq: vigil.conf names no resolver"
+  fi
   e2e_write_main_cf
   e2e_write_master_cf
   e2e_write_maps
@@ -421,7 +464,7 @@ e2e_up() {
   e2e_start_postfix || return 1
   e2e_log "up ($E2E_MODE): base $PFX_BASE, smtpd 127.0.0.1:$PFX_PORT," \
           "re-injection 127.0.0.1:$PFX_RPORT, master pid $(e2e_master_pid)" \
-          "${MILTER_PID:+, milter pid $MILTER_PID}"
+          "${DNS_PID:+, dns 127.0.0.1:$DNS_PORT pid $DNS_PID}${MILTER_PID:+, milter pid $MILTER_PID}"
 }
 
 # ------------------------------------------------------------------- milter
@@ -494,6 +537,154 @@ milter_stop() {
   return 0
 }
 
+# ---------------------------------------------------------------------- DNS
+
+# The DNS server is a child of the test shell, known by its PID only, like
+# the milter: call dns_start, dns_stop and e2e_dns_txt (on a running
+# instance) directly, not through ok() or $(...).
+
+# e2e_dnsmasq: the dnsmasq binary (dnsmasq-base installs it in /usr/sbin,
+# which may not be in a test's PATH)
+e2e_dnsmasq() {
+  local d
+  for d in "$(command -v dnsmasq 2>/dev/null)" /usr/sbin/dnsmasq /sbin/dnsmasq; do
+    [ -n "$d" ] && [ -x "$d" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+# e2e_dns_txt NAME TEXT: a TXT record of the instance's DNS server, e.g.
+#   e2e_dns_txt _dmarc.reject.example "v=DMARC1; p=reject"
+# Before e2e_up it is kept for every instance the script starts; on a
+# running instance the server is restarted with it (same port).  dnsmasq
+# splits a TXT value at commas into several strings, so TEXT may not hold
+# one; nor a double quote, a backslash or a line end.
+e2e_dns_txt() {
+  local name=$1 text=${2-}
+  if [ "$#" != 2 ] || [ -z "$name" ] || [[ $name == *[!A-Za-z0-9._-]* ]]; then
+    e2e_log "e2e_dns_txt: want NAME TEXT, a name of letters, digits, '.', '-' and '_' (got: $*)"
+    return 1
+  fi
+  if [[ $text == *[,\"\\]* ]] || [[ $text == *$'\n'* ]]; then
+    e2e_log "e2e_dns_txt: TEXT may not hold a comma, a double quote, a backslash or a line end: $text"
+    return 1
+  fi
+  E2E_DNS_RECORDS+=("$name $text")
+  [ -n "$DNS_PID" ] || return 0
+  [ "$BASHPID" = "$$" ] || { e2e_log "e2e_dns_txt: called in a subshell (ok, \$(...))"; return 1; }
+  dns_stop && dns_start
+}
+
+# e2e_dns_records: every record, "NAME TEXT" per line: E2E_DNS_TXT, then
+# those of e2e_dns_txt (the same checks apply to both)
+e2e_dns_records() {
+  local line
+  while IFS= read -r line; do
+    line=${line#"${line%%[! ]*}"}
+    [ -n "$line" ] && echo "$line"
+  done <<<"${E2E_DNS_TXT:-}"
+  [ "${#E2E_DNS_RECORDS[@]}" = 0 ] || printf '%s\n' "${E2E_DNS_RECORDS[@]}"
+}
+
+# e2e_write_dns_conf: PFX_BASE/dns/dnsmasq.conf, the server's only
+# configuration (it replaces /etc/dnsmasq.conf): loopback only, nothing from
+# /etc/hosts or /etc/resolv.conf, NXDOMAIN for every name it has no record of
+e2e_write_dns_conf() {
+  local line name text
+  {
+    echo "# dnsmasq.conf of a private vigil e2e test instance, generated by tests/e2e/lib.sh"
+    echo "port=$DNS_PORT"
+    echo "listen-address=127.0.0.1"
+    echo "bind-interfaces"
+    echo "no-resolv"
+    echo "no-hosts"
+    echo "no-poll"
+    echo "local=/#/"
+    echo "pid-file=$PFX_BASE/dns/dnsmasq.pid"
+    echo "log-facility=$DNS_LOG"
+    echo "log-queries"
+    while IFS= read -r line; do
+      name=${line%% *}
+      text=${line#"$name"}; text=${text# }
+      if [ -z "$name" ] || [[ $name == *[!A-Za-z0-9._-]* ]] ||
+         [[ $text == *[,\"\\]* ]]; then
+        e2e_log "bad DNS record (want NAME TEXT, no comma, quote or backslash in TEXT): $line"
+        return 1
+      fi
+      echo "txt-record=$name,\"$text\""
+    done < <(e2e_dns_records)
+  } > "$PFX_BASE/dns/dnsmasq.conf"
+}
+
+# dns_start: start dnsmasq in the foreground (--keep-in-foreground), in the
+# background of this shell, on a free port (DNS_PORT; kept when it is set
+# already, as on a restart); DNS_PID is its PID.  MAIL_CONFIG=PFX_ETC in its
+# environment lets e2e_kill_leftovers find it too.  Waits (10 s at most)
+# until it listens; fails if it exits first.
+dns_start() {
+  local dnsmasq i try keep=${DNS_PORT:-}
+  [ "$BASHPID" = "$$" ] || { e2e_log "dns_start: called in a subshell (ok, \$(...))"; return 1; }
+  dnsmasq=$(e2e_dnsmasq) || { e2e_log "dns_start: dnsmasq is not installed (dnsmasq-base)"; return 1; }
+  if [ -n "$DNS_PID" ] && e2e_alive "$DNS_PID"; then
+    e2e_log "dns_start: dnsmasq already running (pid $DNS_PID)"; return 1
+  fi
+  for try in 1 2 3; do
+    DNS_PORT=$keep
+    # PFX_PORT and PFX_RPORT are picked before Postfix listens on them
+    while [ -z "$DNS_PORT" ] || [ "$DNS_PORT" = "${PFX_PORT:-}" ] || [ "$DNS_PORT" = "${PFX_RPORT:-}" ]; do
+      DNS_PORT=$(e2e_pick_port) || return 1
+    done
+    e2e_write_dns_conf || return 1
+    echo "---- e2e: dns_start $(date -u +%FT%T.%N) port $DNS_PORT" >> "$PFX_BASE/log/dnsmasq.out"
+    MAIL_CONFIG=$PFX_ETC "$dnsmasq" --keep-in-foreground --conf-file="$PFX_BASE/dns/dnsmasq.conf" \
+      < /dev/null >> "$PFX_BASE/log/dnsmasq.out" 2>&1 &
+    DNS_PID=$!
+    for ((i = 0; i < 200; i++)); do
+      e2e_alive "$DNS_PID" || break
+      # UDP and TCP sockets are both bound before it serves
+      [ -n "$(ss -Hltn "sport = :$DNS_PORT" src 127.0.0.1)" ] &&
+        [ -n "$(ss -Hlun "sport = :$DNS_PORT" src 127.0.0.1)" ] && return 0
+      sleep 0.05
+    done
+    if e2e_alive "$DNS_PID"; then
+      e2e_log "dnsmasq (pid $DNS_PID) does not listen on 127.0.0.1:$DNS_PORT after 10 s"
+      dns_stop
+      return 1
+    fi
+    wait "$DNS_PID" 2>/dev/null
+    e2e_log "dnsmasq exited (status $?) before listening on 127.0.0.1:$DNS_PORT (try $try):"
+    tail -n 5 "$PFX_BASE/log/dnsmasq.out" >&2
+    DNS_PID=
+    [ -z "$keep" ] || return 1      # a restart keeps its port or fails
+  done
+  return 1
+}
+
+# dns_stop: SIGTERM to our dnsmasq (by PID), wait for it (SIGKILL after 5 s)
+dns_stop() {
+  local pid=$DNS_PID i
+  [ -n "$pid" ] || return 0
+  [ "$BASHPID" = "$$" ] || { e2e_log "dns_stop: called in a subshell (ok, \$(...))"; return 1; }
+  DNS_PID=
+  if e2e_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 250; i++)); do e2e_alive "$pid" || break; sleep 0.02; done
+    if e2e_alive "$pid"; then
+      e2e_log "dnsmasq $pid still alive 5 s after SIGTERM, killing it"
+      kill -KILL "$pid" 2>/dev/null
+    fi
+  fi
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+# dns_queries NAME: how many times the DNS server was asked for NAME
+dns_queries() {
+  local n
+  n=$(grep -cE "query\[[A-Z]+\] $(sed 's/[.]/[.]/g' <<<"$1") from " "$DNS_LOG" 2>/dev/null)
+  echo "${n:-0}"
+}
+
 # e2e_master_pid: the instance's master PID (empty if none)
 e2e_master_pid() {
   awk '{print $1; exit}' "$PFX_BASE/spool/pid/master.pid" 2>/dev/null
@@ -551,6 +742,7 @@ e2e_down() {
   fi
   e2e_stop_master
   milter_stop
+  dns_stop
   e2e_kill_leftovers
   if [ "${E2E_KEEP:-0}" = 1 ]; then
     e2e_log "kept instance directory: $PFX_BASE"
