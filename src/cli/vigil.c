@@ -670,35 +670,45 @@ parse_since(const char *s, gint64 now)
 	return t;
 }
 
-/* cmd_log - log [--json] [--since DATE] */
-static int
-cmd_log(struct ctx *c, int argc, char **argv)
+/* json_since - the options of a listing: [--json] [--since DATE] */
+static void
+json_since(int argc, char **argv, bool *json, gint64 *since)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "since", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	GString *out = g_string_new(NULL);
-	GPtrArray *rows;
-	GError *err = NULL;
-	gint64 since = 0;
-	bool json = false;
-	enum store_rc r;
-	guint i;
 	int o;
 
+	*json = false;
+	*since = 0;
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'j')
-			json = true;
+			*json = true;
 		else if (o == 's')
-			since = parse_since(optarg, (gint64) time(NULL));
+			*since = parse_since(optarg, (gint64) time(NULL));
 		else
-			die(EX_USAGE, "usage: vigil log [--json] [--since DATE]");
+			die(EX_USAGE, "usage: vigil %s [--json] [--since DATE]", argv[0]);
 	}
 	if (optind != argc)
-		die(EX_USAGE, "usage: vigil log [--json] [--since DATE]");
+		die(EX_USAGE, "usage: vigil %s [--json] [--since DATE]", argv[0]);
+}
+
+/* cmd_log - log [--json] [--since DATE] */
+static int
+cmd_log(struct ctx *c, int argc, char **argv)
+{
+	GString *out = g_string_new(NULL);
+	GPtrArray *rows;
+	GError *err = NULL;
+	gint64 since;
+	bool json;
+	enum store_rc r;
+	guint i;
+
+	json_since(argc, argv, &json, &since);
 	open_store(c, true);
 	if ((r = store_audit_list(c->st, c->list->address, since, &rows, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
@@ -958,31 +968,15 @@ cmd_report_cc(struct ctx *c, int argc, char **argv)
 static int
 cmd_bounces(struct ctx *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "since", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	GString *out = g_string_new(NULL);
 	GPtrArray *rows;
 	GError *err = NULL;
-	gint64 since = 0;
-	bool json = false;
+	gint64 since;
+	bool json;
 	enum store_rc r;
 	guint i;
-	int o;
 
-	optind = 0;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'j')
-			json = true;
-		else if (o == 's')
-			since = parse_since(optarg, (gint64) time(NULL));
-		else
-			die(EX_USAGE, "usage: vigil bounces [--json] [--since DATE]");
-	}
-	if (optind != argc)
-		die(EX_USAGE, "usage: vigil bounces [--json] [--since DATE]");
+	json_since(argc, argv, &json, &since);
 	open_store(c, true);
 	if ((r = store_bounce_list(c->st, c->list->address, since, &rows, &err)) != STORE_OK)
 		die(store_status(r), "%s", err->message);
