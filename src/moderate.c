@@ -303,10 +303,6 @@ approve(struct store *st, const struct list_config *l, const struct post_row *p,
 		r = store_post_thread(st, p->id, rj.thread, mid, err);
 	if (r == STORE_OK && opens && reporter) {
 		r = store_reporter_add(st, l->address, p->report_id, reporter, "reporter", NULL, now, err);
-		if (r == STORE_EXISTS) {	/* a moderator had copied them already */
-			g_clear_error(err);
-			r = STORE_OK;
-		}
 	}
 	message_free(post);
 	g_free(sender);
@@ -501,6 +497,11 @@ moderate_report_cc(struct store *st, const struct list_config *l, const char *ke
 
 		rc = refuse(err, "%s: %s", typed, why);
 		g_free(typed);
+		return rc;
+	}
+	if (strcmp(addr, l->address) == 0 || strcmp(addr, l->bounce_address) == 0) {
+		rc = refuse(err, "%s is the list's own address: it cannot be copied on a report", addr);
+		g_free(addr);
 		return rc;
 	}
 	if ((rc = from_store(store_begin(st, err))) != MODERATE_OK)

@@ -776,7 +776,8 @@ store_post_row_free(struct post_row *p)
 
 /*
  * store_reporter_add - address is a reporter of a report, or copied on it
- * (kind "cc"); STORE_EXISTS when it already is either
+ * (kind "cc"); STORE_EXISTS when it already is either, except that a
+ * copied address added as reporter becomes the reporter
  */
 enum store_rc
 store_reporter_add(struct store *st, const char *list, const char *report_id, const char *address,
@@ -785,8 +786,11 @@ store_reporter_add(struct store *st, const char *list, const char *report_id, co
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
+	/* a reporter outranks a copy: someone copied before approval becomes the reporter */
 	if ((r = prep(st, "INSERT INTO reporters (list, report_id, address, added, kind, added_by)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != STORE_OK)
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (list, report_id, address)"
+		      " DO UPDATE SET kind = 'reporter', added_by = '' WHERE excluded.kind = 'reporter'",
+		      &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, report_id);
@@ -794,7 +798,12 @@ store_reporter_add(struct store *st, const char *list, const char *report_id, co
 	sqlite3_bind_int64(stmt, 4, now);
 	bind_text(stmt, 5, kind);
 	bind_text(stmt, 6, by ? by : "");
-	return step_done(st, stmt, "reporter add", err);
+	if ((r = step_done(st, stmt, "reporter add", err)) != STORE_OK)
+		return r;
+	if (sqlite3_changes(st->db) == 1)
+		return STORE_OK;
+	g_set_error(err, STORE_ERROR_DOMAIN, STORE_EXISTS, "%s is already on report %s", address, report_id);
+	return STORE_EXISTS;
 }
 
 /* store_reporter_remove - address is no longer of this kind on a report */

@@ -18,6 +18,8 @@
 #include "header.h"
 #include "intake.h"
 #include "message.h"
+#include "moderate.h"
+#include "policy.h"
 #include "store.h"
 
 #define NOW 1795300000
@@ -320,6 +322,414 @@ busy_is_tempfail(void **state)
 	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
 }
 
+/* a second report, of another reporter */
+static const char report_b[] =
+	"From: Other <other@example.net>\nTo: security@example.org\n"
+	"Subject: injection\nMessage-ID: <r2@example.net>\n\nmore details\n";
+
+/* approved - a report held on arrival and approved by the owner, the real path to a thread */
+static void
+approved(struct fixture *fx, const char *msg, const char *sender, const char *report_id, gint64 now)
+{
+	struct decision d;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, msg, sender, "security@example.org", now, &err), INTAKE_OK);
+	if (moderate_decide(fx->st, fx->cfg, fx->l, report_id, POST_APPROVED, "alice@example.org", NULL, NULL,
+			    now + 60, fx->ids, &d, &err) != MODERATE_OK)
+		fail_msg("approve %s: %s", report_id, err ? err->message : "?");
+	moderate_decision_clear(&d);
+}
+
+/* LAST_POST - the newest post as "status reason thread" */
+#define LAST_POST "SELECT status || ' ' || reason || ' ' || ifnull(thread, '-') FROM posts" \
+	" WHERE id = (SELECT max(id) FROM posts)"
+/* LAST_RELAY - the newest post's members' copy: how many, envelope sender, recipients */
+#define LAST_RELAY "SELECT count(*) || ' ' || ifnull(sender, '') || ' ' || ifnull(replace(recipients, char(10), ','), '')" \
+	" FROM outbox WHERE kind = 'relay' AND post_id = (SELECT max(id) FROM posts)"
+/* LAST_RELAY_HAS - the newest post's members' copy carries this header line */
+#define LAST_RELAY_HAS(line) "SELECT instr(data, '" line "' || char(13, 10)) > 0" \
+	" FROM outbox WHERE kind = 'relay' AND post_id = (SELECT max(id) FROM posts)"
+
+/* thread_member_reply - a member's reply reaches the members and the reporter, named in Cc */
+static void
+thread_member_reply(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Bob <bob@example.org>\nTo: security@example.org\nSubject: Re: overflow\n"
+		"Message-ID: <b1@example.org>\nIn-Reply-To: <r1@example.net>\nReferences: <r1@example.net>\n"
+		"\nconfirmed\n";
+	GError *err = NULL;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	expect(fx, "SELECT status || ' ' || thread || ' ' || message_id FROM posts", "approved 2026-0001 r1@example.net");
+	assert_int_equal(take(fx, reply, "bob@example.org", "security@example.org", NOW + 120, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member 2026-0001");
+	expect(fx, "SELECT message_id FROM posts WHERE id = 2", "b1@example.org");
+	expect(fx, LAST_RELAY, "1 security-bounces@example.org alice@example.org,carol@example.org,rep@example.net");
+	expect(fx, LAST_RELAY_HAS("Cc: rep@example.net"), "1");
+	expect(fx, LAST_RELAY_HAS("Sender: security-bounces@example.org"), "1");
+	expect(fx, LAST_RELAY_HAS("Message-ID: <b1@example.org>"), "1");
+	/* no auto-reply, no moderator: it was relayed */
+	expect(fx, "SELECT count(*) FROM outbox WHERE post_id = 2 AND kind <> 'relay'", "0");
+}
+
+/* thread_reply_all - a reporter already in Cc gets the author's copy, not a second one */
+static void
+thread_reply_all(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Bob <bob@example.org>\nTo: security@example.org\nCc: Reporter <Rep@Example.NET>\n"
+		"Subject: Re: overflow\nMessage-ID: <b1@example.org>\nIn-Reply-To: <r1@example.net>\n\nconfirmed\n";
+	GError *err = NULL;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	assert_int_equal(take(fx, reply, "bob@example.org", "security@example.org", NOW + 120, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member 2026-0001");
+	expect(fx, LAST_RELAY, "1 security-bounces@example.org alice@example.org,carol@example.org");
+	expect(fx, LAST_RELAY_HAS("Cc: Reporter <Rep@Example.NET>"), "1");
+	/* the Cc field as the author wrote it, and no other */
+	expect(fx, "SELECT ((length(data) - length(replace(data, 'Cc:', ''))) / 3) || ' '"
+	       " || instr(data, 'rep@example.net') FROM outbox WHERE kind = 'relay' AND post_id = 2", "1 0");
+}
+
+/* thread_reporter_followup - the reporter's own follow-up passes, to every member */
+static void
+thread_reporter_followup(void **state)
+{
+	struct fixture *fx = *state;
+	static const char followup[] =
+		"From: Reporter <rep@example.net>\nTo: security@example.org\nSubject: Re: overflow\n"
+		"Message-ID: <r1b@example.net>\nIn-Reply-To: <r1@example.net>\n\nanother crash\n";
+	GError *err = NULL;
+	guint mark;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	mark = fx->ids->len;
+	assert_int_equal(take(fx, followup, "rep@example.net", "security@example.org", NOW + 120, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed reporter 2026-0001");
+	expect(fx, "SELECT ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM posts WHERE id = 2", "- -");
+	expect(fx, LAST_RELAY, "1 security-bounces@example.org alice@example.org,bob@example.org,carol@example.org");
+	expect(fx, LAST_RELAY_HAS("Cc: rep@example.net"), "0");
+	assert_int_equal(fx->ids->len, mark + 1);	/* the copy alone: no auto-reply, no notice */
+	expect(fx, "SELECT count(*) FROM reporters", "1");
+}
+
+/* thread_other_reporter - a reporter in someone else's thread is held there */
+static void
+thread_other_reporter(void **state)
+{
+	struct fixture *fx = *state;
+	static const char into_b[] =
+		"From: Reporter <rep@example.net>\nTo: security@example.org\nSubject: Re: injection\n"
+		"Message-ID: <x1@example.net>\nIn-Reply-To: <r2@example.net>\n\nme too\n";
+	/* the direct parent is its own report, but the references also reach into B's */
+	static const char mixed[] =
+		"From: Reporter <rep@example.net>\nTo: security@example.org\nSubject: Re: overflow\n"
+		"Message-ID: <x2@example.net>\nReferences: <r2@example.net>\nIn-Reply-To: <r1@example.net>\n\nhm\n";
+	GError *err = NULL;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	approved(fx, report_b, "other@example.net", "2026-0002", NOW + 100);
+	assert_int_equal(take(fx, into_b, "rep@example.net", "security@example.org", NOW + 300, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held non-member 2026-0002");
+	expect(fx, "SELECT report_id || ' ' || (raw IS NOT NULL) FROM posts WHERE id = 3", "2026-0003 1");
+	expect(fx, LAST_RELAY, "0  ");
+	assert_int_equal(take(fx, mixed, "rep@example.net", "security@example.org", NOW + 400, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held non-member 2026-0001");
+	expect(fx, LAST_RELAY, "0  ");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'relay'", "2");	/* the two approvals */
+}
+
+/* thread_stranger_reply - anyone else's reply is held, its thread recorded for the moderator */
+static void
+thread_stranger_reply(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Mallory <mallory@example.com>\nTo: security@example.org\nSubject: Re: overflow\n"
+		"Message-ID: <m1@example.com>\nIn-Reply-To: <r1@example.net>\nReferences: <r1@example.net>\n"
+		"\nsend me the exploit\n";
+	GError *err = NULL;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	assert_int_equal(take(fx, reply, "mallory@example.com", "security@example.org", NOW + 120, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held non-member 2026-0001");
+	expect(fx, "SELECT report_id FROM posts WHERE id = 2", "2026-0002");
+	expect(fx, LAST_RELAY, "0  ");
+	expect(fx, "SELECT group_concat(kind) FROM (SELECT kind FROM outbox WHERE post_id = 2 ORDER BY id)",
+	       "autoreply,moderator-held");
+	expect(fx, "SELECT count(*) FROM reporters WHERE address = 'mallory@example.com'", "0");
+}
+
+/* thread_reply_gets_message_id - a relayed reply without one gets a Message-ID a reply can name */
+static void
+thread_reply_gets_message_id(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Bob <bob@example.org>\nTo: security@example.org\nSubject: Re: overflow\n"
+		"In-Reply-To: <r1@example.net>\n\nconfirmed\n";
+	GError *err = NULL;
+	char *mid, *line, *sql, *followup;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	assert_int_equal(take(fx, reply, "bob@example.org", "security@example.org", NOW + 120, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member 2026-0001");
+	mid = query(fx, "SELECT ifnull(message_id, '(null)') FROM posts WHERE id = 2");
+	assert_true(g_str_has_suffix(mid, "@example.org"));
+	assert_null(strchr(mid, '<'));
+	line = g_strdup_printf("Message-ID: <%s>", mid);
+	sql = g_strdup_printf("SELECT instr(data, '%s' || char(13, 10)) > 0"
+			      " AND (length(data) - length(replace(data, 'Message-ID:', ''))) / 11 = 1"
+			      " FROM outbox WHERE kind = 'relay' AND post_id = 2", line);
+	expect(fx, sql, "1");
+	/* the reporter answers bob's copy: it finds the thread */
+	followup = g_strdup_printf("From: rep@example.net\nTo: security@example.org\nSubject: Re: overflow\n"
+				   "Message-ID: <r1c@example.net>\nIn-Reply-To: <%s>\n\nthanks\n", mid);
+	assert_int_equal(take(fx, followup, "rep@example.net", "security@example.org", NOW + 240, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed reporter 2026-0001");
+	g_free(mid);
+	g_free(line);
+	g_free(sql);
+	g_free(followup);
+}
+
+/* dsn - a delivery status notification from Postfix for addr */
+static char *
+dsn(const char *addr, const char *action, const char *status)
+{
+	return g_strdup_printf(
+		"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+		"To: security-bounces@example.org\nSubject: Undelivered Mail Returned to Sender\n"
+		"Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B1\"\n\n"
+		"--B1\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+		"--B1\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.net\n\n"
+		"Original-Recipient: rfc822;%s\nFinal-Recipient: rfc822; %s\n"
+		"Action: %s\nStatus: %s\nDiagnostic-Code: smtp; 550 %s user unknown\n\n"
+		"--B1\nContent-Type: message/rfc822\n\nFrom: bob@example.org\nSubject: fix\n\npatch\n\n"
+		"--B1--\n", addr, addr, action, status, status);
+}
+
+/* bounce_at - one DSN for addr to the bounce address at now */
+static void
+bounce_at(struct fixture *fx, const char *addr, const char *action, const char *status, gint64 now)
+{
+	char *msg = dsn(addr, action, status);
+	GError *err = NULL;
+
+	if (take(fx, msg, "", "Security-Bounces@Example.org", now, &err) != INTAKE_OK)
+		fail_msg("bounce for %s at NOW+%" G_GINT64_FORMAT ": %s", addr, now - NOW, err ? err->message : "?");
+	g_free(msg);
+}
+
+/* bounce_stored - a bounce is kept per recipient, never relayed, never a post */
+static void
+bounce_stored(void **state)
+{
+	struct fixture *fx = *state;
+	static const char two[] =
+		"From: MAILER-DAEMON@mx.example.net\nTo: security-bounces@example.org\nSubject: failure\n"
+		"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B2\"\n\n"
+		"--B2\nContent-Type: text/plain\n\nfailed\n\n--B2\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.net\n\n"
+		"Final-Recipient: rfc822; carol@example.org\nAction: failed\nStatus: 5.2.2\n\n"
+		"Final-Recipient: rfc822; bob@example.org\nAction: delayed\nStatus: 4.4.1\n\n--B2--\n";
+	static const char plain[] = "From: postmaster@mx.example.net\nSubject: oops\n\nyour mail bounced\n";
+	GError *err = NULL;
+
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW);
+	expect(fx, "SELECT list || ' <' || sender || '> ' || address || ' ' || action || ' ' || status || ' '"
+	       " || failed || ' ' || reported || ' ' || (instr(diagnostic, 'user unknown') > 0) || ' ' || received"
+	       " || ' ' || (length(raw) > 100) FROM bounces",
+	       "security@example.org <> bob@example.org failed 5.1.1 1 0 1 1795300000 1");
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(fx->ids->len, 0);
+	/* one row per recipient of the report */
+	assert_int_equal(take(fx, two, "", "security-bounces@example.org", NOW + 1, &err), INTAKE_OK);
+	expect(fx, "SELECT group_concat(r, ', ') FROM (SELECT address || ' ' || action || ' ' || status || ' ' || failed"
+	       " AS r FROM bounces WHERE received = 1795300001 ORDER BY id)",
+	       "carol@example.org failed 5.2.2 1, bob@example.org delayed 4.4.1 0");
+	/* no report in it: kept, nobody named */
+	assert_int_equal(take(fx, plain, "postmaster@mx.example.net", "security-bounces@example.org", NOW + 2, &err),
+			 INTAKE_OK);
+	expect(fx, "SELECT count(*) || ' [' || address || '] ' || failed || ' <' || sender || '>'"
+	       " FROM bounces WHERE received = 1795300002", "1 [] 0 <postmaster@mx.example.net>");
+	expect(fx, "SELECT count(*) FROM bounces", "4");
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(fx->ids->len, 0);
+}
+
+/* bounce_threshold - the third failure in the window tells the owner once; the count restarts */
+static void
+bounce_threshold(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(fx->l->bounce_threshold, 3);
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW);
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 3600);
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 7200);
+	expect(fx, "SELECT count(*) || ' ' || sender || ' ' || recipients || ' ' || ifnull(post_id, '-')"
+	       " FROM outbox WHERE kind = 'bounce-owner'", "1 owner@example.org owner@example.org -");
+	expect(fx, "SELECT count(*) FROM outbox", "1");
+	assert_int_equal(fx->ids->len, 1);
+	expect(fx, "SELECT instr(data, 'bob@example.org') > 0 AND instr(data, '5.1.1') > 0"
+	       " AND instr(data, 'failed 3 times') > 0 FROM outbox WHERE kind = 'bounce-owner'", "1");
+	expect(fx, "SELECT group_concat(reported, '') FROM (SELECT reported FROM bounces ORDER BY id)", "001");
+	expect(fx, "SELECT count(*) || ' ' || actor || ' ' || detail FROM audit WHERE action = 'bounce-report'",
+	       "1 vigil bob@example.org");
+	/* the fourth and fifth: not again */
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 10800);
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'bounce-owner'", "1");
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 14400);
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'bounce-owner'", "1");
+	/* the sixth is three more since the report */
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 18000);
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'bounce-owner'", "2");
+	expect(fx, "SELECT group_concat(reported, '') FROM (SELECT reported FROM bounces ORDER BY id)", "001001");
+	assert_int_equal(fx->ids->len, 2);
+	expect(fx, "SELECT count(*) FROM posts", "0");
+}
+
+/* bounce_window - failures older than bounce_window do not count */
+static void
+bounce_window(void **state)
+{
+	struct fixture *fx = *state;
+	const gint64 day = 86400;
+
+	assert_int_equal(fx->l->bounce_window, 30 * day);
+	bounce_at(fx, "carol@example.org", "failed", "5.1.1", NOW);
+	bounce_at(fx, "carol@example.org", "failed", "5.1.1", NOW + 20 * day);
+	bounce_at(fx, "carol@example.org", "failed", "5.1.1", NOW + 31 * day);	/* the first is gone */
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	bounce_at(fx, "carol@example.org", "failed", "5.1.1", NOW + 32 * day);
+	expect(fx, "SELECT count(*) || ' ' || recipients FROM outbox WHERE kind = 'bounce-owner'",
+	       "1 owner@example.org");
+	expect(fx, "SELECT instr(data, 'carol@example.org') > 0 FROM outbox", "1");
+}
+
+/* bounce_not_counted - a non-member's failures and a member's delays are stored, never reported */
+static void
+bounce_not_counted(void **state)
+{
+	struct fixture *fx = *state;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		bounce_at(fx, "rep@example.net", "failed", "5.1.1", NOW + i);
+	for (i = 0; i < 4; i++)
+		bounce_at(fx, "bob@example.org", "delayed", "4.4.1", NOW + 10 + i);
+	expect(fx, "SELECT count(*) || ' ' || sum(failed) || ' ' || sum(reported) FROM bounces", "8 4 0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	expect(fx, "SELECT count(*) FROM audit", "0");
+	/* the delays did not count towards bob's failures either */
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 20);
+	bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + 21);
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(fx->ids->len, 0);
+}
+
+/* smtp_bounce - at SMTP time a bounce is kept and its recipient dropped; the MTA delivers nothing */
+static void
+smtp_bounce(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rcpts[] = { "<security-bounces@example.org>" };
+	char *msg = dsn("bob@example.org", "failed", "5.1.1");
+	struct intake_smtp out;
+	GError *err = NULL;
+	char *s;
+
+	assert_int_equal(smtp(fx, msg, "", rcpts, 1, &out, &err), INTAKE_OK);
+	s = joined(out.drop_rcpts);
+	assert_string_equal(s, "<security-bounces@example.org>");
+	g_free(s);
+	assert_int_equal(out.add_rcpts->len, 0);
+	assert_null(out.edits);
+	assert_null(out.sender);
+	assert_false(out.others);
+	assert_null(out.reject);
+	expect(fx, "SELECT count(*) || ' ' || address || ' ' || failed FROM bounces", "1 bob@example.org 1");
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(fx->ids->len, 0);
+	intake_smtp_clear(&out);
+	g_free(msg);
+}
+
+/* smtp_thread_reply - at SMTP time a member's reply in a thread: the reporter added, named in Cc, an id given */
+static void
+smtp_thread_reply(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Bob <bob@example.org>\nTo: security@example.org\nSubject: Re: overflow\n"
+		"In-Reply-To: <r1@example.net>\n\nconfirmed\n";
+	const char *rcpts[] = { "security@example.org" };
+	struct intake_smtp out;
+	GError *err = NULL;
+	char *s, *mid, *want;
+	guint mark;
+
+	approved(fx, report, "rep@example.net", "2026-0001", NOW);
+	mark = fx->ids->len;
+	assert_int_equal(smtp(fx, reply, "bob@example.org", rcpts, 1, &out, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member 2026-0001");
+	s = joined(out.add_rcpts);
+	assert_string_equal(s, "alice@example.org,carol@example.org,rep@example.net");
+	g_free(s);
+	assert_string_equal(out.sender, "security-bounces@example.org");
+	mid = query(fx, "SELECT ifnull(message_id, '(null)') FROM posts WHERE id = 2");
+	want = g_strdup_printf("Sender@0=security-bounces@example.org,Message-ID@0=<%s>,Cc@0=rep@example.net", mid);
+	s = edits(out.edits);
+	if (strstr(s, want) == NULL)
+		fail_msg("edits \"%s\" lack \"%s\"", s, want);
+	g_free(s);
+	g_free(want);
+	g_free(mid);
+	expect(fx, LAST_RELAY, "0  ");		/* the MTA delivers it */
+	assert_int_equal(fx->ids->len, mark);
+	intake_smtp_clear(&out);
+}
+
+/* bounce_threshold_off - bounce_threshold 0: stored, never reported */
+static void
+bounce_threshold_off(void **state)
+{
+	struct fixture *fx = *state;
+	int i;
+
+	((struct list_config *) fx->l)->bounce_threshold = 0;
+	for (i = 0; i < 5; i++)
+		bounce_at(fx, "bob@example.org", "failed", "5.1.1", NOW + i);
+	expect(fx, "SELECT count(*) || ' ' || sum(reported) FROM bounces", "5 0");
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+}
+
+/* list_and_bounces - one message to the list and to its bounce address: a post and a bounce row */
+static void
+list_and_bounces(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rcpts[] = { "security@example.org", "security-bounces@example.org" };
+	GError *err = NULL;
+
+	assert_int_equal(intake_message(fx->st, fx->cfg, report, strlen(report), "rep@example.net", rcpts, 2, NOW,
+					fx->ids, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) || ' ' || status FROM posts", "1 held");
+	expect(fx, "SELECT count(*) || ' [' || address || ']' FROM bounces", "1 []");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'forward'", "0");
+}
+
 int
 main(void)
 {
@@ -335,6 +745,20 @@ main(void)
 		cmocka_unit_test_setup_teardown(smtp_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_refused, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(thread_member_reply, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(thread_reply_all, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(thread_reporter_followup, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(thread_other_reporter, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(thread_stranger_reply, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(thread_reply_gets_message_id, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(smtp_thread_reply, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(bounce_stored, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(bounce_threshold, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(bounce_window, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(bounce_not_counted, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(bounce_threshold_off, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(list_and_bounces, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(smtp_bounce, setup, fixture_teardown),
 	};
 
 	message_init();

@@ -905,6 +905,321 @@ template_missing_is_tempfail(void **state)
 	g_free(before);
 }
 
+/* approved_report - a report held and approved by alice: its thread is open */
+static void
+approved_report(struct fixture *fx, const char *subject, const char *sender, gint64 now)
+{
+	struct decision d;
+	char *key;
+
+	hold_report(fx, subject, sender, now);
+	key = query(fx, "SELECT report_id FROM posts WHERE id = (SELECT max(id) FROM posts)");
+	decide_ok(fx, key, POST_APPROVED, "alice@example.org", NULL, NULL, now + 60, &d);
+	moderate_decision_clear(&d);
+	g_free(key);
+}
+
+/* cc - moderate_report_cc; *error gets the message when not OK, *report_id the report when OK */
+static enum moderate_rc
+cc(struct fixture *fx, const char *key, bool add, const char *address, const char *as, const char *login,
+   char **report_id, char **error)
+{
+	GError *err = NULL;
+	enum moderate_rc rc = moderate_report_cc(fx->st, fx->l, key, add, address, as, login, NOW + 600,
+						 report_id, &err);
+
+	*error = NULL;
+	if (rc != MODERATE_OK && err == NULL)
+		fail_msg("report cc %s %s: rc %d without an error message", key, address, rc);
+	if (rc == MODERATE_OK && (err != NULL || *report_id == NULL))
+		fail_msg("report cc %s %s: OK with an error or no report", key, address);
+	if (rc != MODERATE_OK) {	/* a refusal may leave the report named; nothing else */
+		g_free(*report_id);
+		*report_id = NULL;
+	}
+	if (err) {
+		*error = g_strdup(err->message);
+		g_error_free(err);
+	}
+	return rc;
+}
+
+/* what a refused report cc must leave as it was */
+#define CC_SNAPSHOT \
+	"SELECT ifnull((SELECT group_concat(r, '; ') FROM (SELECT report_id || ' ' || address || ' ' || kind" \
+	" || ' ' || added_by AS r FROM reporters ORDER BY rowid)), '') || ' | audit '" \
+	" || (SELECT count(*) || ':' || ifnull(max(id), 0) FROM audit) || ' | outbox ' || (SELECT count(*) FROM outbox)"
+
+/* cc_ok - a report cc that must pass, on report want */
+static void
+cc_ok(struct fixture *fx, const char *key, bool add, const char *address, const char *as, const char *login,
+      const char *want)
+{
+	char *report_id = NULL, *error = NULL;
+
+	if (cc(fx, key, add, address, as, login, &report_id, &error) != MODERATE_OK)
+		fail_msg("report %s %s %s: refused: %s", key, add ? "cc" : "uncc", address, error);
+	assert_string_equal(report_id, want);
+	g_free(report_id);
+}
+
+/* cc_refused - a report cc that must be refused, say want, and change nothing */
+static void
+cc_refused(struct fixture *fx, const char *key, bool add, const char *address, const char *as,
+	   const char *login, const char *want)
+{
+	char *before = query(fx, CC_SNAPSHOT);
+	char *report_id = NULL, *error = NULL;
+	enum moderate_rc rc = cc(fx, key, add, address, as, login, &report_id, &error);
+
+	if (rc != MODERATE_REFUSED)
+		fail_msg("report %s %s %s: got rc %d, want MODERATE_REFUSED", key, add ? "cc" : "uncc", address, rc);
+	if (strstr(error, want) == NULL)
+		fail_msg("report %s %s %s: error \"%s\" does not say \"%s\"", key, add ? "cc" : "uncc", address,
+			 error, want);
+	expect(fx, CC_SNAPSHOT, before);
+	g_free(before);
+	g_free(error);
+}
+
+/* report_cc - moderators copy people on a report and stop copying them, audited */
+static void
+report_cc(void **state)
+{
+	struct fixture *fx = *state;
+
+	approved_report(fx, "overflow", "rep@example.net", NOW);
+	store_set_login(fx->st, "alice-login");
+	cc_ok(fx, "2026-0001", true, "Vendor@Example.COM", "bob@example.org", NULL, "2026-0001");
+	expectf(fx, "SELECT group_concat(r, '; ') FROM (SELECT address || ' ' || kind || ' ' || added || ' ' || added_by"
+		" AS r FROM reporters WHERE report_id = '2026-0001' ORDER BY rowid)",
+		"rep@example.net reporter %d ; vendor@example.com cc %d bob@example.org", NOW + 60, NOW + 600);
+	expectf(fx, "SELECT count(*) || ' ' || time || ' ' || actor || ' ' || ifnull(post_id, '-') || ' ' || report_id"
+		" || ' ' || detail || ' ' || ifnull(login, '-') FROM audit WHERE action = 'cc-add'",
+		"1 %d bob@example.org - 2026-0001 vendor@example.com alice-login", NOW + 600);
+	/* by the post id, by the Unix user */
+	cc_ok(fx, "1", true, "cert@example.com", NULL, "alice-login", "2026-0001");
+	expect(fx, "SELECT actor FROM audit WHERE action = 'cc-add' AND detail = 'cert@example.com'",
+	       "alice@example.org");
+	/* what is refused changes nothing */
+	cc_refused(fx, "2026-0001", true, "vendor@example.com", "alice@example.org", NULL, "already");
+	cc_refused(fx, "2026-0001", true, "Rep@Example.NET", "alice@example.org", NULL, "already a reporter");
+	cc_refused(fx, "2026-0001", false, "rep@example.net", "alice@example.org", NULL, "not copied");
+	cc_refused(fx, "2026-0001", true, "a@b@example.com", "alice@example.org", NULL, "exactly one @");
+	cc_refused(fx, "2026-0001", true, "", "alice@example.org", NULL, "empty address");
+	cc_refused(fx, "2026-0001", true, "x@localhost", "alice@example.org", NULL, "domain");
+	cc_refused(fx, "2026-0099", true, "x@example.com", "alice@example.org", NULL, "no post 2026-0099");
+	cc_refused(fx, "99", true, "x@example.com", "alice@example.org", NULL, "no post 99");
+	cc_refused(fx, "junk\x1b[2J", true, "x@example.com", "alice@example.org", NULL, "junk\\x1b[2J");
+	cc_refused(fx, "2026-0001", true, "x@example.com", "carol@example.org", NULL, "role member");
+	cc_refused(fx, "2026-0001", true, "x@example.com", NULL, "carol-login", "role member");
+	cc_refused(fx, "2026-0001", true, "x@example.com", NULL, "nobody-login", "--as");
+	cc_refused(fx, "2026-0001", true, "x@example.com", NULL, NULL, "--as");
+	cc_refused(fx, "2026-0001", true, "x@example.com", "mallory@example.com", NULL, "not a member");
+	cc_refused(fx, "2026-0001", false, "x@example.com", "alice@example.org", NULL, "not copied");
+	cc_refused(fx, "2026-0001", false, "x@example.com", "carol@example.org", NULL, "role member");
+	/* removed: the row goes, the audit row stays */
+	cc_ok(fx, "2026-0001", false, "VENDOR@example.com", "olga@example.org", NULL, "2026-0001");
+	expect(fx, "SELECT group_concat(address || ' ' || kind, ', ') FROM reporters",
+	       "rep@example.net reporter, cert@example.com cc");
+	expectf(fx, "SELECT count(*) || ' ' || time || ' ' || actor || ' ' || report_id || ' ' || detail"
+		" FROM audit WHERE action = 'cc-remove'", "1 %d olga@example.org 2026-0001 vendor@example.com",
+		NOW + 600);
+	cc_refused(fx, "2026-0001", false, "vendor@example.com", "olga@example.org", NULL, "not copied");
+	/* and may be copied again */
+	cc_ok(fx, "2026-0001", true, "vendor@example.com", "olga@example.org", NULL, "2026-0001");
+	expect(fx, "SELECT count(*) FROM outbox WHERE id > 0 AND kind LIKE 'cc%'", "0");	/* nothing is mailed */
+}
+
+/* report_cc_reaches - the people copied get the thread's replies; once removed, no more */
+static void
+report_cc_reaches(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Carol <carol@example.org>\nTo: " LIST "\nSubject: Re: overflow\nMessage-ID: <c1@example.org>\n"
+		"In-Reply-To: <r1@example.net>\n\nfixed in 1.2.3\n";
+
+	approved_report(fx, "overflow", "rep@example.net", NOW);
+	cc_ok(fx, "1", true, "vendor@example.com", "alice@example.org", NULL, "2026-0001");
+	assert_int_equal(take(fx, reply, "carol@example.org", NOW + 700), 2);
+	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox WHERE kind = 'relay' AND post_id = 2",
+	       "alice@example.org,bob@example.org,olga@example.org,rep@example.net,vendor@example.com");
+	expect(fx, "SELECT instr(data, 'Cc: rep@example.net, vendor@example.com' || char(13, 10)) > 0"
+	       " FROM outbox WHERE kind = 'relay' AND post_id = 2", "1");
+	cc_ok(fx, "1", false, "vendor@example.com", "alice@example.org", NULL, "2026-0001");
+	assert_int_equal(take(fx, reply, "carol@example.org", NOW + 800), 3);
+	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox WHERE kind = 'relay' AND post_id = 3",
+	       "alice@example.org,bob@example.org,olga@example.org,rep@example.net");
+}
+
+/* approve_thread_reply - a held reply joins its thread: no new report, no new reporter */
+static void
+approve_thread_reply(void **state)
+{
+	struct fixture *fx = *state;
+	static const char reply[] =
+		"From: Mallory <mallory@example.com>\nTo: " LIST "\nSubject: Re: overflow\n"
+		"Message-ID: <m1@example.com>\nIn-Reply-To: <r1@example.net>\n\nI can reproduce it\n";
+	static const char answer[] =
+		"From: Bob <bob@example.org>\nTo: " LIST "\nSubject: Re: overflow\nMessage-ID: <b1@example.org>\n"
+		"In-Reply-To: <m1@example.com>\n\nthanks\n";
+	struct decision d;
+	GPtrArray *reports = NULL;
+
+	approved_report(fx, "overflow", "rep@example.net", NOW);
+	assert_int_equal(take(fx, reply, "mallory@example.com", NOW + 120), 2);
+	expect(fx, "SELECT status || ' ' || report_id || ' ' || thread FROM posts WHERE id = 2",
+	       "held 2026-0002 2026-0001");
+	decide_ok(fx, "2", POST_APPROVED, "bob@example.org", NULL, NULL, NOW + 180, &d);
+	assert_int_equal(d.members, 5);
+	moderate_decision_clear(&d);
+	expect(fx, "SELECT status || ' ' || thread || ' ' || message_id FROM posts WHERE id = 2",
+	       "approved 2026-0001 m1@example.com");
+	/* to every member and the thread's reporter, who is named in Cc; not to the author */
+	expect(fx, "SELECT count(*) || ' ' || sender || ' ' || replace(recipients, char(10), ',') FROM outbox"
+	       " WHERE kind = 'relay' AND post_id = 2", "1 security-bounces@example.org"
+	       " alice@example.org,bob@example.org,carol@example.org,olga@example.org,rep@example.net");
+	expect(fx, "SELECT instr(data, 'Cc: rep@example.net' || char(13, 10)) > 0 FROM outbox"
+	       " WHERE kind = 'relay' AND post_id = 2", "1");
+	/* the reporters are as they were: mallory is nobody's reporter */
+	expect(fx, "SELECT group_concat(report_id || ' ' || address || ' ' || kind, ', ') FROM reporters",
+	       "2026-0001 rep@example.net reporter");
+	/* one report, two messages in its thread */
+	assert_int_equal(store_report_list(fx->st, LIST, &reports, NULL), STORE_OK);
+	assert_int_equal(reports->len, 1);
+	assert_string_equal(((struct report_row *) g_ptr_array_index(reports, 0))->report_id, "2026-0001");
+	assert_int_equal(((struct report_row *) g_ptr_array_index(reports, 0))->messages, 2);
+	g_ptr_array_free(reports, TRUE);
+	/* and an answer to the approved reply is in the thread */
+	assert_int_equal(take(fx, answer, "bob@example.org", NOW + 240), 3);
+	expect(fx, "SELECT status || ' ' || thread FROM posts WHERE id = 3", "relayed 2026-0001");
+	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox WHERE kind = 'relay' AND post_id = 3",
+	       "alice@example.org,carol@example.org,olga@example.org,rep@example.net");
+}
+
+/* approve_gives_message_id - a report without a Message-ID gets one, stored and sent */
+static void
+approve_gives_message_id(void **state)
+{
+	struct fixture *fx = *state;
+	static const char bare[] = "From: Reporter <rep@example.net>\nTo: " LIST "\nSubject: no id\n\ndetails\n";
+	struct decision d;
+	char *mid, *sql, *followup;
+
+	assert_int_equal(take(fx, bare, "rep@example.net", NOW), 1);
+	expect(fx, "SELECT ifnull(message_id, '(null)') || ' ' || ifnull(thread, '-') FROM posts", "(null) -");
+	decide_ok(fx, "1", POST_APPROVED, "alice@example.org", NULL, NULL, NOW + 60, &d);
+	moderate_decision_clear(&d);
+	mid = query(fx, "SELECT ifnull(message_id, '(null)') FROM posts WHERE id = 1");
+	if (!g_str_has_suffix(mid, "@example.org") || strchr(mid, '<') != NULL)
+		fail_msg("generated Message-ID \"%s\" is not <...@example.org> without brackets", mid);
+	expect(fx, "SELECT thread FROM posts", "2026-0001");
+	sql = g_strdup_printf("SELECT instr(data, 'Message-ID: <%s>' || char(13, 10)) > 0"
+			      " AND (length(data) - length(replace(data, 'Message-ID:', ''))) / 11 = 1"
+			      " FROM outbox WHERE kind = 'relay'", mid);
+	expect(fx, sql, "1");
+	expect(fx, "SELECT address || ' ' || kind FROM reporters WHERE report_id = '2026-0001'",
+	       "rep@example.net reporter");
+	/* the reporter's follow-up to the list's copy finds the thread */
+	followup = g_strdup_printf("From: Reporter <rep@example.net>\nTo: " LIST "\nSubject: Re: no id\n"
+				   "Message-ID: <r2@example.net>\nIn-Reply-To: <%s>\n\nmore\n", mid);
+	assert_int_equal(take(fx, followup, "rep@example.net", NOW + 120), 2);
+	expect(fx, "SELECT status || ' ' || reason || ' ' || thread FROM posts WHERE id = 2",
+	       "relayed reporter 2026-0001");
+	g_free(mid);
+	g_free(sql);
+	g_free(followup);
+}
+
+/* report_of - moderate_report; *error gets the message when not OK */
+static enum moderate_rc
+report_of(struct fixture *fx, const char *key, char **report_id, char **error)
+{
+	GError *err = NULL;
+	enum moderate_rc rc = moderate_report(fx->st, fx->l, key, report_id, &err);
+
+	*error = err ? g_strdup(err->message) : NULL;
+	g_clear_error(&err);
+	return rc;
+}
+
+/* report_keys - a key names its report, or the thread a held reply is in; a member's post has none */
+static void
+report_keys(void **state)
+{
+	struct fixture *fx = *state;
+	static const char member_post[] = "From: Carol <carol@example.org>\nTo: " LIST "\nSubject: patch\n\nfix\n";
+	static const char reply[] =
+		"From: Mallory <mallory@example.com>\nTo: " LIST "\nSubject: Re: overflow\n"
+		"Message-ID: <m1@example.com>\nReferences: <r1@example.net>\n\nhello\n";
+	static const char member_reply[] =
+		"From: Carol <carol@example.org>\nTo: " LIST "\nSubject: Re: overflow\n"
+		"Message-ID: <c1@example.org>\nIn-Reply-To: <r1@example.net>\n\nfix\n";
+	static const struct {
+		const char *key, *want;
+	} ok[] = {
+		{ "1", "2026-0001" }, { "2026-0001", "2026-0001" },	/* the approved report */
+		{ "2", "2026-0002" }, { "2026-0002", "2026-0002" },	/* a held report */
+		{ "4", "2026-0001" }, { "2026-0003", "2026-0001" },	/* a held reply in a thread */
+		{ "5", "2026-0001" },					/* a member's reply in a thread */
+	};
+	char *report_id = NULL, *error = NULL;
+	size_t i;
+
+	approved_report(fx, "overflow", "rep@example.net", NOW);
+	hold_report(fx, "other", "other@example.net", NOW + 100);
+	assert_int_equal(take(fx, member_post, "carol@example.org", NOW + 200), 3);
+	assert_int_equal(take(fx, reply, "mallory@example.com", NOW + 300), 4);
+	assert_int_equal(take(fx, member_reply, "carol@example.org", NOW + 400), 5);
+	for (i = 0; i < G_N_ELEMENTS(ok); i++) {
+		if (report_of(fx, ok[i].key, &report_id, &error) != MODERATE_OK)
+			fail_msg("report of %s: refused: %s", ok[i].key, error);
+		if (strcmp(report_id, ok[i].want) != 0)
+			fail_msg("report of %s: got %s, want %s", ok[i].key, report_id, ok[i].want);
+		g_free(report_id);
+	}
+	assert_int_equal(report_of(fx, "3", &report_id, &error), MODERATE_REFUSED);
+	assert_null(report_id);
+	if (strstr(error, "member's post") == NULL)
+		fail_msg("report of 3: \"%s\" does not say it is a member's post", error);
+	g_free(error);
+	assert_int_equal(report_of(fx, "2026-0009", &report_id, &error), MODERATE_REFUSED);
+	assert_null(report_id);
+	assert_non_null(strstr(error, "no post 2026-0009"));
+	g_free(error);
+	/* a member's post has no report to copy anyone on */
+	cc_refused(fx, "3", true, "x@example.com", "alice@example.org", NULL, "member's post");
+}
+
+/*
+ * approve_copied_sender - a sender a moderator copied on its held report
+ * still becomes its reporter when it is approved, so its follow-ups pass
+ * (refusing that copy would do as well)
+ */
+static void
+approve_copied_sender(void **state)
+{
+	struct fixture *fx = *state;
+	static const char followup[] =
+		"From: Reporter <rep@example.net>\nTo: " LIST "\nSubject: Re: overflow\n"
+		"Message-ID: <r9@example.net>\nIn-Reply-To: <r1@example.net>\n\nmore\n";
+	char *report_id = NULL, *error = NULL;
+	struct decision d;
+
+	hold_report(fx, "overflow", "rep@example.net", NOW);
+	if (cc(fx, "1", true, "rep@example.net", "alice@example.org", NULL, &report_id, &error) == MODERATE_TEMPFAIL)
+		fail_msg("report cc: %s", error);
+	g_free(report_id);
+	g_free(error);
+	decide_ok(fx, "1", POST_APPROVED, "alice@example.org", NULL, NULL, NOW + 60, &d);
+	moderate_decision_clear(&d);
+	expect(fx, "SELECT group_concat(address || ' ' || kind, ', ') FROM reporters", "rep@example.net reporter");
+	assert_int_equal(take(fx, followup, "rep@example.net", NOW + 120), 2);
+	expect(fx, "SELECT status || ' ' || reason || ' ' || thread FROM posts WHERE id = 2",
+	       "relayed reporter 2026-0001");
+}
+
 int
 main(void)
 {
@@ -930,6 +1245,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(maintain_disabled, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(template_missing_is_tempfail, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(report_cc, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(report_cc_reaches, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(approve_thread_reply, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(approve_gives_message_id, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(report_keys, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(approve_copied_sender, setup, fixture_teardown),
 	};
 
 	message_init();
