@@ -15,11 +15,13 @@
  *	no other process is sending when ids is NULL, to the configured
  *	relay.  A row is
  *	claimed first, so two processes never send it at once, and leaves
- *	the outbox only when the relay has accepted it.  Recipients refused
- *	with 4xx stay in the row; when the relay took some recipients and
- *	deferred others (452: too many recipients) the rest is sent at once
- *	in a further transaction, otherwise the row waits for the next
- *	flush.  Recipients refused with 5xx are dropped
+ *	the outbox only when the relay has accepted it.  One transaction
+ *	names at most OUTBOX_RCPT_MAX recipients (Postfix's default
+ *	smtpd_recipient_limit; past it, 452 replies count as errors and
+ *	Postfix drops the session before DATA).  Recipients refused with
+ *	4xx stay in the row; while each transaction makes progress the rest
+ *	is sent at once in a further one, otherwise the row waits for the
+ *	next flush.  Recipients refused with 5xx are dropped
  *	and logged.  A message the relay refuses as a whole stays in the
  *	outbox: nothing is ever thrown away here.
  *
@@ -58,7 +60,36 @@ outbox_queue(struct store *st, gint64 post_id, const char *kind, const char *sen
 	return r;
 }
 
-/* flush_one - send one claimed row until done or stuck */
+/* at most this many RCPT TO per transaction */
+#define OUTBOX_RCPT_MAX 1000
+
+/* batch_of - the first OUTBOX_RCPT_MAX recipients, borrowed */
+static GPtrArray *
+batch_of(const GPtrArray *rcpts)
+{
+	guint i, n = MIN(rcpts->len, OUTBOX_RCPT_MAX);
+	GPtrArray *b = g_ptr_array_sized_new(n);
+
+	for (i = 0; i < n; i++)
+		g_ptr_array_add(b, g_ptr_array_index(rcpts, i));
+	return b;
+}
+
+/* left_after - copies of a batch's deferred recipients and of those after the batch */
+static GPtrArray *
+left_after(const GPtrArray *deferred, const GPtrArray *rcpts, guint sent)
+{
+	GPtrArray *left = g_ptr_array_new_with_free_func(g_free);
+	guint i;
+
+	for (i = 0; i < deferred->len; i++)
+		g_ptr_array_add(left, g_strdup(g_ptr_array_index(deferred, i)));
+	for (i = sent; i < rcpts->len; i++)
+		g_ptr_array_add(left, g_strdup(g_ptr_array_index(rcpts, i)));
+	return left;
+}
+
+/* flush_one - send one claimed row, batch after batch, until done or stuck */
 static enum store_rc
 flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 	  gint64 now, struct flush_stats *stats, GError **err)
@@ -68,7 +99,9 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 
 	for (;;) {
 		struct send_result res;
-		enum send_rc rc = send_smtp(cfg->relay, it->sender, rcpts, it->data, &res);
+		GPtrArray *batch = batch_of(rcpts);
+		GPtrArray *left = NULL;
+		enum send_rc rc = send_smtp(cfg->relay, it->sender, batch, it->data, &res);
 
 		if (rc == SEND_DONE) {
 			log_failed(it, res.failed);
@@ -76,17 +109,20 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 			if (res.accepted->len > 0)
 				log_msg(LOG_INFO, "outbox=%" G_GINT64_FORMAT " kind=%s rcpts=%u status=sent",
 					it->id, it->kind, res.accepted->len);
+			left = left_after(res.deferred, rcpts, batch->len);
 		}
-		if (rc == SEND_DONE && res.deferred->len == 0) {
+		g_ptr_array_free(batch, TRUE);
+		if (left && left->len == 0) {
 			r = store_outbox_done(st, it->id, err);
 			stats->sent++;
+			g_ptr_array_unref(left);
 			send_result_clear(&res);
 			break;
 		}
-		if (rc == SEND_DONE && res.accepted->len > 0) {
+		if (left && res.accepted->len + res.failed->len > 0) {
 			/* progress: send the rest now, in a new transaction */
 			g_ptr_array_unref(rcpts);
-			rcpts = g_ptr_array_ref(res.deferred);
+			rcpts = left;
 			r = store_outbox_retry(st, it->id, rcpts, "partly sent", FALSE, err);
 			send_result_clear(&res);
 			if (r != STORE_OK)
@@ -97,9 +133,10 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 			"outbox=%" G_GINT64_FORMAT " kind=%s status=deferred attempts=%" G_GINT64_FORMAT
 			" error=%s", it->id, it->kind, it->attempts,
 			res.error ? res.error : "recipients deferred");
-		r = store_outbox_retry(st, it->id, rc == SEND_DONE ? res.deferred : rcpts,
-				       res.error, TRUE, err);
+		r = store_outbox_retry(st, it->id, left ? left : rcpts, res.error, TRUE, err);
 		stats->left++;
+		if (left)
+			g_ptr_array_unref(left);
 		send_result_clear(&res);
 		break;
 	}

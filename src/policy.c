@@ -111,7 +111,9 @@ envelope_no_reply(const struct facts *f)
 static const char *
 interval_no_reply(const struct facts *f)
 {
-	if (f->last_autoreply > 0 && f->now - f->last_autoreply < f->autoreply_interval)
+	/* an interval of 0 answers every message, even one whose clock ran behind */
+	if (f->autoreply_interval > 0 && f->last_autoreply > 0
+	    && f->now - f->last_autoreply < f->autoreply_interval)
 		return "interval";
 	return NULL;
 }

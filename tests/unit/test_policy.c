@@ -105,6 +105,8 @@ static const struct row rows[] = {
 	  { REPORT, .last_autoreply = NOW - DAY }, ACTION_HOLD, "non-member", true, NULL },
 	{ "interval 0 answers every message",
 	  { REPORT, .autoreply_interval = 0, .last_autoreply = NOW }, ACTION_HOLD, "non-member", true, NULL },
+	{ "interval 0, a later answer by a concurrent filter: still answered",
+	  { REPORT, .autoreply_interval = 0, .last_autoreply = NOW + 5 }, ACTION_HOLD, "non-member", true, NULL },
 	{ "null sender is named before the header rules",
 	  { REPORT, .sender_null = true, .auto_submitted = "auto-replied" }, ACTION_HOLD, "non-member", false,
 	  "null-sender" },
