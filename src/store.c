@@ -437,6 +437,23 @@ select_one(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_st
 	return r;
 }
 
+/* list_since - the rows of sql for a list (?1) from a time (?2) on, each made by from_row */
+static enum store_rc
+list_since(struct store *st, const char *sql, const char *list, gint64 since,
+	   gpointer (*from_row)(sqlite3_stmt *), GDestroyNotify free_row, GPtrArray **out,
+	   const char *what, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, since);
+	return collect(st, stmt, from_row, free_row, out, what, err);
+}
+
 /* member_where - the member of list whose column in sql (?2) is value */
 static enum store_rc
 member_where(struct store *st, const char *sql, const char *list, const char *value,
@@ -1064,18 +1081,10 @@ bounce_from_row(sqlite3_stmt *stmt)
 enum store_rc
 store_bounce_list(struct store *st, const char *list, gint64 since, GPtrArray **out, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
-
-	*out = NULL;
-	if ((r = prep(st, "SELECT id, received, sender, address, action, status, diagnostic, failed,"
-		      " reported FROM bounces WHERE list = ?1 AND received >= ?2 ORDER BY received, id",
-		      &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
-	sqlite3_bind_int64(stmt, 2, since);
-	return collect(st, stmt, bounce_from_row, (GDestroyNotify) store_bounce_row_free,
-		       out, "bounce list", err);
+	return list_since(st, "SELECT id, received, sender, address, action, status, diagnostic,"
+			  " failed, reported FROM bounces WHERE list = ?1 AND received >= ?2"
+			  " ORDER BY received, id", list, since, bounce_from_row,
+			  (GDestroyNotify) store_bounce_row_free, out, "bounce list", err);
 }
 
 /* store_bounce_row_free - free a bounce row */
@@ -1147,18 +1156,9 @@ audit_from_row(sqlite3_stmt *stmt)
 enum store_rc
 store_audit_list(struct store *st, const char *list, gint64 since, GPtrArray **out, GError **err)
 {
-	sqlite3_stmt *stmt;
-	enum store_rc r;
-
-	*out = NULL;
-	if ((r = prep(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
-		      " FROM audit WHERE list = ?1 AND time >= ?2 ORDER BY time, id",
-		      &stmt, err)) != STORE_OK)
-		return r;
-	bind_text(stmt, 1, list);
-	sqlite3_bind_int64(stmt, 2, since);
-	return collect(st, stmt, audit_from_row, (GDestroyNotify) store_audit_row_free,
-		       out, "audit list", err);
+	return list_since(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
+			  " FROM audit WHERE list = ?1 AND time >= ?2 ORDER BY time, id", list, since,
+			  audit_from_row, (GDestroyNotify) store_audit_row_free, out, "audit list", err);
 }
 
 /* store_audit_row_free - free an audit row; NULL does nothing */
