@@ -279,14 +279,12 @@ recipients(struct store *st, const struct relay_job *rj, GPtrArray **to, GPtrArr
 	}
 	if (rj->thread && (r = thread_copies(st, rj->list->address, rj->thread, rj->sender, rj->post,
 					     &extra, err)) == STORE_OK) {
-		for (i = 0; i < extra->len; i++) {
-			const char *a = g_ptr_array_index(extra, i);
-
-			if (!g_ptr_array_find_with_equal_func(*to, a, g_str_equal, NULL)
-			    && store_member_find(st, rj->list->address, a, NULL, NULL) != STORE_OK) {
-				add_new(*cc, a);
-			}
-		}
+		/* a member among them is in *to already: thread_copies() and the
+		 * loop above leave out the same author */
+		for (i = 0; i < extra->len; i++)
+			if (!g_ptr_array_find_with_equal_func(*to, g_ptr_array_index(extra, i),
+							      g_str_equal, NULL))
+				add_new(*cc, g_ptr_array_index(extra, i));
 		for (i = 0; i < (*cc)->len; i++)
 			add_new(*to, g_ptr_array_index(*cc, i));
 	}
