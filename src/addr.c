@@ -8,6 +8,7 @@
  *	char *addr_check_strict(const char *typed, const char **why);
  *	bool addr_is_mailer_daemon(const char *addr);
  *	const char *addr_domain(const char *addr);
+ *	bool addr_split_extension(const char *addr, char **base, char **ext);
  * DESCRIPTION
  *	Addresses are compared in one canonical form: the addr-spec alone,
  *	the domain in its IDN A-label (xn--) form, ASCII letters folded to
@@ -27,6 +28,10 @@
  *	addr_is_mailer_daemon() is true for MAILER-DAEMON@any.
  *
  *	addr_domain() points into addr after the last @, or NULL.
+ *
+ *	addr_split_extension() splits local+ext@domain (Postfix
+ *	recipient_delimiter = +) into local@domain and ext.  It is false,
+ *	and sets nothing, for an address without a + in its local part.
  *
  *	Results of addr_normalize() and addr_check_strict() are freed with
  *	g_free().
@@ -198,4 +203,18 @@ addr_domain(const char *addr)
 	const char *at = addr ? strrchr(addr, '@') : NULL;
 
 	return at ? at + 1 : NULL;
+}
+
+/* addr_split_extension - local+ext@domain into local@domain and ext */
+bool
+addr_split_extension(const char *addr, char **base, char **ext)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	const char *plus = at ? memchr(addr, '+', (size_t) (at - addr)) : NULL;
+
+	if (plus == NULL || plus == addr)
+		return false;
+	*base = g_strdup_printf("%.*s%s", (int) (plus - addr), addr, at);
+	*ext = g_strndup(plus + 1, (size_t) (at - plus - 1));
+	return true;
 }

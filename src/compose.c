@@ -332,7 +332,7 @@ static bool
 body_only(const char *name, size_t n)
 {
 	static const char *const names[] = { "sender", "from", "subject", "reason", "comment", "posts",
-					     "address", "status", "diagnostic" };
+					     "address", "status", "diagnostic", "note", "join_address" };
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(names); i++)
@@ -472,6 +472,15 @@ static const struct {
 			   "hold_expiry" } },
 	{ "bounce-owner.txt", { "list_name", "list_address", "address", "count", "window",
 				"status", "diagnostic", "vigil" } },
+	{ "invitation.txt", { "list_name", "list_address", "owner", "address", "role", "inviter",
+			      "sponsors", "note", "join_address", "expires" } },
+	{ "join-invalid.txt", { "list_name", "list_address", "owner" } },
+	{ "welcome.txt", { "list_name", "list_address", "owner", "address", "role", "inviter",
+			   "sponsors" } },
+	{ "moderator-joined.txt", { "list_name", "list_address", "address", "role", "inviter",
+				    "sponsors", "vigil" } },
+	{ "member-removed.txt", { "list_name", "list_address", "owner", "address", "moderator",
+				  "reason" } },
 };
 
 /* sample - a plausible value for a placeholder, for compose_check() */
@@ -488,6 +497,11 @@ sample(const struct list_config *list, const char *name)
 		{ "remind_after", "1d" }, { "hold_expiry", "2w" },
 		{ "address", "member@example.net" }, { "window", "30d" }, { "status", "5.1.1" },
 		{ "diagnostic", "550 5.1.1 <member@example.net>: Recipient address rejected" },
+		{ "role", "member" }, { "inviter", "moderator@example.org" },
+		{ "sponsors", "moderator@example.org, member@example.org" },
+		{ "note", "vendor security contact" },
+		{ "join_address", "security+join-abcdefghijklmnopqrstuvwxyz234567@example.org" },
+		{ "expires", "2026-11-28 10:00 UTC" },
 	};
 	size_t i;
 
@@ -561,6 +575,8 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, list->name, n->from);
 	for (i = 0; i < n->to->len; i++)
 		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, g_ptr_array_index(n->to, i));
+	if (n->reply_to)
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, n->reply_to);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	date = g_date_time_new_from_unix_local(n->now);
 	g_mime_message_set_date(msg, date);

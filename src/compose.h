@@ -25,6 +25,7 @@ struct notice {
 	const struct tvar *vars;
 	const char *from;		/* From: address; the list's name is its phrase */
 	const GPtrArray *to;		/* To: addresses (char *) */
+	const char *reply_to;		/* Reply-To: address, or NULL */
 	const char *in_reply_to;	/* a Message-ID without <>, or NULL */
 	const char *references;		/* "<id> <id>", or NULL */
 	const char *auto_submitted;	/* auto-replied or auto-generated */

@@ -91,6 +91,8 @@ static const struct opt list_opts[] = {
 	{ "archive_url", OPT_STRING, "", 0, 0, offsetof(struct list_config, archive_url), NULL },
 	{ "bounce_threshold", OPT_NUMBER, "3", 0, 1000, offsetof(struct list_config, bounce_threshold), NULL },
 	{ "bounce_window", OPT_DURATION, "30d", 1, 3650 * DAY, offsetof(struct list_config, bounce_window), NULL },
+	{ "invite_expiry", OPT_DURATION, "7d", 3600, 365 * DAY, offsetof(struct list_config, invite_expiry), NULL },
+	{ "vouches_required", OPT_NUMBER, "1", 1, 100, offsetof(struct list_config, vouches_required), NULL },
 };
 
 #define LIST_PREFIX "list "

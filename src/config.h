@@ -22,6 +22,8 @@ struct list_config {
 	char   *archive_url;		/* "" none, else the List-Archive of relayed copies */
 	gint64  bounce_threshold;	/* failed deliveries that get a member reported, 0 never */
 	gint64  bounce_window;		/* ... within this many seconds */
+	gint64  invite_expiry;		/* seconds an invitation may be accepted */
+	gint64  vouches_required;	/* sponsors an invitation needs before it is sent */
 };
 
 struct config {

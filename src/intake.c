@@ -54,12 +54,14 @@
 #include "compose.h"
 #include "dmarc.h"
 #include "log.h"
+#include "membership.h"
 #include "message.h"
 #include "moderate.h"
 #include "outbox.h"
 #include "policy.h"
 #include "text.h"
 #include "thread.h"
+#include "token.h"
 
 struct job {
 	struct store *st;
@@ -106,13 +108,10 @@ is_member(struct job *j, const struct list_config *l, const char *addr, bool *ye
 	return r == STORE_NOTFOUND ? STORE_OK : r;
 }
 
-/* gather - the facts for one list */
-static enum store_rc
-gather(struct job *j, const struct list_config *l, struct facts *f, GError **err)
+/* header_facts - the facts the message and envelope tell, without the store */
+static void
+header_facts(struct job *j, const struct list_config *l, struct facts *f)
 {
-	enum store_rc r;
-	guint i;
-
 	memset(f, 0, sizeof *f);
 	f->parsed = j->post->parsed;
 	f->sender_null = j->sender == NULL;
@@ -127,6 +126,16 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 	f->max_size = l->max_message_size;
 	f->now = j->now;
 	f->autoreply_interval = l->autoreply_interval;
+}
+
+/* gather - the facts for one list */
+static enum store_rc
+gather(struct job *j, const struct list_config *l, struct facts *f, GError **err)
+{
+	enum store_rc r;
+	guint i;
+
+	header_facts(j, l, f);
 	if ((r = is_member(j, l, j->sender, &f->sender_member, err)) != STORE_OK)
 		return r;
 	for (i = 0; !f->from_member && i < j->post->from->len; i++)
@@ -582,6 +591,58 @@ take_bounce(struct job *j, const struct list_config *l, GError **err)
 	return r;
 }
 
+/* a recipient LIST+join-TOKEN */
+struct join_rcpt {
+	const struct list_config *list;
+	char   *ext;			/* "join-TOKEN" */
+};
+
+/* join_rcpt_free - free a join_rcpt, wiping its token */
+static void
+join_rcpt_free(gpointer p)
+{
+	struct join_rcpt *jr = p;
+
+	memset(jr->ext, 0, strlen(jr->ext));
+	g_free(jr->ext);
+	g_free(jr);
+}
+
+/* join - a message to LIST+join-TOKEN: membership_join() decides, before any other lookup */
+static enum intake_rc
+join(struct job *j, const struct join_rcpt *jr, GError **err)
+{
+	struct facts f;
+
+	header_facts(j, jr->list, &f);
+	return tempfail(membership_join(j->st, j->cfg, jr->list, jr->ext, j->sender, j->post, &f,
+					j->now, j->outbox_ids, err));
+}
+
+/*
+ * find_rcpt - the list or bounce address a recipient names, also with an
+ * address extension (local+ext@domain, Postfix recipient_delimiter = +);
+ * *ext is set for LIST+join-TOKEN only
+ */
+static void
+find_rcpt(const struct config *cfg, const char *a, const struct list_config **l,
+	  const struct list_config **b, char **ext)
+{
+	char *base = NULL, *x = NULL;
+
+	*ext = NULL;
+	*l = config_find_list(cfg, a);
+	*b = *l ? NULL : config_find_bounce(cfg, a);
+	if (*l || *b || !addr_split_extension(a, &base, &x))
+		return;
+	*l = config_find_list(cfg, base);
+	*b = *l ? NULL : config_find_bounce(cfg, base);
+	if (*l && g_ascii_strncasecmp(x, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0)
+		*ext = x, x = NULL;
+	g_free(base);
+	g_free(x);
+}
+
 /* run - decide and store one message for all its recipients */
 static enum intake_rc
 run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
@@ -589,16 +650,24 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	GPtrArray *lists = g_ptr_array_new();
 	GPtrArray *bounced = g_ptr_array_new();
 	GPtrArray *others = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *joins = g_ptr_array_new_with_free_func(join_rcpt_free);
 	enum intake_rc rc = INTAKE_OK;
 	guint mark = j->outbox_ids->len;
 	size_t i;
 
 	for (i = 0; i < nrcpts; i++) {
 		char *a = addr_normalize(rcpts[i]);
-		const struct list_config *l = config_find_list(j->cfg, a);
-		const struct list_config *b = l ? NULL : config_find_bounce(j->cfg, a);
+		const struct list_config *l, *b;
+		char *ext;
 
-		if (l && !g_ptr_array_find(lists, l, NULL))
+		find_rcpt(j->cfg, a, &l, &b, &ext);
+		if (ext) {
+			struct join_rcpt *jr = g_new(struct join_rcpt, 1);
+
+			jr->list = l;
+			jr->ext = ext;
+			g_ptr_array_add(joins, jr);
+		} else if (l && !g_ptr_array_find(lists, l, NULL))
 			g_ptr_array_add(lists, (gpointer) l);
 		else if (b && !g_ptr_array_find(bounced, b, NULL))
 			g_ptr_array_add(bounced, (gpointer) b);
@@ -614,6 +683,8 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		rc = INTAKE_TEMPFAIL;
 		goto out;
 	}
+	for (i = 0; rc == INTAKE_OK && i < joins->len; i++)
+		rc = join(j, g_ptr_array_index(joins, i), err);
 	for (i = 0; rc == INTAKE_OK && i < lists->len; i++)
 		rc = one_list(j, g_ptr_array_index(lists, i), err);
 	for (i = 0; rc == INTAKE_OK && i < bounced->len; i++)
@@ -638,6 +709,7 @@ out:
 	g_ptr_array_free(lists, TRUE);
 	g_ptr_array_free(bounced, TRUE);
 	g_ptr_array_free(others, TRUE);
+	g_ptr_array_free(joins, TRUE);
 	return rc;
 }
 

@@ -62,9 +62,9 @@ G_DEFINE_QUARK(vigil-moderate-error-quark, moderate_error)
 
 #define EXPIRY_ACTOR "vigil maintain"
 
-/* refuse - fill err, return MODERATE_REFUSED */
-static enum moderate_rc G_GNUC_PRINTF(2, 3)
-refuse(GError **err, const char *fmt, ...)
+/* moderate_refuse - fill err, return MODERATE_REFUSED */
+enum moderate_rc
+moderate_refuse(GError **err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -74,12 +74,13 @@ refuse(GError **err, const char *fmt, ...)
 	return MODERATE_REFUSED;
 }
 
-/* from_store - a store failure as a moderate_rc */
-static enum moderate_rc
-from_store(enum store_rc r)
+/* moderate_from_store - a store failure as a moderate_rc */
+enum moderate_rc
+moderate_from_store(enum store_rc r)
 {
 	return r == STORE_OK ? MODERATE_OK : r == STORE_RETRY ? MODERATE_TEMPFAIL : MODERATE_REFUSED;
 }
+
 
 /* is_digits - s is one or more decimal digits */
 static bool
@@ -108,14 +109,14 @@ moderate_find(struct store *st, const struct list_config *l, const char *key,
 		r = store_post_find(st, l->address, 0, key, out, err);
 	else {
 		char *k = text_escape(key);
-		enum moderate_rc rc = refuse(err, "\"%s\" is neither a post id (12) nor a report id (2026-0012)", k);
+		enum moderate_rc rc = moderate_refuse(err, "\"%s\" is neither a post id (12) nor a report id (2026-0012)", k);
 
 		g_free(k);
 		return rc;
 	}
 	if (r == STORE_NOTFOUND)
-		return refuse(err, "no post %s on %s", key, l->address);
-	return from_store(r);
+		return moderate_refuse(err, "no post %s on %s", key, l->address);
+	return moderate_from_store(r);
 }
 
 /* moderate_vigil_command - how a moderator names this list on the command line */
@@ -125,10 +126,10 @@ moderate_vigil_command(const struct config *cfg, const struct list_config *l)
 	return cfg->lists->len > 1 ? g_strdup_printf("vigil -l %s", l->address) : g_strdup("vigil");
 }
 
-/* moderators - who decides for l, but except; the owner when nobody does */
-static enum store_rc
-moderators(struct store *st, const struct list_config *l, const char *except,
-	   GPtrArray **out, GError **err)
+/* moderate_moderators - who decides for l, but except; the owner when nobody does */
+enum store_rc
+moderate_moderators(struct store *st, const struct list_config *l, const char *except,
+		    GPtrArray **out, GError **err)
 {
 	GPtrArray *members;
 	bool any = false;
@@ -154,6 +155,30 @@ moderators(struct store *st, const struct list_config *l, const char *except,
 }
 
 /*
+ * moderate_mail - render n and queue it with this envelope sender ("" for
+ * <>); the outbox kind is the template's name.  Nobody in n->to: nothing.
+ */
+enum store_rc
+moderate_mail(struct store *st, const struct config *cfg, const struct list_config *l,
+	      const struct notice *n, const char *envelope, gint64 post_id, GArray *outbox_ids,
+	      GError **err)
+{
+	GByteArray *data;
+	enum store_rc r;
+	char *kind;
+
+	if (n->to->len == 0)
+		return STORE_OK;
+	if ((data = compose_notice(l, cfg->template_dir, n, err)) == NULL)
+		return STORE_RETRY;	/* a template the admin can fix: keep trying */
+	kind = g_strndup(n->template, strcspn(n->template, "."));
+	r = outbox_queue(st, post_id, kind, envelope, n->to, data, n->now, outbox_ids, err);
+	g_free(kind);
+	g_byte_array_unref(data);
+	return r;
+}
+
+/*
  * notify - render a template and queue it.  to_sender: an answer to the
  * post's sender (from the list address, null envelope sender, RFC 3834);
  * otherwise a notice to moderators (from and envelope sender the owner).
@@ -168,19 +193,8 @@ notify(struct store *st, const struct config *cfg, const struct list_config *l,
 		.to = to, .in_reply_to = in_reply_to,
 		.auto_submitted = to_sender ? "auto-replied" : "auto-generated", .now = now,
 	};
-	GByteArray *data;
-	enum store_rc r;
-	char *kind;
 
-	if (to->len == 0)
-		return STORE_OK;
-	if ((data = compose_notice(l, cfg->template_dir, &n, err)) == NULL)
-		return STORE_RETRY;	/* a template the admin can fix: keep trying */
-	kind = g_strndup(template, strcspn(template, "."));
-	r = outbox_queue(st, post_id, kind, to_sender ? "" : l->owner, to, data, now, outbox_ids, err);
-	g_free(kind);
-	g_byte_array_unref(data);
-	return r;
+	return moderate_mail(st, cfg, l, &n, to_sender ? "" : l->owner, post_id, outbox_ids, err);
 }
 
 /* moderate_notify_held - tell the moderators a post is held */
@@ -204,7 +218,7 @@ moderate_notify_held(struct store *st, const struct config *cfg, const struct li
 	GPtrArray *to = NULL;
 	enum store_rc r;
 
-	if ((r = moderators(st, l, NULL, &to, err)) == STORE_OK)
+	if ((r = moderate_moderators(st, l, NULL, &to, err)) == STORE_OK)
 		r = notify(st, cfg, l, "moderator-held.txt", vars, to, false, NULL, post_id, now,
 			   outbox_ids, err);
 	if (to)
@@ -218,43 +232,58 @@ moderate_notify_held(struct store *st, const struct config *cfg, const struct li
 	return r;
 }
 
-/* resolve - the moderator: the member named by as, else the one with Unix user login */
+/*
+ * moderate_actor - the member who acts: the one named by as (given with
+ * the command-line option option), else the one with Unix user login
+ */
+enum moderate_rc
+moderate_actor(struct store *st, const struct list_config *l, const char *as, const char *option,
+	       const char *login, struct member **out, GError **err)
+{
+	enum moderate_rc rc;
+	enum store_rc r;
+	char *addr = NULL;
+
+	*out = NULL;
+	if (as) {
+		char *typed = text_escape(as);
+
+		if ((addr = addr_normalize(as)) == NULL)
+			rc = moderate_refuse(err, "%s %s: not a mail address", option, typed);
+		else if ((r = store_member_find(st, l->address, addr, out, err)) == STORE_NOTFOUND)
+			rc = moderate_refuse(err, "%s is not a member of %s", addr, l->address);
+		else
+			rc = moderate_from_store(r);
+		g_free(typed);
+	} else if (login) {
+		if ((r = store_member_by_unix_user(st, l->address, login, out, err)) == STORE_NOTFOUND)
+			rc = moderate_refuse(err, "no member of %s has the Unix user %s: say who you are with"
+					     " %s ADDRESS, or record it with \"vigil member add ADDRESS"
+					     " --role moderator --unix-user %s\"", l->address, login, option,
+					     login);
+		else
+			rc = moderate_from_store(r);
+	} else {
+		rc = moderate_refuse(err, "who is it? use %s ADDRESS", option);
+	}
+	g_free(addr);
+	return rc;
+}
+
+/* resolve - the moderator: moderate_actor(), who must be a moderator or owner */
 static enum moderate_rc
 resolve(struct store *st, const struct list_config *l, const char *as, const char *login,
 	char **out, GError **err)
 {
 	struct member *m = NULL;
-	enum moderate_rc rc = MODERATE_OK;
-	enum store_rc r;
-	char *addr = NULL;
+	enum moderate_rc rc = moderate_actor(st, l, as, "--as", login, &m, err);
 
-	if (as) {
-		char *typed = text_escape(as);
-
-		if ((addr = addr_normalize(as)) == NULL)
-			rc = refuse(err, "--as %s: not a mail address", typed);
-		else if ((r = store_member_find(st, l->address, addr, &m, err)) == STORE_NOTFOUND)
-			rc = refuse(err, "%s is not a member of %s", addr, l->address);
-		else
-			rc = from_store(r);
-		g_free(typed);
-	} else if (login) {
-		if ((r = store_member_by_unix_user(st, l->address, login, &m, err)) == STORE_NOTFOUND)
-			rc = refuse(err, "no member of %s has the Unix user %s: say who you are with"
-				    " --as ADDRESS, or record it with \"vigil member add ADDRESS"
-				    " --role moderator --unix-user %s\"", l->address, login, login);
-		else
-			rc = from_store(r);
-	} else {
-		rc = refuse(err, "who is deciding? use --as ADDRESS");
-	}
 	if (rc == MODERATE_OK && !policy_may_decide(m->role))
-		rc = refuse(err, "%s has the role %s on %s: only moderators and owners decide held posts",
-			    m->address, m->role, l->address);
+		rc = moderate_refuse(err, "%s has the role %s on %s: only moderators and owners decide held posts",
+				     m->address, m->role, l->address);
 	if (rc == MODERATE_OK)
 		*out = g_strdup(m->address);
 	store_member_free(m);
-	g_free(addr);
 	return rc;
 }
 
@@ -266,10 +295,10 @@ already(const struct list_config *l, const struct post_row *p, GError **err)
 	enum moderate_rc rc;
 
 	if (strcmp(p->status, "relayed") == 0)
-		rc = refuse(err, "post %" G_GINT64_FORMAT " is a member's post to %s, relayed at %s:"
+		rc = moderate_refuse(err, "post %" G_GINT64_FORMAT " is a member's post to %s, relayed at %s:"
 			    " there is nothing to decide", p->id, l->address, when);
 	else
-		rc = refuse(err, "post %" G_GINT64_FORMAT " (report %s) was already %s by %s at %s",
+		rc = moderate_refuse(err, "post %" G_GINT64_FORMAT " (report %s) was already %s by %s at %s",
 			    p->id, p->report_id, p->status, p->decided_by, when);
 	g_free(when);
 	return rc;
@@ -357,7 +386,7 @@ tell_moderators(struct store *st, const struct config *cfg, const struct list_co
 	GPtrArray *others = NULL;
 	enum store_rc r;
 
-	if ((r = moderators(st, l, by, &others, err)) == STORE_OK)
+	if ((r = moderate_moderators(st, l, by, &others, err)) == STORE_OK)
 		r = notify(st, cfg, l, "moderator-decision.txt", vars, others, false, NULL, p->id, now,
 			   outbox_ids, err);
 	d->moderators_told = r == STORE_OK ? others->len : 0;
@@ -426,10 +455,10 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 	memset(d, 0, sizeof *d);
 	/* a rejection needs its reason; a comment is optional, but checked when given */
 	if ((to == POST_REJECTED || (comment && *comment)) && (why = policy_check_reason(comment)) != NULL)
-		return refuse(err, "the %s %s", to == POST_REJECTED ? "reason" : "comment", why);
+		return moderate_refuse(err, "the %s %s", to == POST_REJECTED ? "reason" : "comment", why);
 	if (to == POST_APPROVED)
 		author_policy = policy_of(st, cfg, l, key);
-	if ((rc = from_store(store_begin(st, err))) != MODERATE_OK)
+	if ((rc = moderate_from_store(store_begin(st, err))) != MODERATE_OK)
 		return rc;
 	if ((rc = resolve(st, l, as, login, &d->moderator, err)) != MODERATE_OK
 	    || (rc = moderate_find(st, l, key, &d->post, err)) != MODERATE_OK)
@@ -439,13 +468,13 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 		goto out;
 	}
 	if (d->post->raw == NULL) {
-		rc = refuse(err, "post %" G_GINT64_FORMAT ": the message is not in the database", d->post->id);
+		rc = moderate_refuse(err, "post %" G_GINT64_FORMAT ": the message is not in the database", d->post->id);
 		goto out;
 	}
-	rc = from_store(close_post(st, cfg, l, d->post, to, d->moderator, comment && *comment ? comment : NULL,
+	rc = moderate_from_store(close_post(st, cfg, l, d->post, to, d->moderator, comment && *comment ? comment : NULL,
 				   author_policy, now, outbox_ids, d, err));
 	if (rc == MODERATE_OK)
-		rc = from_store(store_commit(st, err));
+		rc = moderate_from_store(store_commit(st, err));
 out:
 	if (rc != MODERATE_OK) {
 		store_rollback(st);
@@ -470,7 +499,7 @@ moderate_report(struct store *st, const struct list_config *l, const char *key, 
 	else if (*p->report_id)
 		*report_id = g_strdup(p->report_id);
 	else
-		rc = refuse(err, "post %" G_GINT64_FORMAT " is a member's post, not in a report's thread",
+		rc = moderate_refuse(err, "post %" G_GINT64_FORMAT " is a member's post, not in a report's thread",
 			    p->id);
 	store_post_row_free(p);
 	return rc;
@@ -495,16 +524,16 @@ moderate_report_cc(struct store *st, const struct list_config *l, const char *ke
 	if (addr == NULL) {
 		char *typed = text_escape(address);
 
-		rc = refuse(err, "%s: %s", typed, why);
+		rc = moderate_refuse(err, "%s: %s", typed, why);
 		g_free(typed);
 		return rc;
 	}
 	if (strcmp(addr, l->address) == 0 || strcmp(addr, l->bounce_address) == 0) {
-		rc = refuse(err, "%s is the list's own address: it cannot be copied on a report", addr);
+		rc = moderate_refuse(err, "%s is the list's own address: it cannot be copied on a report", addr);
 		g_free(addr);
 		return rc;
 	}
-	if ((rc = from_store(store_begin(st, err))) != MODERATE_OK)
+	if ((rc = moderate_from_store(store_begin(st, err))) != MODERATE_OK)
 		goto out;
 	if ((rc = resolve(st, l, as, login, &by, err)) != MODERATE_OK
 	    || (rc = moderate_report(st, l, key, report_id, err)) != MODERATE_OK)
@@ -515,15 +544,15 @@ moderate_report_cc(struct store *st, const struct list_config *l, const char *ke
 		r = store_reporter_remove(st, l->address, *report_id, addr, "cc", err);
 	if (r == STORE_EXISTS || r == STORE_NOTFOUND) {
 		g_clear_error(err);
-		rc = refuse(err, add ? "%s is already a reporter of %s or copied on it"
+		rc = moderate_refuse(err, add ? "%s is already a reporter of %s or copied on it"
 			    : "%s is not copied on %s (a reporter cannot be removed)", addr, *report_id);
 		goto out;
 	}
 	if (r == STORE_OK)
 		r = store_audit_add(st, now, l->address, by, add ? "cc-add" : "cc-remove", 0, *report_id,
 				    addr, err);
-	if ((rc = from_store(r)) == MODERATE_OK)
-		rc = from_store(store_commit(st, err));
+	if ((rc = moderate_from_store(r)) == MODERATE_OK)
+		rc = moderate_from_store(store_commit(st, err));
 	if (rc == MODERATE_OK)
 		log_msg(LOG_INFO, "list=%s action=%s report=%s address=%s by=%s", l->address,
 			add ? "cc-add" : "cc-remove", *report_id, addr, by);
@@ -586,7 +615,7 @@ remind(struct store *st, const struct config *cfg, const struct list_config *l, 
 			{ "vigil", vigil }, { NULL, NULL },
 		};
 
-		if ((r = moderators(st, l, NULL, &to, err)) != STORE_OK
+		if ((r = moderate_moderators(st, l, NULL, &to, err)) != STORE_OK
 		    || (r = notify(st, cfg, l, "moderator-digest.txt", vars, to, false, NULL, 0, now,
 				   outbox_ids, err)) != STORE_OK)
 			goto out;
@@ -646,7 +675,7 @@ moderate_maintain(struct store *st, const struct config *cfg, const struct list_
 
 	stats->reminded = stats->expired = 0;
 	if ((r = store_begin(st, err)) != STORE_OK)
-		return from_store(r);
+		return moderate_from_store(r);
 	if (l->hold_expiry > 0)
 		r = expire(st, cfg, l, now, stats, outbox_ids, err);
 	if (r == STORE_OK && l->remind_after > 0)
@@ -658,5 +687,5 @@ moderate_maintain(struct store *st, const struct config *cfg, const struct list_
 		g_array_set_size(outbox_ids, mark);
 		stats->reminded = stats->expired = 0;
 	}
-	return from_store(r);
+	return moderate_from_store(r);
 }

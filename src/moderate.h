@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "compose.h"
 #include "config.h"
 #include "message.h"
 #include "policy.h"
@@ -29,6 +30,16 @@ struct decision {
 	guint	moderators_told;	/* moderators the decision note goes to */
 };
 
+enum moderate_rc moderate_refuse(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+enum moderate_rc moderate_from_store(enum store_rc r);
+enum moderate_rc moderate_actor(struct store *st, const struct list_config *l, const char *as,
+				const char *option, const char *login, struct member **out,
+				GError **err);
+enum store_rc moderate_moderators(struct store *st, const struct list_config *l, const char *except,
+				  GPtrArray **out, GError **err);
+enum store_rc moderate_mail(struct store *st, const struct config *cfg, const struct list_config *l,
+			    const struct notice *n, const char *envelope, gint64 post_id,
+			    GArray *outbox_ids, GError **err);
 char *moderate_vigil_command(const struct config *cfg, const struct list_config *l);
 enum moderate_rc moderate_find(struct store *st, const struct list_config *l, const char *key,
 			       struct post_row **out, GError **err);

@@ -44,6 +44,29 @@
  *	comment fit to mail, or what is wrong with it ("is empty"): blank,
  *	not UTF-8, or carrying control characters other than newline and
  *	tab.
+ *
+ *	Membership (the policy_may_*() functions return NULL when allowed,
+ *	else why not):
+ *
+ *	owner		adds members directly, removes them, invites any
+ *			role, vouches.
+ *	moderator	decides held posts, invites members (not moderators
+ *			or owners), vouches.
+ *	member		receives and posts, vouches.
+ *
+ *	The last owner of a list cannot be removed.  An invitation is sent
+ *	once it has vouches_required sponsors, the inviter counting as
+ *	one (policy_invite_ready()).  A sent invitation may be accepted
+ *	until it expires (policy_invite_state()).
+ *
+ *	policy_join() is the rule for a message to LIST+join-TOKEN, after
+ *	the token was looked up: an automatic message (null sender,
+ *	MAILER-DAEMON, Auto-Submitted, Precedence bulk/junk/list, List-Id,
+ *	our loop marker) never accepts an invitation and is not answered -
+ *	a vacation reply to the invitation must not make anyone a member.
+ *	A sent, unexpired invitation is accepted.  Anything else (a wrong,
+ *	used, expired or cancelled token) is refused with one short answer,
+ *	the same whatever the cause, unless the RFC 3834 rules forbid it.
  */
 #include "policy.h"
 
@@ -118,9 +141,9 @@ interval_no_reply(const struct facts *f)
 	return NULL;
 }
 
-/* header_no_reply - auto-reply rules that read the headers (RFC 3834) */
+/* header_automatic - headers that say a program sent it (RFC 3834, RFC 2369) */
 static const char *
-header_no_reply(const struct facts *f)
+header_automatic(const struct facts *f)
 {
 	if (f->auto_submitted && !word_is(f->auto_submitted, "no"))
 		return "auto-submitted";
@@ -129,6 +152,17 @@ header_no_reply(const struct facts *f)
 		return "precedence";
 	if (f->has_list_id)
 		return "list-id";
+	return NULL;
+}
+
+/* header_no_reply - auto-reply rules that read the headers (RFC 3834) */
+static const char *
+header_no_reply(const struct facts *f)
+{
+	const char *no;
+
+	if ((no = header_automatic(f)) != NULL)
+		return no;
 	if (f->auto_response_suppress && suppress_asks(f->auto_response_suppress))
 		return "auto-response-suppress";
 	return NULL;
@@ -275,4 +309,123 @@ policy_check_reason(const char *text)
 			blank = false;
 	}
 	return blank ? "is empty" : NULL;
+}
+
+/* policy_role_valid - one of the three roles */
+bool
+policy_role_valid(const char *role)
+{
+	return role && (strcmp(role, "member") == 0 || strcmp(role, "moderator") == 0
+			|| strcmp(role, "owner") == 0);
+}
+
+/* is_role - role is name */
+static bool
+is_role(const char *role, const char *name)
+{
+	return role && strcmp(role, name) == 0;
+}
+
+/* policy_may_invite - may a member with by_role invite someone as new_role */
+const char *
+policy_may_invite(const char *by_role, const char *new_role)
+{
+	if (!policy_role_valid(new_role))
+		return "the role must be member, moderator or owner";
+	if (is_role(by_role, "owner"))
+		return NULL;
+	if (is_role(by_role, "moderator"))
+		return is_role(new_role, "member") ? NULL
+			: "only owners invite moderators and owners";
+	return "only moderators and owners invite";
+}
+
+/* policy_may_vouch - may a member with by_role sponsor someone */
+const char *
+policy_may_vouch(const char *by_role)
+{
+	return policy_role_valid(by_role) ? NULL : "only members vouch";
+}
+
+/* policy_may_add - may a member with by_role add members directly */
+const char *
+policy_may_add(const char *by_role)
+{
+	return is_role(by_role, "owner") ? NULL
+		: "only owners add members directly; others invite (vigil invite)";
+}
+
+/* policy_may_remove - may by_role remove a member with target_role, owners owners left */
+const char *
+policy_may_remove(const char *by_role, const char *target_role, int64_t owners)
+{
+	if (!is_role(by_role, "owner"))
+		return "only owners remove members";
+	if (is_role(target_role, "owner") && owners <= 1)
+		return "the last owner of a list cannot be removed: make another owner first";
+	return NULL;
+}
+
+static const char *const invite_states[] = {
+	[INVITE_NONE] = "none",
+	[INVITE_PENDING] = "pending",
+	[INVITE_SENT] = "sent",
+	[INVITE_ACCEPTED] = "accepted",
+	[INVITE_EXPIRED] = "expired",
+	[INVITE_CANCELLED] = "cancelled",
+};
+
+/* policy_invite_state - a stored invitation's state at time now */
+enum invite_state
+policy_invite_state(const char *status, int64_t expires, int64_t now)
+{
+	size_t i;
+
+	for (i = INVITE_PENDING; status && i < sizeof invite_states / sizeof invite_states[0]; i++)
+		if (strcmp(status, invite_states[i]) == 0) {
+			if (i == INVITE_SENT && now >= expires)
+				return INVITE_EXPIRED;
+			return (enum invite_state) i;
+		}
+	return INVITE_NONE;
+}
+
+/* policy_invite_state_name - the word stored and printed for a state */
+const char *
+policy_invite_state_name(enum invite_state s)
+{
+	return (size_t) s < sizeof invite_states / sizeof invite_states[0] ? invite_states[s] : "?";
+}
+
+/* policy_invite_ready - enough sponsors to send the invitation */
+bool
+policy_invite_ready(int64_t sponsors, int64_t required)
+{
+	return sponsors >= (required > 1 ? required : 1);
+}
+
+/* policy_join - a message to LIST+join-TOKEN whose invitation is in state s */
+struct join_verdict
+policy_join(const struct facts *f, enum invite_state s)
+{
+	struct join_verdict v = { JOIN_REFUSE, NULL, false };
+	const char *no;
+
+	if (f->loop)
+		no = "loop";
+	else if ((no = envelope_no_reply(f)) == NULL && f->parsed)
+		no = header_automatic(f);
+	if (no) {
+		v.outcome = JOIN_IGNORE;
+		v.reason = no;
+		return v;
+	}
+	if (s == INVITE_SENT) {
+		v.outcome = JOIN_ACCEPT;
+		v.reason = "accepted";
+		return v;
+	}
+	v.reason = s == INVITE_NONE ? "wrong-token" : policy_invite_state_name(s);
+	v.answer = !(f->parsed && f->auto_response_suppress && suppress_asks(f->auto_response_suppress));
+	return v;
 }

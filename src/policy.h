@@ -54,6 +54,29 @@ enum post_state {
 	POST_EXPIRED,
 };
 
+/* an invitation, as policy_invite_state() sees it */
+enum invite_state {
+	INVITE_NONE,		/* no invitation has this token */
+	INVITE_PENDING,		/* waiting for sponsors, not sent */
+	INVITE_SENT,		/* sent, may be accepted */
+	INVITE_ACCEPTED,
+	INVITE_EXPIRED,
+	INVITE_CANCELLED,
+};
+
+/* what a message to LIST+join-TOKEN does */
+enum join_outcome {
+	JOIN_ACCEPT,		/* the invited address becomes a member */
+	JOIN_REFUSE,		/* nothing changes; the sender may be told */
+	JOIN_IGNORE,		/* an automatic message: nothing changes, nobody is told */
+};
+
+struct join_verdict {
+	enum join_outcome outcome;
+	const char *reason;		/* static word for the log */
+	bool	 answer;		/* tell the sender the token is not valid */
+};
+
 struct verdict policy_decide(const struct facts *f);
 const char *policy_action_name(enum action a);
 const char *policy_state_name(enum post_state s);
@@ -62,5 +85,14 @@ bool policy_state_parse(const char *name, enum post_state *out);
 bool policy_may_become(enum post_state from, enum post_state to);
 bool policy_may_decide(const char *role);
 const char *policy_check_reason(const char *reason);
+bool policy_role_valid(const char *role);
+const char *policy_may_invite(const char *by_role, const char *new_role);
+const char *policy_may_vouch(const char *by_role);
+const char *policy_may_add(const char *by_role);
+const char *policy_may_remove(const char *by_role, const char *target_role, int64_t owners);
+enum invite_state policy_invite_state(const char *status, int64_t expires, int64_t now);
+const char *policy_invite_state_name(enum invite_state s);
+bool policy_invite_ready(int64_t sponsors, int64_t required);
+struct join_verdict policy_join(const struct facts *f, enum invite_state s);
 
 #endif

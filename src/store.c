@@ -160,6 +160,36 @@ static const char *const migrations[] = {
 	" reported INTEGER NOT NULL DEFAULT 0,"
 	" raw BLOB) STRICT;"
 	"CREATE INDEX bounces_by_address ON bounces (list, address, received);",
+
+	/* 4: invitations, their sponsors, where each member came from */
+	"CREATE TABLE invites ("
+	" id INTEGER PRIMARY KEY,"
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK (role IN ('member', 'moderator', 'owner')),"
+	" note TEXT NOT NULL DEFAULT '',"
+	" invited_by TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN"
+	"  ('pending', 'sent', 'accepted', 'expired', 'cancelled')),"
+	" sent INTEGER,"
+	" expires INTEGER,"
+	" token_hash BLOB UNIQUE,"
+	" closed INTEGER,"
+	" closed_by TEXT) STRICT;"
+	"CREATE UNIQUE INDEX invites_open ON invites (list, address)"
+	" WHERE status IN ('pending', 'sent');"
+	"CREATE TABLE sponsors ("
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" sponsor TEXT NOT NULL,"
+	" invite_id INTEGER REFERENCES invites (id),"
+	" time INTEGER NOT NULL) STRICT;"
+	"CREATE UNIQUE INDEX sponsors_once ON sponsors (list, address, sponsor, ifnull(invite_id, 0));"
+	"ALTER TABLE members ADD COLUMN invite_id INTEGER REFERENCES invites (id);"
+	"ALTER TABLE members ADD COLUMN added_by TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE audit ADD COLUMN address TEXT;"
+	"CREATE INDEX audit_by_address ON audit (list, address, time) WHERE address IS NOT NULL;",
 };
 
 /* store_version - the schema version this program writes */
@@ -389,10 +419,16 @@ member_from_row(sqlite3_stmt *stmt)
 	m->name = text(stmt, 2);
 	m->added = sqlite3_column_int64(stmt, 3);
 	m->unix_user = text(stmt, 4);
+	m->added_by = text(stmt, 5);
+	m->invited_by = text(stmt, 6);
+	m->sponsors = text(stmt, 7);
 	return m;
 }
 
-#define MEMBER_COLUMNS "address, role, name, added, unix_user"
+#define MEMBER_COLUMNS "address, role, name, added, unix_user, added_by," \
+	" (SELECT invited_by FROM invites i WHERE i.id = members.invite_id)," \
+	" (SELECT group_concat(sponsor, ', ') FROM (SELECT sponsor FROM sponsors s" \
+	"  WHERE s.invite_id = members.invite_id ORDER BY time, rowid))"
 
 /*
  * collect - step a prepared, bound statement to the end, each row turned
@@ -490,14 +526,19 @@ store_member_by_unix_user(struct store *st, const char *list, const char *user,
 /* store_member_add - add a member; STORE_EXISTS if already one */
 enum store_rc
 store_member_add(struct store *st, const char *list, const char *addr, const char *role,
-		 const char *name, const char *unix_user, gint64 now, GError **err)
+		 const char *name, const char *unix_user, gint64 invite_id, const char *added_by,
+		 gint64 now, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
-	if ((r = prep(st, "INSERT INTO members (list, address, role, name, added, unix_user)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "INSERT INTO members (list, address, role, name, added, unix_user,"
+		      " invite_id, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &stmt, err))
+	    != STORE_OK)
 		return r;
+	if (invite_id > 0)
+		sqlite3_bind_int64(stmt, 7, invite_id);
+	bind_text(stmt, 8, added_by ? added_by : "");
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, addr);
 	bind_text(stmt, 3, role);
@@ -549,6 +590,9 @@ store_member_free(struct member *m)
 	g_free(m->role);
 	g_free(m->name);
 	g_free(m->unix_user);
+	g_free(m->added_by);
+	g_free(m->invited_by);
+	g_free(m->sponsors);
 	g_free(m);
 }
 
@@ -1115,12 +1159,23 @@ store_audit_add(struct store *st, gint64 now, const char *list, const char *acto
 		const char *action, gint64 post_id, const char *report_id,
 		const char *detail, GError **err)
 {
+	return store_audit_member(st, now, list, actor, action, post_id, report_id, NULL, detail, err);
+}
+
+/* store_audit_member - an audit row about a member or invitee (address), found by store_audit_of() */
+enum store_rc
+store_audit_member(struct store *st, gint64 now, const char *list, const char *actor,
+		   const char *action, gint64 post_id, const char *report_id, const char *address,
+		   const char *detail, GError **err)
+{
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
-	if ((r = prep(st, "INSERT INTO audit (time, list, actor, action, post_id, report_id, detail, login)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "INSERT INTO audit (time, list, actor, action, post_id, report_id, detail,"
+		      " login, address) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &stmt, err))
+	    != STORE_OK)
 		return r;
+	bind_text(stmt, 9, address);
 	sqlite3_bind_int64(stmt, 1, now);
 	bind_text(stmt, 2, list);
 	bind_text(stmt, 3, actor);
@@ -1159,6 +1214,25 @@ store_audit_list(struct store *st, const char *list, gint64 since, GPtrArray **o
 	return list_since(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
 			  " FROM audit WHERE list = ?1 AND time >= ?2 ORDER BY time, id", list, since,
 			  audit_from_row, (GDestroyNotify) store_audit_row_free, out, "audit list", err);
+}
+
+/* store_audit_of - the audit rows about one member or invitee, oldest first */
+enum store_rc
+store_audit_of(struct store *st, const char *list, const char *address, GPtrArray **out,
+	       GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
+		      " FROM audit WHERE list = ?1 AND address = ?2 ORDER BY time, id", &stmt, err))
+	    != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, address);
+	return collect(st, stmt, audit_from_row, (GDestroyNotify) store_audit_row_free, out,
+		       "audit of a member", err);
 }
 
 /* store_audit_row_free - free an audit row; NULL does nothing */
@@ -1358,4 +1432,268 @@ store_outbox_item_free(struct outbox_item *it)
 	g_ptr_array_free(it->rcpts, TRUE);
 	g_bytes_unref(it->data);
 	g_free(it);
+}
+
+/*
+ * Invitations.  An open invitation (pending or sent) is unique per list
+ * and address (the invites_open index).  The token itself is never
+ * stored, only its hash; a sent invitation is found by that hash.
+ */
+
+#define INVITE_COLUMNS "id, address, role, note, invited_by, status, created," \
+	" ifnull(sent, 0), ifnull(expires, 0), ifnull(closed, 0), ifnull(closed_by, ''), token_hash"
+
+/* invite_from_row - a row of INVITE_COLUMNS */
+static gpointer
+invite_from_row(sqlite3_stmt *stmt)
+{
+	struct invite *v = g_new0(struct invite, 1);
+	const void *hash = sqlite3_column_blob(stmt, 11);
+
+	v->id = sqlite3_column_int64(stmt, 0);
+	v->address = text(stmt, 1);
+	v->role = text(stmt, 2);
+	v->note = text(stmt, 3);
+	v->invited_by = text(stmt, 4);
+	v->status = text(stmt, 5);
+	v->created = sqlite3_column_int64(stmt, 6);
+	v->sent = sqlite3_column_int64(stmt, 7);
+	v->expires = sqlite3_column_int64(stmt, 8);
+	v->closed = sqlite3_column_int64(stmt, 9);
+	v->closed_by = text(stmt, 10);
+	if (hash && sqlite3_column_bytes(stmt, 11) == (int) sizeof v->token_hash) {
+		memcpy(v->token_hash, hash, sizeof v->token_hash);
+		v->has_hash = true;
+	}
+	return v;
+}
+
+/* store_invite_open - the open (pending or sent) invitation of addr */
+enum store_rc
+store_invite_open(struct store *st, const char *list, const char *addr, struct invite **out,
+		  GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "SELECT " INVITE_COLUMNS " FROM invites WHERE list = ?1 AND address = ?2"
+		      " AND status IN ('pending', 'sent')", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	return select_one(st, stmt, invite_from_row, (gpointer *) out, "invitation lookup", err);
+}
+
+/* store_invite_by_hash - the invitation whose token has this hash */
+enum store_rc
+store_invite_by_hash(struct store *st, const char *list, const unsigned char *hash, size_t len,
+		     struct invite **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "SELECT " INVITE_COLUMNS " FROM invites WHERE list = ?1 AND token_hash = ?2",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_blob(stmt, 2, hash, (int) len, SQLITE_TRANSIENT);
+	return select_one(st, stmt, invite_from_row, (gpointer *) out, "invitation lookup", err);
+}
+
+/* store_invite_add - a new pending invitation; EXISTS when addr has an open one */
+enum store_rc
+store_invite_add(struct store *st, const char *list, const char *addr, const char *role,
+		 const char *note, const char *by, gint64 now, gint64 *id, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO invites (list, address, role, note, invited_by, created, status)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	bind_text(stmt, 3, role);
+	bind_text(stmt, 4, note ? note : "");
+	bind_text(stmt, 5, by);
+	sqlite3_bind_int64(stmt, 6, now);
+	if ((r = step_done(st, stmt, "invitation add", err)) == STORE_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+/* store_invite_sent - a pending invitation was sent with a token of this hash */
+enum store_rc
+store_invite_sent(struct store *st, gint64 id, gint64 now, gint64 expires,
+		  const unsigned char *hash, size_t len, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE invites SET status = 'sent', sent = ?2, expires = ?3, token_hash = ?4"
+		      " WHERE id = ?1 AND status = 'pending'", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, expires);
+	sqlite3_bind_blob(stmt, 4, hash, (int) len, SQLITE_TRANSIENT);
+	if ((r = step_done(st, stmt, "invitation sent", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* store_invite_close - an open invitation becomes accepted, expired or cancelled */
+enum store_rc
+store_invite_close(struct store *st, gint64 id, const char *status, gint64 now, const char *by,
+		   GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE invites SET status = ?2, closed = ?3, closed_by = ?4"
+		      " WHERE id = ?1 AND status IN ('pending', 'sent')", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_text(stmt, 2, status);
+	sqlite3_bind_int64(stmt, 3, now);
+	bind_text(stmt, 4, by);
+	if ((r = step_done(st, stmt, "invitation close", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* store_invite_of - every invitation of addr, oldest first */
+enum store_rc
+store_invite_of(struct store *st, const char *list, const char *addr, GPtrArray **out,
+		GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT " INVITE_COLUMNS " FROM invites WHERE list = ?1 AND address = ?2"
+		      " ORDER BY created, id", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	return collect(st, stmt, invite_from_row, (GDestroyNotify) store_invite_free, out,
+		       "invitations", err);
+}
+
+/* store_invite_free - free an invitation; NULL does nothing */
+void
+store_invite_free(struct invite *v)
+{
+	if (v == NULL)
+		return;
+	g_free(v->address);
+	g_free(v->role);
+	g_free(v->note);
+	g_free(v->invited_by);
+	g_free(v->status);
+	g_free(v->closed_by);
+	memset(v->token_hash, 0, sizeof v->token_hash);
+	g_free(v);
+}
+
+/*
+ * store_sponsor_add - sponsor vouches for addr: for invitation invite_id,
+ * or (invite_id 0) for the membership request addr made by mail.
+ * EXISTS when sponsor already did.
+ */
+enum store_rc
+store_sponsor_add(struct store *st, const char *list, const char *addr, const char *sponsor,
+		  gint64 invite_id, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO sponsors (list, address, sponsor, invite_id, time)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	bind_text(stmt, 3, sponsor);
+	if (invite_id > 0)
+		sqlite3_bind_int64(stmt, 4, invite_id);
+	sqlite3_bind_int64(stmt, 5, now);
+	return step_done(st, stmt, "vouch", err);
+}
+
+/* store_sponsor_attach - the vouches for addr's request now count for invite_id */
+enum store_rc
+store_sponsor_attach(struct store *st, const char *list, const char *addr, gint64 invite_id,
+		     GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "UPDATE OR IGNORE sponsors SET invite_id = ?3"
+		      " WHERE list = ?1 AND address = ?2 AND invite_id IS NULL", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	sqlite3_bind_int64(stmt, 3, invite_id);
+	return step_done(st, stmt, "vouch attach", err);
+}
+
+/* sponsor_from_row - the sponsor column */
+static gpointer
+sponsor_from_row(sqlite3_stmt *stmt)
+{
+	return text(stmt, 0);
+}
+
+/* store_sponsor_list - who vouched for addr (invitation invite_id, or 0: its request), in order */
+enum store_rc
+store_sponsor_list(struct store *st, const char *list, const char *addr, gint64 invite_id,
+		   GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT sponsor FROM sponsors WHERE list = ?1 AND address = ?2"
+		      " AND ifnull(invite_id, 0) = ?3 ORDER BY time, rowid", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	sqlite3_bind_int64(stmt, 3, invite_id);
+	return collect(st, stmt, sponsor_from_row, g_free, out, "sponsors", err);
+}
+
+/* store_member_count - members of list with role, or with any role when role is NULL */
+enum store_rc
+store_member_count(struct store *st, const char *list, const char *role, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "SELECT count(*) FROM members WHERE list = ?1 AND (?2 IS NULL OR role = ?2)",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, role);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*n = sqlite3_column_int64(stmt, 0);
+	return step_done(st, stmt, "member count", err);
+}
+
+/* store_post_count_from - posts on list that addr sent and that were held (any decision since) */
+enum store_rc
+store_post_count_from(struct store *st, const char *list, const char *addr, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "SELECT count(*) FROM posts WHERE list = ?1 AND status != 'relayed'"
+		      " AND (lower(sender) = ?2 OR from_addr = ?2)", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, addr);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*n = sqlite3_column_int64(stmt, 0);
+	return step_done(st, stmt, "post count", err);
 }

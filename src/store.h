@@ -4,6 +4,7 @@
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
 
+#include <stdbool.h>
 #include <glib.h>
 
 enum store_rc {
@@ -25,6 +26,26 @@ struct member {
 	char   *name;		/* "" when none */
 	gint64  added;
 	char   *unix_user;	/* "" when none */
+	char   *added_by;	/* who added them directly, or "" */
+	char   *invited_by;	/* who invited them, "" when they were added directly */
+	char   *sponsors;	/* who vouched for them, "a, b", or "" */
+};
+
+/* an invitation; strings are "" where the column is NULL */
+struct invite {
+	gint64	id;
+	char   *address;
+	char   *role;		/* the role the invitee gets */
+	char   *note;
+	char   *invited_by;
+	char   *status;		/* pending, sent, accepted, expired, cancelled */
+	gint64	created;
+	gint64	sent;		/* 0 while pending */
+	gint64	expires;	/* 0 while pending */
+	gint64	closed;		/* 0 while open */
+	char   *closed_by;
+	unsigned char token_hash[32];
+	bool	has_hash;
 };
 
 struct post_record {
@@ -126,7 +147,10 @@ enum store_rc store_member_find(struct store *st, const char *list, const char *
 enum store_rc store_member_by_unix_user(struct store *st, const char *list, const char *user,
 					struct member **out, GError **err);
 enum store_rc store_member_add(struct store *st, const char *list, const char *addr, const char *role,
-			       const char *name, const char *unix_user, gint64 now, GError **err);
+			       const char *name, const char *unix_user, gint64 invite_id,
+			       const char *added_by, gint64 now, GError **err);
+enum store_rc store_member_count(struct store *st, const char *list, const char *role, gint64 *n,
+				 GError **err);
 enum store_rc store_member_remove(struct store *st, const char *list, const char *addr, GError **err);
 enum store_rc store_member_list(struct store *st, const char *list, GPtrArray **out, GError **err);
 void store_member_free(struct member *m);
@@ -143,6 +167,8 @@ enum store_rc store_post_find(struct store *st, const char *list, gint64 id, con
 enum store_rc store_post_decide(struct store *st, gint64 id, const char *status, gint64 now,
 				const char *by, const char *comment, GError **err);
 enum store_rc store_post_reminded(struct store *st, gint64 id, gint64 now, GError **err);
+enum store_rc store_post_count_from(struct store *st, const char *list, const char *addr, gint64 *n,
+				    GError **err);
 enum store_rc store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err);
 enum store_rc store_held_due(struct store *st, const char *list, gint64 received_by,
 			     gint64 reminded_by, GPtrArray **out, GError **err);
@@ -177,7 +203,32 @@ enum store_rc store_audit_add(struct store *st, gint64 now, const char *list, co
 			      const char *detail, GError **err);
 enum store_rc store_audit_list(struct store *st, const char *list, gint64 since,
 			       GPtrArray **out, GError **err);
+enum store_rc store_audit_member(struct store *st, gint64 now, const char *list, const char *actor,
+				 const char *action, gint64 post_id, const char *report_id,
+				 const char *address, const char *detail, GError **err);
+enum store_rc store_audit_of(struct store *st, const char *list, const char *address,
+			     GPtrArray **out, GError **err);
 void store_audit_row_free(struct audit_row *a);
+
+enum store_rc store_invite_open(struct store *st, const char *list, const char *addr,
+				struct invite **out, GError **err);
+enum store_rc store_invite_by_hash(struct store *st, const char *list, const unsigned char *hash,
+				   size_t len, struct invite **out, GError **err);
+enum store_rc store_invite_add(struct store *st, const char *list, const char *addr, const char *role,
+			       const char *note, const char *by, gint64 now, gint64 *id, GError **err);
+enum store_rc store_invite_sent(struct store *st, gint64 id, gint64 now, gint64 expires,
+				const unsigned char *hash, size_t len, GError **err);
+enum store_rc store_invite_close(struct store *st, gint64 id, const char *status, gint64 now,
+				 const char *by, GError **err);
+enum store_rc store_invite_of(struct store *st, const char *list, const char *addr,
+			      GPtrArray **out, GError **err);
+void store_invite_free(struct invite *v);
+enum store_rc store_sponsor_add(struct store *st, const char *list, const char *addr,
+				const char *sponsor, gint64 invite_id, gint64 now, GError **err);
+enum store_rc store_sponsor_attach(struct store *st, const char *list, const char *addr,
+				   gint64 invite_id, GError **err);
+enum store_rc store_sponsor_list(struct store *st, const char *list, const char *addr,
+				 gint64 invite_id, GPtrArray **out, GError **err);
 
 enum store_rc store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
 			       const GPtrArray *rcpts, const GByteArray *data, gint64 now,

@@ -43,6 +43,9 @@
 #include "store.h"
 #include "text.h"
 #include "log.h"
+#include "membership.h"
+#include "policy.h"
+#include "token.h"
 
 static const char usage_text[] =
 	"usage: vigil [-c FILE] [-l LIST] COMMAND [ARGS]\n"
@@ -67,11 +70,21 @@ static const char usage_text[] =
 	"                          the audit trail, oldest first; DATE: 2026-11-21, an ISO 8601 time, or 12h, 7d\n"
 	"  maintain                remind the moderators of posts waiting longer than remind_after,\n"
 	"                          expire posts held longer than hold_expiry, send the outbox (for cron)\n"
+	"  invite ADDRESS [--by MEMBER] [--role member|moderator|owner] [--note TEXT]\n"
+	"                          invite someone (default role: member); the invitation, with a\n"
+	"                          single-use address to accept it, goes out once vouches_required\n"
+	"                          members sponsor it, the inviter being the first\n"
+	"  vouch ADDRESS [--by MEMBER]\n"
+	"                          sponsor an invitation, or the request of someone who mailed the list\n"
 	"  member add ADDRESS [--role member|moderator|owner] [--name NAME] [--unix-user USER]\n"
-	"                          add a member (default role: member); USER identifies a moderator\n"
-	"                          at this host's command line\n"
-	"  member remove ADDRESS   remove a member\n"
-	"  member list [--json]    the members, their roles and when they joined\n"
+	"             [--as ADDRESS]\n"
+	"                          add a member without an invitation (owners only); USER identifies\n"
+	"                          a moderator at this host's command line\n"
+	"  member remove ADDRESS --reason TEXT [--as ADDRESS]\n"
+	"                          remove a member (owners only) and tell them why\n"
+	"  member list [--json]    the members: role, when they joined, who invited and who sponsored them\n"
+	"  member show ADDRESS [--json]\n"
+	"                          a member's or invitee's whole history: invitations, sponsors, joining\n"
 	"  report list [--json]    the approved reports: who wrote them, messages in the thread, last activity\n"
 	"  report show ID [--json] a report: its reporters, the people copied, every message of its thread\n"
 	"  report cc ID add|remove ADDRESS [--as ADDRESS]\n"
@@ -84,7 +97,10 @@ static const char usage_text[] =
 	"  version                 print the version\n"
 	"\n"
 	"Deciding (approve, reject, discard) and report cc take a member with role moderator or\n"
-	"owner: the one named by --as, else the one recorded with your Unix user (--unix-user).\n";
+	"owner: the one named by --as, else the one recorded with your Unix user (--unix-user).\n"
+	"invite takes a moderator or owner (only owners invite moderators and owners) and vouch\n"
+	"any member, named by --by or found the same way.  member add and member remove take an\n"
+	"owner; while a list has no owner, anyone who may run vigil adds and removes.\n";
 
 struct ctx {
 	const char *path;
@@ -204,9 +220,45 @@ json_flag(int argc, char **argv, const char *what)
 	die(EX_USAGE, "usage: vigil %s [--json]", what);
 }
 
-#define MEMBER_ADD_OPTIONS "[--role member|moderator|owner] [--name NAME] [--unix-user USER]"
+/* flush_new - send the mail a command queued; say what the relay did not take */
+static void
+flush_new(struct ctx *c, const GArray *ids)
+{
+	struct flush_stats stats = { 0 };
+	GError *err = NULL;
 
-/* cmd_member_add - member add ADDRESS [--role ROLE] [--name NAME] [--unix-user USER] */
+	if (ids->len == 0)
+		return;
+	if (outbox_flush(c->st, c->cfg, ids, (gint64) time(NULL), &stats, &err) != STORE_OK) {
+		fprintf(stderr, "vigil: warning: %s\n", err->message);
+		g_error_free(err);
+		stats.left = (int) ids->len - stats.sent;
+	}
+	if (stats.left > 0)
+		fprintf(stderr, "vigil: warning: %d message(s) wait in the outbox (the relay did not take"
+			" them; see the mail log): \"vigil flush\" or \"vigil maintain\" sends them\n",
+			stats.left);
+}
+
+/* refused - die with the message of a refused or busy membership or moderation step */
+static void G_GNUC_NORETURN
+refused(enum moderate_rc rc, GError *err)
+{
+	die(rc == MODERATE_TEMPFAIL ? EX_TEMPFAIL : 1, "%s", err->message);
+}
+
+/* actor_of - who acts: the address typed (or NULL), the Unix user, the fallback */
+static struct actor
+actor_of(const struct ctx *c, const char *as)
+{
+	struct actor a = { as, c->login, c->actor };
+
+	return a;
+}
+
+#define MEMBER_ADD_OPTIONS "[--role member|moderator|owner] [--name NAME] [--unix-user USER] [--as ADDRESS]"
+
+/* cmd_member_add - member add ADDRESS [--role ROLE] [--name NAME] [--unix-user USER] [--as ADDRESS] */
 static int
 cmd_member_add(struct ctx *c, int argc, char **argv)
 {
@@ -214,13 +266,14 @@ cmd_member_add(struct ctx *c, int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "unix-user", required_argument, NULL, 'u' },
+		{ "as", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *role = "member", *name = "", *unix_user = NULL;
-	const char *why;
-	char *addr, *detail;
+	const char *role = "member", *name = "", *unix_user = NULL, *as = NULL;
 	GError *err = NULL;
-	enum store_rc r;
+	struct actor who;
+	enum moderate_rc rc;
+	char *addr;
 	int o;
 
 	optind = 0;
@@ -231,70 +284,237 @@ cmd_member_add(struct ctx *c, int argc, char **argv)
 			name = optarg;
 		else if (o == 'u')
 			unix_user = optarg;
+		else if (o == 'a')
+			as = optarg;
 		else
 			die(EX_USAGE, "usage: vigil member add ADDRESS %s", MEMBER_ADD_OPTIONS);
 	}
 	if (optind != argc - 1)
 		die(EX_USAGE, "usage: vigil member add ADDRESS %s", MEMBER_ADD_OPTIONS);
-	if (strcmp(role, "member") != 0 && strcmp(role, "moderator") != 0 && strcmp(role, "owner") != 0)
+	if (!policy_role_valid(role))
 		die(EX_USAGE, "unknown role \"%s\": use member, moderator or owner", role);
-	if ((addr = addr_check_strict(argv[optind], &why)) == NULL)
-		die(1, "%s: %s", argv[optind], why);
 	if (unix_user && getpwnam(unix_user) == NULL) {
 		char *u = text_escape(unix_user);
 
 		die(1, "--unix-user %s: no such user on this host", u);
 	}
 	open_store(c, true);
-	detail = unix_user ? g_strdup_printf("role=%s unix-user=%s", role, unix_user)
-		: g_strdup_printf("role=%s", role);
-	if ((r = store_begin(c->st, &err)) == STORE_OK
-	    && (r = store_member_add(c->st, c->list->address, addr, role, name, unix_user,
-				     (gint64) time(NULL), &err)) == STORE_OK
-	    && (r = store_audit_add(c->st, (gint64) time(NULL), c->list->address, c->actor,
-				    "member-add", 0, NULL, detail, &err)) == STORE_OK)
-		r = store_commit(c->st, &err);
-	g_free(detail);
-	if (r != STORE_OK) {
-		store_rollback(c->st);
-		if (r == STORE_EXISTS && store_member_find(c->st, c->list->address, addr, NULL, NULL) == STORE_NOTFOUND)
-			die(1, "Unix user %s is already recorded for another member of %s", unix_user,
-			    c->list->address);
-		if (r == STORE_EXISTS)
-			die(1, "%s is already a member of %s", addr, c->list->address);
-		die(store_status(r), "%s", err->message);
-	}
+	who = actor_of(c, as);
+	rc = membership_add(c->st, c->cfg, c->list, argv[optind], role, name, unix_user, &who,
+			    (gint64) time(NULL), &err);
+	if (rc != MODERATE_OK)
+		refused(rc, err);
+	addr = addr_normalize(argv[optind]);
 	printf("%s added to %s as %s\n", addr, c->list->address, role);
 	g_free(addr);
 	return 0;
 }
 
-/* cmd_member_remove - member remove ADDRESS */
+/* cmd_member_remove - member remove ADDRESS --reason TEXT [--as ADDRESS] */
 static int
 cmd_member_remove(struct ctx *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "as", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: vigil member remove ADDRESS --reason TEXT [--as ADDRESS]";
+	const char *reason = NULL, *as = NULL;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	GError *err = NULL;
-	enum store_rc r;
+	struct actor who;
+	enum moderate_rc rc;
 	char *addr;
+	int o;
 
-	if (argc != 2)
-		die(EX_USAGE, "usage: vigil member remove ADDRESS");
-	if ((addr = addr_normalize(argv[1])) == NULL)
-		die(1, "%s: not a mail address", argv[1]);
-	open_store(c, true);
-	if ((r = store_begin(c->st, &err)) != STORE_OK
-	    || (r = store_member_remove(c->st, c->list->address, addr, &err)) != STORE_OK
-	    || (r = store_audit_add(c->st, (gint64) time(NULL), c->list->address, c->actor,
-				    "member-remove", 0, NULL, addr, &err)) != STORE_OK
-	    || (r = store_commit(c->st, &err)) != STORE_OK) {
-		store_rollback(c->st);
-		if (r == STORE_NOTFOUND)
-			die(1, "%s is not a member of %s", addr, c->list->address);
-		die(store_status(r), "%s", err->message);
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'r')
+			reason = optarg;
+		else if (o == 'a')
+			as = optarg;
+		else
+			die(EX_USAGE, "%s", usage);
 	}
-	printf("%s removed from %s\n", addr, c->list->address);
+	if (optind != argc - 1 || reason == NULL)
+		die(EX_USAGE, "%s", usage);
+	open_store(c, true);
+	who = actor_of(c, as);
+	rc = membership_remove(c->st, c->cfg, c->list, argv[optind], reason, &who, (gint64) time(NULL),
+			       ids, &err);
+	if (rc != MODERATE_OK)
+		refused(rc, err);
+	addr = addr_normalize(argv[optind]);
+	printf("%s removed from %s: the reason goes to them\n", addr, c->list->address);
+	fflush(stdout);
+	flush_new(c, ids);
+	g_array_free(ids, TRUE);
 	g_free(addr);
 	return 0;
+}
+
+/* invite_said - what invite or vouch did, in one line */
+static void
+invite_said(const struct list_config *l, const struct invite_outcome *o)
+{
+	char *until = text_time_iso(o->expires);
+
+	if (o->request)
+		printf("%s vouches for %s, who asked to join %s (%u sponsor(s)); a moderator invites"
+		       " them with \"vigil invite %s\"\n", o->by, o->address, l->address, o->sponsors,
+		       o->address);
+	else if (o->sent)
+		printf("invitation to %s to join %s as %s sent (%u sponsor(s)); it expires %s\n",
+		       o->address, l->address, o->role, o->sponsors, until);
+	else if (o->expires > 0)
+		printf("%s also sponsors %s (%u sponsor(s)); the invitation was sent already and"
+		       " expires %s\n", o->by, o->address, o->sponsors, until);
+	else
+		printf("invitation to %s to join %s as %s recorded (%u of %" G_GINT64_FORMAT
+		       " sponsors); it is sent when %" G_GINT64_FORMAT " more vouch: \"vigil vouch %s"
+		       " --by MEMBER\"\n", o->address, l->address, o->role, o->sponsors, o->required,
+		       o->required - (gint64) o->sponsors, o->address);
+	g_free(until);
+}
+
+/* cmd_invite - invite ADDRESS [--by MEMBER] [--role ROLE] [--note TEXT] */
+static int
+cmd_invite(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "by", required_argument, NULL, 'b' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "note", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: vigil invite ADDRESS [--by MEMBER] [--role member|moderator|owner]"
+		" [--note TEXT]";
+	const char *by = NULL, *role = "member", *note = NULL;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	struct invite_outcome out;
+	GError *err = NULL;
+	struct actor who;
+	enum moderate_rc rc;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'b')
+			by = optarg;
+		else if (o == 'r')
+			role = optarg;
+		else if (o == 'n')
+			note = optarg;
+		else
+			die(EX_USAGE, "%s", usage);
+	}
+	if (optind != argc - 1)
+		die(EX_USAGE, "%s", usage);
+	if (!policy_role_valid(role))
+		die(EX_USAGE, "unknown role \"%s\": use member, moderator or owner", role);
+	open_store(c, true);
+	who = actor_of(c, by);
+	rc = membership_invite(c->st, c->cfg, c->list, argv[optind], role, note, &who, (gint64) time(NULL),
+			       token_random_system, NULL, ids, &out, &err);
+	if (rc != MODERATE_OK)
+		refused(rc, err);
+	invite_said(c->list, &out);
+	fflush(stdout);
+	flush_new(c, ids);
+	membership_outcome_clear(&out);
+	g_array_free(ids, TRUE);
+	return 0;
+}
+
+/* cmd_vouch - vouch ADDRESS [--by MEMBER] */
+static int
+cmd_vouch(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "by", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *by = NULL;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	struct invite_outcome out;
+	GError *err = NULL;
+	struct actor who;
+	enum moderate_rc rc;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'b')
+			die(EX_USAGE, "usage: vigil vouch ADDRESS [--by MEMBER]");
+		by = optarg;
+	}
+	if (optind != argc - 1)
+		die(EX_USAGE, "usage: vigil vouch ADDRESS [--by MEMBER]");
+	open_store(c, true);
+	who = actor_of(c, by);
+	rc = membership_vouch(c->st, c->cfg, c->list, argv[optind], &who, (gint64) time(NULL),
+			      token_random_system, NULL, ids, &out, &err);
+	if (rc != MODERATE_OK)
+		refused(rc, err);
+	invite_said(c->list, &out);
+	fflush(stdout);
+	flush_new(c, ids);
+	membership_outcome_clear(&out);
+	g_array_free(ids, TRUE);
+	return 0;
+}
+
+/* json_list - a JSON array of the strings of "a, b", [] for "" */
+static void
+json_list(GString *out, const char *joined)
+{
+	char **v = g_strsplit(joined, ", ", -1);
+	guint i;
+
+	g_string_append_c(out, '[');
+	for (i = 0; v[i] && *joined; i++) {
+		if (i)
+			g_string_append(out, ", ");
+		text_json_string(out, v[i]);
+	}
+	g_string_append_c(out, ']');
+	g_strfreev(v);
+}
+
+/* member_json - one member as a JSON object */
+static void
+member_json(GString *out, const struct member *m)
+{
+	char *joined = text_time_iso(m->added);
+
+	g_string_append(out, "{\"address\": ");
+	text_json_string(out, m->address);
+	g_string_append(out, ", \"role\": ");
+	text_json_string(out, m->role);
+	g_string_append(out, ", \"name\": ");
+	text_json_string(out, m->name);
+	g_string_append(out, ", \"unix_user\": ");
+	json_or_null(out, m->unix_user);
+	g_string_append_printf(out, ", \"joined\": \"%s\", \"invited_by\": ", joined);
+	json_or_null(out, m->invited_by);
+	g_string_append(out, ", \"added_by\": ");
+	json_or_null(out, m->added_by);
+	g_string_append(out, ", \"sponsors\": ");
+	json_list(out, m->sponsors);
+	g_string_append_c(out, '}');
+	g_free(joined);
+}
+
+/* let_in_by - who let a member in, for the text listing */
+static char *
+let_in_by(const struct member *m)
+{
+	if (*m->invited_by)
+		return text_escape(m->invited_by);
+	if (*m->added_by)
+		return g_strdup_printf("(added by %s)", m->added_by);
+	return g_strdup("-");
 }
 
 /* cmd_member_list - member list [--json] */
@@ -314,30 +534,25 @@ cmd_member_list(struct ctx *c, int argc, char **argv)
 	if (json)
 		g_string_append_c(out, '[');
 	else if (members->len > 0)
-		g_string_append_printf(out, "%-40s %-10s %-20s %s\n", "ADDRESS", "ROLE", "JOINED", "NAME");
+		g_string_append_printf(out, "%-32s %-10s %-20s %-32s %-s\n", "ADDRESS", "ROLE", "JOINED",
+				       "INVITED BY", "SPONSORS");
 	for (i = 0; i < members->len; i++) {
 		const struct member *m = g_ptr_array_index(members, i);
-		char *joined = text_time_iso(m->added);
 
 		if (json) {
-			g_string_append(out, i ? ",\n {\"address\": " : "\n {\"address\": ");
-			text_json_string(out, m->address);
-			g_string_append(out, ", \"role\": ");
-			text_json_string(out, m->role);
-			g_string_append(out, ", \"name\": ");
-			text_json_string(out, m->name);
-			g_string_append(out, ", \"unix_user\": ");
-			json_or_null(out, m->unix_user);
-			g_string_append_printf(out, ", \"joined\": \"%s\"}", joined);
+			g_string_append(out, i ? ",\n " : "\n ");
+			member_json(out, m);
 		} else {
-			char *name = text_escape(m->name);
+			char *joined = text_time_iso(m->added);
 			char *addr = text_escape(m->address);
+			char *by = let_in_by(m);
 
-			g_string_append_printf(out, "%-40s %-10s %-20s %s\n", addr, m->role, joined, name);
-			g_free(name);
+			g_string_append_printf(out, "%-32s %-10s %-20s %-32s %s\n", addr, m->role, joined,
+					       by, *m->sponsors ? m->sponsors : "-");
+			g_free(joined);
 			g_free(addr);
+			g_free(by);
 		}
-		g_free(joined);
 	}
 	if (json)
 		g_string_append(out, members->len ? "\n]\n" : "]\n");
@@ -346,6 +561,186 @@ cmd_member_list(struct ctx *c, int argc, char **argv)
 	fputs(out->str, stdout);
 	g_string_free(out, TRUE);
 	g_ptr_array_free(members, TRUE);
+	return 0;
+}
+
+/* invite_state_now - an invitation's state, expiry applied */
+static const char *
+invite_state_now(const struct invite *v, gint64 now)
+{
+	return policy_invite_state_name(policy_invite_state(v->status, v->expires, now));
+}
+
+/* member_show_json - member show --json */
+static void
+member_show_json(GString *out, const char *addr, const struct member *m, const GPtrArray *invites,
+		 GPtrArray *const *sponsors, const GPtrArray *history, gint64 now)
+{
+	guint i, k;
+
+	g_string_append(out, "{\"address\": ");
+	text_json_string(out, addr);
+	g_string_append(out, ", \"member\": ");
+	if (m)
+		member_json(out, m);
+	else
+		g_string_append(out, "null");
+	g_string_append(out, ",\n \"invitations\": [");
+	for (i = 0; i < invites->len; i++) {
+		const struct invite *v = g_ptr_array_index(invites, i);
+		char *created = text_time_iso(v->created);
+
+		g_string_append(out, i ? ",\n  {\"role\": " : "\n  {\"role\": ");
+		text_json_string(out, v->role);
+		g_string_append_printf(out, ", \"status\": \"%s\", \"created\": \"%s\", \"invited_by\": ",
+				       invite_state_now(v, now), created);
+		text_json_string(out, v->invited_by);
+		g_string_append(out, ", \"note\": ");
+		json_or_null(out, v->note);
+		g_string_append(out, ", \"sent\": ");
+		if (v->sent) {
+			char *sent = text_time_iso(v->sent), *until = text_time_iso(v->expires);
+
+			g_string_append_printf(out, "\"%s\", \"expires\": \"%s\"", sent, until);
+			g_free(sent);
+			g_free(until);
+		} else {
+			g_string_append(out, "null, \"expires\": null");
+		}
+		g_string_append(out, ", \"sponsors\": [");
+		for (k = 0; k < sponsors[i]->len; k++) {
+			if (k)
+				g_string_append(out, ", ");
+			text_json_string(out, g_ptr_array_index(sponsors[i], k));
+		}
+		g_string_append(out, "]}");
+		g_free(created);
+	}
+	g_string_append(out, invites->len ? "\n ],\n \"history\": [" : "],\n \"history\": [");
+	for (i = 0; i < history->len; i++) {
+		const struct audit_row *a = g_ptr_array_index(history, i);
+		char *when = text_time_iso(a->time);
+
+		g_string_append_printf(out, "%s  {\"time\": \"%s\", \"action\": ", i ? ",\n" : "\n", when);
+		text_json_string(out, a->action);
+		g_string_append(out, ", \"actor\": ");
+		text_json_string(out, a->actor);
+		g_string_append(out, ", \"detail\": ");
+		json_or_null(out, a->detail);
+		g_string_append_c(out, '}');
+		g_free(when);
+	}
+	g_string_append(out, history->len ? "\n ]}\n" : "]}\n");
+}
+
+/* member_show_text - member show */
+static void
+member_show_text(GString *out, const char *addr, const struct list_config *l, const struct member *m,
+		 const GPtrArray *invites, GPtrArray *const *sponsors, const GPtrArray *history,
+		 gint64 now)
+{
+	guint i;
+
+	if (m) {
+		char *joined = text_time_iso(m->added);
+		char *by = let_in_by(m);
+		char *name = text_escape(m->name);
+
+		g_string_append_printf(out, "%s: %s of %s since %s\n", addr, m->role, l->address, joined);
+		g_string_append_printf(out, "  name        %s\n  unix user   %s\n  invited by  %s\n"
+				       "  sponsors    %s\n", *m->name ? name : "-",
+				       *m->unix_user ? m->unix_user : "-", by,
+				       *m->sponsors ? m->sponsors : "-");
+		g_free(joined);
+		g_free(by);
+		g_free(name);
+	} else {
+		g_string_append_printf(out, "%s: not a member of %s\n", addr, l->address);
+	}
+	for (i = 0; i < invites->len; i++) {
+		const struct invite *v = g_ptr_array_index(invites, i);
+		char *created = text_time_iso(v->created), *until = text_time_iso(v->expires);
+		char *names = g_strjoinv(", ", (char **) sponsors[i]->pdata);
+
+		g_string_append_printf(out, "invitation as %s by %s, %s: %s", v->role, v->invited_by,
+				       created, invite_state_now(v, now));
+		if (v->sent)
+			g_string_append_printf(out, " (expires %s)", until);
+		g_string_append_printf(out, "\n  sponsors    %s\n", *names ? names : "-");
+		g_free(created);
+		g_free(until);
+		g_free(names);
+	}
+	if (history->len)
+		g_string_append(out, "history:\n");
+	for (i = 0; i < history->len; i++) {
+		const struct audit_row *a = g_ptr_array_index(history, i);
+		char *when = text_time_iso(a->time);
+		char *actor = text_escape(a->actor);
+		char *detail = text_escape(a->detail);
+
+		g_string_append_printf(out, "  %-20s %-14s %-32s %s\n", when, a->action, actor, detail);
+		g_free(when);
+		g_free(actor);
+		g_free(detail);
+	}
+}
+
+/* cmd_member_show - member show ADDRESS [--json] */
+static int
+cmd_member_show(struct ctx *c, int argc, char **argv)
+{
+	const char *usage = "usage: vigil member show ADDRESS [--json]";
+	GPtrArray *invites = NULL, *history = NULL, **sponsors;
+	struct member *m = NULL;
+	GString *out = g_string_new(NULL);
+	GError *err = NULL;
+	gint64 now = (gint64) time(NULL);
+	enum store_rc r;
+	bool json = false;
+	char *addr;
+	guint i;
+
+	if (argc == 3 && strcmp(argv[2], "--json") == 0)
+		json = true;
+	else if (argc != 2)
+		die(EX_USAGE, "%s", usage);
+	if ((addr = addr_normalize(argv[1])) == NULL) {
+		char *t = text_escape(argv[1]);
+
+		die(1, "%s: not a mail address", t);
+	}
+	open_store(c, true);
+	if (((r = store_member_find(c->st, c->list->address, addr, &m, &err)) != STORE_OK
+	     && r != STORE_NOTFOUND)
+	    || (r = store_invite_of(c->st, c->list->address, addr, &invites, &err)) != STORE_OK
+	    || (r = store_audit_of(c->st, c->list->address, addr, &history, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	if (m == NULL && invites->len == 0 && history->len == 0)
+		die(1, "%s is not a member of %s and was never invited", addr, c->list->address);
+	sponsors = g_new0(GPtrArray *, invites->len + 1);
+	for (i = 0; i < invites->len; i++) {
+		const struct invite *v = g_ptr_array_index(invites, i);
+
+		if ((r = store_sponsor_list(c->st, c->list->address, addr, v->id, &sponsors[i], &err))
+		    != STORE_OK)
+			die(store_status(r), "%s", err->message);
+		g_ptr_array_add(sponsors[i], NULL);	/* for g_strjoinv() */
+		g_ptr_array_set_size(sponsors[i], sponsors[i]->len - 1);
+	}
+	if (json)
+		member_show_json(out, addr, m, invites, sponsors, history, now);
+	else
+		member_show_text(out, addr, c->list, m, invites, sponsors, history, now);
+	fputs(out->str, stdout);
+	for (i = 0; i < invites->len; i++)
+		g_ptr_array_free(sponsors[i], TRUE);
+	g_free(sponsors);
+	g_string_free(out, TRUE);
+	g_ptr_array_free(invites, TRUE);
+	g_ptr_array_free(history, TRUE);
+	store_member_free(m);
+	g_free(addr);
 	return 0;
 }
 
@@ -563,26 +958,6 @@ cmd_show(struct ctx *c, int argc, char **argv)
 	}
 	store_post_row_free(p);
 	return 0;
-}
-
-/* flush_new - send the mail a command queued; say what the relay did not take */
-static void
-flush_new(struct ctx *c, const GArray *ids)
-{
-	struct flush_stats stats = { 0 };
-	GError *err = NULL;
-
-	if (ids->len == 0)
-		return;
-	if (outbox_flush(c->st, c->cfg, ids, (gint64) time(NULL), &stats, &err) != STORE_OK) {
-		fprintf(stderr, "vigil: warning: %s\n", err->message);
-		g_error_free(err);
-		stats.left = (int) ids->len - stats.sent;
-	}
-	if (stats.left > 0)
-		fprintf(stderr, "vigil: warning: %d message(s) wait in the outbox (the relay did not take"
-			" them; see the mail log): \"vigil flush\" or \"vigil maintain\" sends them\n",
-			stats.left);
 }
 
 /* cmd_decide - approve|reject|discard ID [--comment TEXT | --reason TEXT] [--as ADDRESS] */
@@ -1136,6 +1511,12 @@ main(int argc, char **argv)
 		status = cmd_member_remove(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "member") == 0 && argc >= 2 && strcmp(argv[1], "list") == 0)
 		status = cmd_member_list(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "member") == 0 && argc >= 2 && strcmp(argv[1], "show") == 0)
+		status = cmd_member_show(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "invite") == 0)
+		status = cmd_invite(&c, argc, argv);
+	else if (strcmp(cmd, "vouch") == 0)
+		status = cmd_vouch(&c, argc, argv);
 	else if (strcmp(cmd, "report") == 0 && argc >= 2 && strcmp(argv[1], "list") == 0)
 		status = cmd_report_list(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "report") == 0 && argc >= 2 && strcmp(argv[1], "show") == 0)

@@ -35,9 +35,9 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	store_member_add(fx->st, FIXTURE_LIST, "alice@example.org", "owner", "", NULL, 1, NULL);
-	store_member_add(fx->st, FIXTURE_LIST, "bob@example.org", "member", "", NULL, 1, NULL);
-	store_member_add(fx->st, FIXTURE_LIST, "carol@example.org", "member", "", NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "alice@example.org", "owner", "", NULL, 0, NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "bob@example.org", "member", "", NULL, 0, NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "carol@example.org", "member", "", NULL, 0, NULL, 1, NULL);
 	*state = fx;
 	return 0;
 }

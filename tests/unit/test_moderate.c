@@ -44,10 +44,10 @@ setup(void **state)
 
 	if (fx == NULL || fx->l == NULL || fx->l->remind_after != 3600 || fx->l->hold_expiry != 86400)
 		return -1;
-	store_member_add(fx->st, LIST, "alice@example.org", "moderator", "", "alice-login", 1, NULL);
-	store_member_add(fx->st, LIST, "bob@example.org", "moderator", "", NULL, 1, NULL);
-	store_member_add(fx->st, LIST, "carol@example.org", "member", "", "carol-login", 1, NULL);
-	store_member_add(fx->st, LIST, "olga@example.org", "owner", "", NULL, 1, NULL);
+	store_member_add(fx->st, LIST, "alice@example.org", "moderator", "", "alice-login", 0, NULL, 1, NULL);
+	store_member_add(fx->st, LIST, "bob@example.org", "moderator", "", NULL, 0, NULL, 1, NULL);
+	store_member_add(fx->st, LIST, "carol@example.org", "member", "", "carol-login", 0, NULL, 1, NULL);
+	store_member_add(fx->st, LIST, "olga@example.org", "owner", "", NULL, 0, NULL, 1, NULL);
 	*state = fx;
 	return 0;
 }
@@ -426,7 +426,7 @@ who_may_not(void **state)
 	refused(fx, "1", POST_APPROVED, "", NULL, NULL, "not a mail address");
 	refused(fx, "1", POST_APPROVED, NULL, NULL, NULL, "--as");
 	/* a moderator of another list is nobody here */
-	assert_int_equal(store_member_add(fx->st, "other@example.org", "mod@example.org", "moderator", "", NULL,
+	assert_int_equal(store_member_add(fx->st, "other@example.org", "mod@example.org", "moderator", "", NULL, 0, NULL,
 					  1, NULL), STORE_OK);
 	refused(fx, "1", POST_APPROVED, "mod@example.org", NULL, NULL, "not a member");
 	expect(fx, "SELECT status FROM posts", "held");

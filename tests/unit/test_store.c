@@ -84,7 +84,7 @@ migrations(void **state)
 	GError *err = NULL;
 
 	assert_int_equal(user_version(fx->path), store_version());
-	assert_int_equal(store_member_add(fx->st, L, "a@example.org", "member", "A", NULL, 1, &err), STORE_OK);
+	assert_int_equal(store_member_add(fx->st, L, "a@example.org", "member", "A", NULL, 0, NULL, 1, &err), STORE_OK);
 	assert_int_equal(store_open(fx->path, &again, &err), STORE_OK);
 	assert_int_equal(user_version(fx->path), store_version());
 	assert_int_equal(store_member_find(again, L, "a@example.org", NULL, &err), STORE_OK);
@@ -215,13 +215,13 @@ members(void **state)
 	struct member *m = NULL;
 	GPtrArray *all;
 
-	assert_int_equal(store_member_add(fx->st, L, "bob@example.org", "moderator", "Bob", NULL, 100, &err), STORE_OK);
-	assert_int_equal(store_member_add(fx->st, L, "alice@example.org", "owner", NULL, NULL, 200, &err), STORE_OK);
-	assert_int_equal(store_member_add(fx->st, L, "bob@example.org", "member", "", NULL, 300, &err), STORE_EXISTS);
+	assert_int_equal(store_member_add(fx->st, L, "bob@example.org", "moderator", "Bob", NULL, 0, NULL, 100, &err), STORE_OK);
+	assert_int_equal(store_member_add(fx->st, L, "alice@example.org", "owner", NULL, NULL, 0, NULL, 200, &err), STORE_OK);
+	assert_int_equal(store_member_add(fx->st, L, "bob@example.org", "member", "", NULL, 0, NULL, 300, &err), STORE_EXISTS);
 	g_clear_error(&err);
-	assert_int_equal(store_member_add(fx->st, L, "carol@example.org", "admin", "", NULL, 300, &err), STORE_ERROR);
+	assert_int_equal(store_member_add(fx->st, L, "carol@example.org", "admin", "", NULL, 0, NULL, 300, &err), STORE_ERROR);
 	g_clear_error(&err);
-	assert_int_equal(store_member_add(fx->st, "other@example.org", "bob@example.org", "member", "", NULL, 1, &err),
+	assert_int_equal(store_member_add(fx->st, "other@example.org", "bob@example.org", "member", "", NULL, 0, NULL, 1, &err),
 			 STORE_OK);
 	assert_int_equal(store_member_find(fx->st, L, "bob@example.org", &m, &err), STORE_OK);
 	assert_string_equal(m->role, "moderator");
