@@ -479,6 +479,34 @@ config_free(struct config *cfg)
 	g_free(cfg);
 }
 
+/*
+ * config_find_rcpt - the list whose address or bounce address a canonical
+ * recipient is, also with an address extension (local+ext@domain: Postfix
+ * recipient_delimiter = +).  *bounce says which; *ext, when not NULL, is
+ * set to a copy of the extension, or NULL when there is none.
+ */
+const struct list_config *
+config_find_rcpt(const struct config *cfg, const char *addr, bool *bounce, char **ext)
+{
+	const struct list_config *l = config_find_list(cfg, addr);
+	const struct list_config *b = l ? NULL : config_find_bounce(cfg, addr);
+	char *base = NULL, *x = NULL;
+
+	if (l == NULL && b == NULL && addr_split_extension(addr, &base, &x)) {
+		l = config_find_list(cfg, base);
+		b = l ? NULL : config_find_bounce(cfg, base);
+		g_free(base);
+	}
+	if (bounce)
+		*bounce = b != NULL;
+	if (ext && (l || b))
+		*ext = x, x = NULL;
+	else if (ext)
+		*ext = NULL;
+	g_free(x);
+	return l ? l : b;
+}
+
 /* config_find_list - the list with this canonical address */
 const struct list_config *
 config_find_list(const struct config *cfg, const char *addr)

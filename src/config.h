@@ -4,6 +4,7 @@
 #ifndef VIGIL_CONFIG_H
 #define VIGIL_CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <glib.h>
 
@@ -44,6 +45,8 @@ struct config *config_load(const char *path, GError **err);
 void config_free(struct config *cfg);
 const struct list_config *config_find_list(const struct config *cfg, const char *addr);
 const struct list_config *config_find_bounce(const struct config *cfg, const char *addr);
+const struct list_config *config_find_rcpt(const struct config *cfg, const char *addr, bool *bounce,
+					   char **ext);
 const struct list_config *config_pick_list(const struct config *cfg, const char *name, GError **err);
 void config_print(const struct config *cfg, FILE *fp);
 gboolean config_parse_duration(const char *s, gint64 *out);

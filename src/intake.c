@@ -620,27 +620,22 @@ join(struct job *j, const struct join_rcpt *jr, GError **err)
 }
 
 /*
- * find_rcpt - the list or bounce address a recipient names, also with an
- * address extension (local+ext@domain, Postfix recipient_delimiter = +);
- * *ext is set for LIST+join-TOKEN only
+ * find_rcpt - the list or bounce address a recipient names; *ext is set
+ * for LIST+join-TOKEN only
  */
 static void
 find_rcpt(const struct config *cfg, const char *a, const struct list_config **l,
 	  const struct list_config **b, char **ext)
 {
-	char *base = NULL, *x = NULL;
+	bool bounce;
+	const struct list_config *found = config_find_rcpt(cfg, a, &bounce, ext);
 
-	*ext = NULL;
-	*l = config_find_list(cfg, a);
-	*b = *l ? NULL : config_find_bounce(cfg, a);
-	if (*l || *b || !addr_split_extension(a, &base, &x))
-		return;
-	*l = config_find_list(cfg, base);
-	*b = *l ? NULL : config_find_bounce(cfg, base);
-	if (*l && g_ascii_strncasecmp(x, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0)
-		*ext = x, x = NULL;
-	g_free(base);
-	g_free(x);
+	*l = bounce ? NULL : found;
+	*b = bounce ? found : NULL;
+	if (*ext && (*l == NULL || g_ascii_strncasecmp(*ext, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)) {
+		g_free(*ext);
+		*ext = NULL;
+	}
 }
 
 /* run - decide and store one message for all its recipients */

@@ -23,7 +23,9 @@
  *	for the address's membership request.  Once the invitation has
  *	vouches_required sponsors it is sent: a fresh token (token.c), of
  *	which only the hash is stored, and the invitation (invitation.txt)
- *	whose Reply-To is LIST+join-TOKEN@domain.  It expires
+ *	whose Reply-To is LIST+join-TOKEN@domain, sent with the list's
+ *	bounce address as envelope sender, so that a bounced invitation
+ *	shows in "vigil bounces".  It expires
  *	invite_expiry after it was sent.
  *
  *	membership_vouch() adds a sponsor to the open invitation of an
@@ -42,7 +44,9 @@
  *	changes nothing and gets one short answer (join-invalid.txt).
  *
  *	membership_add() adds a member directly and membership_remove()
- *	removes one, telling them why (member-removed.txt).  Both take an
+ *	removes one, telling them why (member-removed.txt, with the null
+ *	envelope sender: an address removed because it is dead must not
+ *	bounce back into the list's bounce records).  Both take an
  *	owner; while a list has no owner at all, whoever can write the
  *	database does them (that is how the first owner is made), and the
  *	audit trail records the Unix user.  The last owner cannot be
@@ -144,11 +148,11 @@ joined(const GPtrArray *a)
 	return g_string_free(s, FALSE);
 }
 
-/* mail_one - a notice to one address from the list, auto-generated */
+/* mail_one - a notice to one address from the list, auto-generated, with this envelope sender */
 static enum store_rc
 mail_one(struct store *st, const struct config *cfg, const struct list_config *l,
 	 const char *template, const struct tvar *vars, const char *to, const char *reply_to,
-	 gint64 now, GArray *outbox_ids, GError **err)
+	 const char *envelope, gint64 now, GArray *outbox_ids, GError **err)
 {
 	GPtrArray *rcpt = g_ptr_array_new();
 	struct notice n = {
@@ -158,7 +162,7 @@ mail_one(struct store *st, const struct config *cfg, const struct list_config *l
 	enum store_rc r;
 
 	g_ptr_array_add(rcpt, (char *) to);
-	r = moderate_mail(st, cfg, l, &n, l->bounce_address, 0, outbox_ids, err);
+	r = moderate_mail(st, cfg, l, &n, envelope, 0, outbox_ids, err);
 	g_ptr_array_free(rcpt, TRUE);
 	return r;
 }
@@ -205,8 +209,8 @@ send_invite(struct store *st, const struct config *cfg, const struct list_config
 		};
 
 		if ((r = store_invite_sent(st, v->id, now, *expires, hash, sizeof hash, err)) == STORE_OK
-		    && (r = mail_one(st, cfg, l, "invitation.txt", vars, v->address, join, now,
-				     outbox_ids, err)) == STORE_OK)
+		    && (r = mail_one(st, cfg, l, "invitation.txt", vars, v->address, join,
+				     l->bounce_address, now, outbox_ids, err)) == STORE_OK)
 			r = store_audit_member(st, now, l->address, JOIN_ACTOR, "invite-sent", 0, NULL,
 					       v->address, detail, err);
 	}
@@ -529,7 +533,8 @@ membership_remove(struct store *st, const struct config *cfg, const struct list_
 		if ((r = store_member_remove(st, l->address, addr, err)) == STORE_OK
 		    && (r = store_audit_member(st, now, l->address, who, "member-remove", 0, NULL, addr,
 					       reason, err)) == STORE_OK)
-			r = mail_one(st, cfg, l, "member-removed.txt", vars, addr, NULL, now, outbox_ids, err);
+			r = mail_one(st, cfg, l, "member-removed.txt", vars, addr, NULL, "", now,
+				     outbox_ids, err);
 	}
 	rc = moderate_from_store(r);
 	if (rc == MODERATE_OK)
@@ -598,7 +603,8 @@ accept(struct store *st, const struct config *cfg, const struct list_config *l,
 			r = store_audit_member(st, now, l->address, v->address, "join", 0, NULL, v->address,
 					       detail, err);
 		if (r == STORE_OK)
-			r = mail_one(st, cfg, l, "welcome.txt", vars, v->address, NULL, now, outbox_ids, err);
+			r = mail_one(st, cfg, l, "welcome.txt", vars, v->address, NULL, l->bounce_address,
+				     now, outbox_ids, err);
 		if (r == STORE_OK && (r = moderate_moderators(st, l, NULL, &mods, err)) == STORE_OK) {
 			struct notice n = {
 				.template = "moderator-joined.txt", .vars = vars, .from = l->owner, .to = mods,

@@ -258,9 +258,8 @@ moderate_actor(struct store *st, const struct list_config *l, const char *as, co
 	} else if (login) {
 		if ((r = store_member_by_unix_user(st, l->address, login, out, err)) == STORE_NOTFOUND)
 			rc = moderate_refuse(err, "no member of %s has the Unix user %s: say who you are with"
-					     " %s ADDRESS, or record it with \"vigil member add ADDRESS"
-					     " --role moderator --unix-user %s\"", l->address, login, option,
-					     login);
+					     " %s ADDRESS (a member added with --unix-user %s is found"
+					     " without it)", l->address, login, option, login);
 		else
 			rc = moderate_from_store(r);
 	} else {

@@ -265,7 +265,7 @@ x_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	a = strip(argv[0]);
 	canon = addr_normalize(a);
-	if ((l = config_find_list(cfg, canon)) != NULL || (l = config_find_bounce(cfg, canon)) != NULL) {
+	if ((l = config_find_rcpt(cfg, canon, NULL, NULL)) != NULL) {
 		c->list = true;
 		c->cap = MAX(c->cap, l->max_message_size + 1);
 	}
