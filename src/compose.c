@@ -501,7 +501,7 @@ sample(const struct list_config *list, const char *name)
 		{ "sponsors", "moderator@example.org, member@example.org" },
 		{ "note", "vendor security contact" },
 		{ "join_address", "security+join-abcdefghijklmnopqrstuvwxyz234567@example.org" },
-		{ "expires", "2026-11-28 10:00 UTC" },
+		{ "expires", "2026-11-28T10:00:00Z" },
 	};
 	size_t i;
 

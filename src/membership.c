@@ -41,7 +41,8 @@
  *	invited role (whoever sent the acceptance: the token proves the
  *	invitation was received), welcomes it (welcome.txt) and tells the
  *	moderators (moderator-joined.txt).  A wrong, used or expired token
- *	changes nothing and gets one short answer (join-invalid.txt).
+ *	changes nothing and gets one short answer (join-invalid.txt), at
+ *	most one per sender per autoreply_interval, like the held auto-reply.
  *
  *	membership_add() adds a member directly and membership_remove()
  *	removes one, telling them why (member-removed.txt, with the null
@@ -605,7 +606,7 @@ accept(struct store *st, const struct config *cfg, const struct list_config *l,
 		if (r == STORE_OK)
 			r = mail_one(st, cfg, l, "welcome.txt", vars, v->address, NULL, l->bounce_address,
 				     now, outbox_ids, err);
-		if (r == STORE_OK && (r = moderate_moderators(st, l, NULL, &mods, err)) == STORE_OK) {
+		if (r == STORE_OK && (r = moderate_moderators(st, l, v->address, &mods, err)) == STORE_OK) {
 			struct notice n = {
 				.template = "moderator-joined.txt", .vars = vars, .from = l->owner, .to = mods,
 				.auto_submitted = "auto-generated", .now = now,
@@ -633,12 +634,17 @@ membership_join(struct store *st, const struct config *cfg, const struct list_co
 {
 	struct invite *v = NULL;
 	struct join_verdict jv;
+	struct facts g = *f;
 	enum store_rc r;
 	char *who;
 
 	if ((r = find_token(st, l, ext, &v, err)) != STORE_OK)
 		return r;
-	jv = policy_join(f, v ? policy_invite_state(v->status, v->expires, now) : INVITE_NONE);
+	if (sender && (r = store_autoreply_last(st, l->address, sender, &g.last_autoreply, err)) != STORE_OK) {
+		store_invite_free(v);
+		return r;
+	}
+	jv = policy_join(&g, v ? policy_invite_state(v->status, v->expires, now) : INVITE_NONE);
 	who = text_escape(sender ? sender : "<>");
 	log_msg(jv.outcome == JOIN_ACCEPT ? LOG_INFO : LOG_NOTICE,
 		"list=%s action=join result=%s reason=%s address=%s sender=<%s>", l->address,
@@ -659,7 +665,8 @@ membership_join(struct store *st, const struct config *cfg, const struct list_co
 		};
 
 		g_ptr_array_add(rcpt, (char *) sender);
-		r = moderate_mail(st, cfg, l, &n, "", 0, outbox_ids, err);
+		if ((r = moderate_mail(st, cfg, l, &n, "", 0, outbox_ids, err)) == STORE_OK)
+			r = store_autoreply_mark(st, l->address, sender, now, err);
 		g_ptr_array_free(rcpt, TRUE);
 	}
 	store_invite_free(v);

@@ -66,7 +66,9 @@
  *	a vacation reply to the invitation must not make anyone a member.
  *	A sent, unexpired invitation is accepted.  Anything else (a wrong,
  *	used, expired or cancelled token) is refused with one short answer,
- *	the same whatever the cause, unless the RFC 3834 rules forbid it.
+ *	the same whatever the cause, unless the RFC 3834 rules forbid it or
+ *	the sender was answered within autoreply_interval (a forged sender
+ *	must not turn wrong tokens into a stream of mail to someone).
  */
 #include "policy.h"
 
@@ -426,6 +428,7 @@ policy_join(const struct facts *f, enum invite_state s)
 		return v;
 	}
 	v.reason = s == INVITE_NONE ? "wrong-token" : policy_invite_state_name(s);
-	v.answer = !(f->parsed && f->auto_response_suppress && suppress_asks(f->auto_response_suppress));
+	v.answer = !(f->parsed && f->auto_response_suppress && suppress_asks(f->auto_response_suppress))
+		&& interval_no_reply(f) == NULL;
 	return v;
 }

@@ -1204,6 +1204,7 @@ audit_from_row(sqlite3_stmt *stmt)
 	a->post_id = sqlite3_column_int64(stmt, 5);
 	a->report_id = text(stmt, 6);
 	a->detail = text(stmt, 7);
+	a->address = text(stmt, 8);
 	return a;
 }
 
@@ -1211,8 +1212,8 @@ audit_from_row(sqlite3_stmt *stmt)
 enum store_rc
 store_audit_list(struct store *st, const char *list, gint64 since, GPtrArray **out, GError **err)
 {
-	return list_since(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
-			  " FROM audit WHERE list = ?1 AND time >= ?2 ORDER BY time, id", list, since,
+	return list_since(st, "SELECT id, time, actor, login, action, post_id, report_id, detail,"
+			  " address FROM audit WHERE list = ?1 AND time >= ?2 ORDER BY time, id", list, since,
 			  audit_from_row, (GDestroyNotify) store_audit_row_free, out, "audit list", err);
 }
 
@@ -1225,8 +1226,8 @@ store_audit_of(struct store *st, const char *list, const char *address, GPtrArra
 	enum store_rc r;
 
 	*out = NULL;
-	if ((r = prep(st, "SELECT id, time, actor, login, action, post_id, report_id, detail"
-		      " FROM audit WHERE list = ?1 AND address = ?2 ORDER BY time, id", &stmt, err))
+	if ((r = prep(st, "SELECT id, time, actor, login, action, post_id, report_id, detail,"
+		      " address FROM audit WHERE list = ?1 AND address = ?2 ORDER BY time, id", &stmt, err))
 	    != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
@@ -1246,6 +1247,7 @@ store_audit_row_free(struct audit_row *a)
 	g_free(a->action);
 	g_free(a->report_id);
 	g_free(a->detail);
+	g_free(a->address);
 	g_free(a);
 }
 

@@ -124,6 +124,7 @@ struct audit_row {
 	gint64	post_id;	/* 0 when none */
 	char   *report_id;	/* "" when none */
 	char   *detail;
+	char   *address;	/* the member or invitee it is about, "" when none */
 };
 
 struct outbox_item {

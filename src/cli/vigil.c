@@ -1109,17 +1109,22 @@ cmd_log(struct ctx *c, int argc, char **argv)
 				g_string_append(out, ", \"post_id\": null");
 			g_string_append(out, ", \"report_id\": ");
 			json_or_null(out, a->report_id);
+			g_string_append(out, ", \"address\": ");
+			json_or_null(out, a->address);
 			g_string_append(out, ", \"detail\": ");
 			json_or_null(out, a->detail);
 			g_string_append_c(out, '}');
 		} else {
 			char *actor = text_escape(a->actor);
-			char *detail = text_escape(a->detail);
+			char *about = *a->address ? g_strdup_printf("%s%s%s", a->address, *a->detail ? ": " : "",
+								   a->detail) : g_strdup(a->detail);
+			char *detail = text_escape(about);
 			char *post = a->post_id > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, a->post_id) : g_strdup("-");
 
 			g_string_append_printf(out, "%-20s %-30s %-14s %-6s %-10s %s\n", when, actor, a->action,
 					       post, *a->report_id ? a->report_id : "-", detail);
 			g_free(actor);
+			g_free(about);
 			g_free(detail);
 			g_free(post);
 		}
