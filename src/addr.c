@@ -92,6 +92,17 @@ atext(unsigned char c)
 	return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
+/* same_mailbox - parsed names the mailbox whose canonical form is canon */
+static bool
+same_mailbox(const char *parsed, const char *canon)
+{
+	char *c = parsed ? canonical(parsed) : NULL;
+	bool same = c && canon && strcmp(c, canon) == 0;
+
+	g_free(c);
+	return same;
+}
+
 /* addr_check_strict - validate an address typed by an administrator */
 char *
 addr_check_strict(const char *typed, const char **why)
@@ -164,21 +175,22 @@ addr_check_strict(const char *typed, const char **why)
 		*why = "domain must contain a dot";
 		return NULL;
 	}
-	/* GMime must read it back as exactly this one mailbox */
+	/* GMime must read it back as exactly this one mailbox (an A-label
+	 * domain comes back as its U-label: compare canonical forms) */
+	out = canonical(typed);
 	list = internet_address_list_parse(NULL, typed);
 	if (list == NULL || internet_address_list_length(list) != 1
 	    || !INTERNET_ADDRESS_IS_MAILBOX(internet_address_list_get_address(list, 0))
-	    || strcmp(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(
-		      internet_address_list_get_address(list, 0))), typed) != 0) {
+	    || !same_mailbox(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(
+		      internet_address_list_get_address(list, 0))), out)) {
 		if (list)
 			g_object_unref(list);
-		*why = "address does not parse as one mailbox";
+		*why = out ? "address does not parse as one mailbox"
+			: "address domain cannot be converted to IDN form";
+		g_free(out);
 		return NULL;
 	}
 	g_object_unref(list);
-	out = canonical(typed);
-	if (out == NULL)
-		*why = "address domain cannot be converted to IDN form";
 	return out;
 }
 

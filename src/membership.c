@@ -281,6 +281,16 @@ finish(struct store *st, enum moderate_rc rc, GArray *outbox_ids, guint mark, GE
 	return rc;
 }
 
+/* already_vouched - the inviter had vouched for the request: that vouch counts, no error */
+static bool
+already_vouched(enum store_rc r, GError **err)
+{
+	if (r != STORE_EXISTS)
+		return false;
+	g_clear_error(err);
+	return true;
+}
+
 /* membership_invite - invite address as role, by a moderator or owner */
 enum moderate_rc
 membership_invite(struct store *st, const struct config *cfg, const struct list_config *l,
@@ -325,7 +335,7 @@ membership_invite(struct store *st, const struct config *cfg, const struct list_
 	if ((r = store_invite_add(st, l->address, out->address, role, note, m->address, now, &id, err)) == STORE_OK
 	    && (r = store_sponsor_attach(st, l->address, out->address, id, err)) == STORE_OK
 	    && ((r = store_sponsor_add(st, l->address, out->address, m->address, id, now, err)) == STORE_OK
-		|| r == STORE_EXISTS)	/* the inviter had vouched for the request */
+		|| already_vouched(r, err))
 	    && (r = store_audit_member(st, now, l->address, m->address, "invite", 0, NULL, out->address,
 				       detail, err)) == STORE_OK
 	    && (r = store_invite_open(st, l->address, out->address, &v, err)) == STORE_OK)

@@ -1682,19 +1682,33 @@ store_member_count(struct store *st, const char *list, const char *role, gint64 
 	return step_done(st, stmt, "member count", err);
 }
 
-/* store_post_count_from - posts on list that addr sent and that were held (any decision since) */
+/*
+ * store_post_count_from - posts on list that addr (canonical) sent and that
+ * were held, whatever was decided since.  The envelope sender is stored as
+ * given: it is compared in ASCII lower case, with the domain in its A-label
+ * or its Unicode form.
+ */
 enum store_rc
 store_post_count_from(struct store *st, const char *list, const char *addr, gint64 *n, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
+	const char *at = strrchr(addr, '@');
+	char *domain = at ? g_hostname_to_unicode(at + 1) : NULL;
+	char *unicode = domain ? g_strdup_printf("%.*s@%s", (int) (at - addr), addr, domain) : NULL;
 
 	*n = 0;
-	if ((r = prep(st, "SELECT count(*) FROM posts WHERE list = ?1 AND status != 'relayed'"
-		      " AND (lower(sender) = ?2 OR from_addr = ?2)", &stmt, err)) != STORE_OK)
+	r = prep(st, "SELECT count(*) FROM posts WHERE list = ?1 AND status != 'relayed'"
+		 " AND (from_addr = ?2 OR lower(sender) = ?2 OR lower(sender) = ?3)", &stmt, err);
+	g_free(domain);
+	if (r != STORE_OK) {
+		g_free(unicode);
 		return r;
+	}
 	bind_text(stmt, 1, list);
 	bind_text(stmt, 2, addr);
+	bind_text(stmt, 3, unicode ? unicode : addr);
+	g_free(unicode);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		*n = sqlite3_column_int64(stmt, 0);
 	return step_done(st, stmt, "post count", err);

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <string.h>
 #include <glib.h>
 
 #include "addr.h"
@@ -55,6 +56,10 @@ strict_accepts(void **state)
 		{ "Alice.Smith+sec@Mail.Example.ORG", "alice.smith+sec@mail.example.org" },
 		{ "zoe@bücher.example", "zoe@xn--bcher-kva.example" },
 		{ "o'brien@example.co.uk", "o'brien@example.co.uk" },
+		/* the canonical form vigil stores and prints can be typed back */
+		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
+		{ "Zoe@XN--BCHER-KVA.example", "zoe@xn--bcher-kva.example" },
+		{ "security+join-abc@example.org", "security+join-abc@example.org" },
 	};
 	size_t i;
 
@@ -107,6 +112,54 @@ mailer_daemon(void **state)
 	assert_null(addr_domain("nodomain"));
 }
 
+/* split_extension - local+ext@domain into local@domain and ext; nothing set when false */
+static void
+split_extension(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *in;
+		const char *base;	/* NULL: false */
+		const char *ext;
+	} rows[] = {
+		{ "a join address", "security+join-abc@example.org", "security@example.org", "join-abc" },
+		{ "no plus", "security@example.org", NULL, NULL },
+		{ "empty local part before the plus", "+x@example.org", NULL, NULL },
+		{ "a plus in the domain is not an extension", "security@ex+ample.org", NULL, NULL },
+		{ "plus in local part and domain: the local one", "a+b@ex+ample.org", "a@ex+ample.org", "b" },
+		{ "the first plus splits", "a+b+c@example.org", "a@example.org", "b+c" },
+		{ "empty extension", "security+@example.org", "security@example.org", "" },
+		{ "no domain", "security+join-abc", NULL, NULL },
+		{ "empty", "", NULL, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *base = (char *) "untouched", *ext = (char *) "untouched";
+		bool got = addr_split_extension(rows[i].in, &base, &ext);
+
+		if (got != (rows[i].base != NULL))
+			fail_msg("%s: addr_split_extension(\"%s\") got %s, want %s", rows[i].name, rows[i].in,
+				 got ? "true" : "false", rows[i].base ? "true" : "false");
+		if (!got && (strcmp(base, "untouched") != 0 || strcmp(ext, "untouched") != 0))
+			fail_msg("%s: false, but set base or ext", rows[i].name);
+		if (got && (strcmp(base, rows[i].base) != 0 || strcmp(ext, rows[i].ext) != 0))
+			fail_msg("%s: got %s and \"%s\", want %s and \"%s\"", rows[i].name, base, ext,
+				 rows[i].base, rows[i].ext);
+		if (got) {
+			g_free(base);
+			g_free(ext);
+		}
+	}
+	{
+		char *base = NULL, *ext = NULL;
+
+		assert_false(addr_split_extension(NULL, &base, &ext));
+		assert_null(base);
+		assert_null(ext);
+	}
+}
+
 int
 main(void)
 {
@@ -115,6 +168,7 @@ main(void)
 		cmocka_unit_test(strict_accepts),
 		cmocka_unit_test(strict_refuses),
 		cmocka_unit_test(mailer_daemon),
+		cmocka_unit_test(split_extension),
 	};
 
 	message_init();

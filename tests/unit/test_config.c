@@ -270,6 +270,20 @@ new_errors(void **state)
 		  L " bounce_threshold: out of range (0 to 1000)" },
 		{ "bounce_window zero", LIST "bounce_window = 0\n", L " bounce_window: out of range" },
 		{ "bounce_window bad", LIST "bounce_window = a month\n", L " bounce_window: bad duration" },
+		{ "invite_expiry below an hour", LIST "invite_expiry = 59m\n",
+		  L " invite_expiry: out of range (3600 to 31536000)" },
+		{ "invite_expiry of 3599 seconds", LIST "invite_expiry = 3599\n", L " invite_expiry: out of range" },
+		{ "invite_expiry zero", LIST "invite_expiry = 0\n", L " invite_expiry: out of range" },
+		{ "invite_expiry above a year", LIST "invite_expiry = 366d\n", L " invite_expiry: out of range" },
+		{ "invite_expiry bad", LIST "invite_expiry = a week\n", L " invite_expiry: bad duration" },
+		{ "vouches_required zero", LIST "vouches_required = 0\n",
+		  L " vouches_required: out of range (1 to 100)" },
+		{ "vouches_required 101", LIST "vouches_required = 101\n",
+		  L " vouches_required: out of range (1 to 100)" },
+		{ "vouches_required not a number", LIST "vouches_required = two\n",
+		  L " vouches_required: must be a whole number" },
+		{ "vouches_required negative", LIST "vouches_required = -1\n",
+		  L " vouches_required: must be a whole number" },
 	};
 #undef L
 	size_t i;
@@ -402,6 +416,125 @@ units(void **state)
 	assert_false(config_parse_size("1T", &n));
 }
 
+/* invite_keys - invite_expiry and vouches_required: defaults, values, bounds that pass */
+static void
+invite_keys(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		gint64 expiry;
+		gint64 vouches;
+	} rows[] = {
+		{ "defaults", "", 7 * 86400, 1 },
+		{ "two days, three vouches", "invite_expiry = 2d\nvouches_required = 3\n", 2 * 86400, 3 },
+		{ "the least: an hour, one vouch", "invite_expiry = 1h\nvouches_required = 1\n", 3600, 1 },
+		{ "in seconds", "invite_expiry = 3600\n", 3600, 1 },
+		{ "the most: a year, 100 vouches", "invite_expiry = 365d\nvouches_required = 100\n",
+		  365 * 86400, 100 },
+		{ "weeks", "invite_expiry = 2w\n", 14 * 86400, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *path, *text = g_strconcat(LIST, rows[i].text, NULL);
+		GError *err = NULL;
+		struct config *cfg = load(text, &path, &err);
+		const struct list_config *l;
+
+		if (cfg == NULL)
+			fail_msg("%s: %s", rows[i].name, err->message);
+		l = g_ptr_array_index(cfg->lists, 0);
+		if (l->invite_expiry != rows[i].expiry || l->vouches_required != rows[i].vouches)
+			fail_msg("%s: got invite_expiry %" G_GINT64_FORMAT " vouches_required %" G_GINT64_FORMAT
+				 ", want %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT, rows[i].name, l->invite_expiry,
+				 l->vouches_required, rows[i].expiry, rows[i].vouches);
+		config_free(cfg);
+		g_free(text);
+		g_free(path);
+	}
+}
+
+/* print_invite - check-config prints the invitation keys */
+static void
+print_invite(void **state)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "vouches_required = 2\n", &path, &err);
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(cfg);
+	config_print(cfg, fp);
+	fclose(fp);
+	assert_non_null(strstr(text, "invite_expiry = 604800s\n"));
+	assert_non_null(strstr(text, "vouches_required = 2\n"));
+	free(text);
+	config_free(cfg);
+	g_free(path);
+}
+
+/* find_rcpt - a recipient names a list, its bounce address, either with an extension, or nothing */
+static void
+find_rcpt(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *addr;
+		const char *list;	/* NULL: none */
+		bool bounce;
+		const char *ext;	/* NULL: none */
+	} rows[] = {
+		{ "the list", "security@example.org", "security@example.org", false, NULL },
+		{ "the bounce address", "security-bounces@example.org", "security@example.org", true, NULL },
+		{ "the list with a join token", "security+join-abc@example.org", "security@example.org", false,
+		  "join-abc" },
+		{ "the list with another extension", "security+x@example.org", "security@example.org", false, "x" },
+		{ "the bounce address with an extension", "security-bounces+m=example.net@example.org",
+		  "security@example.org", true, "m=example.net" },
+		{ "the second list", "abuse@example.net", "abuse@example.net", false, NULL },
+		{ "the second list with an extension", "abuse+join-x@example.net", "abuse@example.net", false,
+		  "join-x" },
+		{ "an unknown address", "nobody@example.org", NULL, false, NULL },
+		{ "an unknown address with an extension", "nobody+join-abc@example.org", NULL, false, NULL },
+		{ "the list's local part on another domain", "security+join-abc@example.net", NULL, false, NULL },
+		{ "the owner", "owner@example.org", NULL, false, NULL },
+		{ "an empty extension", "security+@example.org", "security@example.org", false, "" },
+	};
+	char *path;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "[list abuse@example.net]\nowner = o@example.org\n", &path, &err);
+	size_t i;
+
+	assert_non_null(cfg);
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		bool bounce = !rows[i].bounce;
+		char *ext = (char *) "untouched";
+		const char *untouched = ext;
+		const struct list_config *l = config_find_rcpt(cfg, rows[i].addr, &bounce, &ext);
+		const char *got = l ? l->address : NULL;
+
+		if (ext == untouched)
+			fail_msg("%s: *ext not set", rows[i].name);
+
+		if ((got == NULL) != (rows[i].list == NULL) || (got && strcmp(got, rows[i].list) != 0))
+			fail_msg("%s: got %s, want %s", rows[i].name, got ? got : "NULL",
+				 rows[i].list ? rows[i].list : "NULL");
+		if (l && bounce != rows[i].bounce)
+			fail_msg("%s: bounce %d, want %d", rows[i].name, bounce, rows[i].bounce);
+		if ((ext == NULL) != (rows[i].ext == NULL) || (ext && strcmp(ext, rows[i].ext) != 0))
+			fail_msg("%s: ext %s, want %s", rows[i].name, ext ? ext : "NULL",
+				 rows[i].ext ? rows[i].ext : "NULL");
+		g_free(ext);
+	}
+	/* ext and bounce may be NULL */
+	assert_ptr_equal(config_find_rcpt(cfg, "security+join-abc@example.org", NULL, NULL),
+			 config_find_list(cfg, "security@example.org"));
+	config_free(cfg);
+	g_free(path);
+}
+
 static int
 setup(void **state)
 {
@@ -436,6 +569,9 @@ main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(pick_list),
 		cmocka_unit_test(units),
+		cmocka_unit_test(invite_keys),
+		cmocka_unit_test(print_invite),
+		cmocka_unit_test(find_rcpt),
 	};
 
 	message_init();

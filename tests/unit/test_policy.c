@@ -329,15 +329,322 @@ check_reason(void **state)
 	}
 }
 
+/* a message to LIST+join-TOKEN from a person: the base every join row changes */
+#define JOIN .parsed = true, .size = 2000, .max_size = MAXSZ, .now = NOW, .autoreply_interval = DAY
+
+struct join_row {
+	const char *name;
+	struct facts f;
+	enum invite_state s;		/* of the invitation the token found */
+	enum join_outcome outcome;
+	const char *reason;
+	bool answer;
+};
+
+static const struct join_row join_rows[] = {
+	{ "join: a sent invitation is accepted",
+	  { JOIN }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: a malformed message accepts a sent invitation",
+	  { JOIN, .parsed = false }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: Auto-Submitted: no accepts",
+	  { JOIN, .auto_submitted = "no" }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: Auto-Submitted: NO (any case, blanks) accepts",
+	  { JOIN, .auto_submitted = " NO " }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: Precedence: urgent accepts",
+	  { JOIN, .precedence = "urgent" }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: X-Auto-Response-Suppress: All still accepts (a person's client sets it)",
+	  { JOIN, .auto_response_suppress = "All" }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: the null sender never accepts",
+	  { JOIN, .sender_null = true }, INVITE_SENT, JOIN_IGNORE, "null-sender", false },
+	{ "join: MAILER-DAEMON never accepts",
+	  { JOIN, .sender_mailer_daemon = true }, INVITE_SENT, JOIN_IGNORE, "mailer-daemon", false },
+	{ "join: a vacation reply (Auto-Submitted: auto-replied) never accepts",
+	  { JOIN, .auto_submitted = "auto-replied" }, INVITE_SENT, JOIN_IGNORE, "auto-submitted", false },
+	{ "join: Auto-Submitted: auto-generated never accepts",
+	  { JOIN, .auto_submitted = "auto-generated" }, INVITE_SENT, JOIN_IGNORE, "auto-submitted", false },
+	{ "join: Auto-Submitted with parameters never accepts",
+	  { JOIN, .auto_submitted = "auto-notified; owner-email=\"x@y\"" }, INVITE_SENT, JOIN_IGNORE,
+	  "auto-submitted", false },
+	{ "join: Precedence: bulk never accepts",
+	  { JOIN, .precedence = "bulk" }, INVITE_SENT, JOIN_IGNORE, "precedence", false },
+	{ "join: Precedence: junk never accepts",
+	  { JOIN, .precedence = "Junk" }, INVITE_SENT, JOIN_IGNORE, "precedence", false },
+	{ "join: Precedence: list never accepts",
+	  { JOIN, .precedence = " list" }, INVITE_SENT, JOIN_IGNORE, "precedence", false },
+	{ "join: a List-Id never accepts",
+	  { JOIN, .has_list_id = true }, INVITE_SENT, JOIN_IGNORE, "list-id", false },
+	{ "join: our loop marker never accepts",
+	  { JOIN, .loop = true }, INVITE_SENT, JOIN_IGNORE, "loop", false },
+	{ "join: our loop marker on a malformed message is ignored",
+	  { JOIN, .loop = true, .parsed = false }, INVITE_SENT, JOIN_IGNORE, "loop", false },
+	{ "join: the null sender on a malformed message is ignored",
+	  { JOIN, .sender_null = true, .parsed = false }, INVITE_SENT, JOIN_IGNORE, "null-sender", false },
+	{ "join: a wrong token from the null sender is not answered",
+	  { JOIN, .sender_null = true }, INVITE_NONE, JOIN_IGNORE, "null-sender", false },
+	{ "join: a wrong token in a vacation reply is not answered",
+	  { JOIN, .auto_submitted = "auto-replied" }, INVITE_NONE, JOIN_IGNORE, "auto-submitted", false },
+	{ "join: a used token in a List-Id message is not answered",
+	  { JOIN, .has_list_id = true }, INVITE_ACCEPTED, JOIN_IGNORE, "list-id", false },
+	{ "join: a wrong token is refused with an answer",
+	  { JOIN }, INVITE_NONE, JOIN_REFUSE, "wrong-token", true },
+	{ "join: a used token is refused with an answer",
+	  { JOIN }, INVITE_ACCEPTED, JOIN_REFUSE, "accepted", true },
+	{ "join: an expired token is refused with an answer",
+	  { JOIN }, INVITE_EXPIRED, JOIN_REFUSE, "expired", true },
+	{ "join: a cancelled invitation is refused with an answer",
+	  { JOIN }, INVITE_CANCELLED, JOIN_REFUSE, "cancelled", true },
+	{ "join: a pending (unsent) invitation is refused with an answer",
+	  { JOIN }, INVITE_PENDING, JOIN_REFUSE, "pending", true },
+	{ "join: a wrong token in a malformed message is refused with an answer",
+	  { JOIN, .parsed = false }, INVITE_NONE, JOIN_REFUSE, "wrong-token", true },
+	{ "join: X-Auto-Response-Suppress: All on a refused one: no answer",
+	  { JOIN, .auto_response_suppress = "All" }, INVITE_NONE, JOIN_REFUSE, "wrong-token", false },
+	{ "join: X-Auto-Response-Suppress: DR, OOF on a refused one: no answer",
+	  { JOIN, .auto_response_suppress = "DR, OOF" }, INVITE_EXPIRED, JOIN_REFUSE, "expired", false },
+	{ "join: X-Auto-Response-Suppress: DR, RN on a refused one: answered",
+	  { JOIN, .auto_response_suppress = "DR, RN" }, INVITE_NONE, JOIN_REFUSE, "wrong-token", true },
+	{ "join: a wrong token answered within the interval: no second answer",
+	  { JOIN, .last_autoreply = NOW - DAY + 1 }, INVITE_NONE, JOIN_REFUSE, "wrong-token", false },
+	{ "join: a wrong token answered exactly one interval ago: answered again",
+	  { JOIN, .last_autoreply = NOW - DAY }, INVITE_NONE, JOIN_REFUSE, "wrong-token", true },
+	{ "join: interval 0 answers every wrong token",
+	  { JOIN, .autoreply_interval = 0, .last_autoreply = NOW }, INVITE_EXPIRED, JOIN_REFUSE, "expired", true },
+	{ "join: a recent answer does not stop an acceptance",
+	  { JOIN, .last_autoreply = NOW - 60 }, INVITE_SENT, JOIN_ACCEPT, "accepted", false },
+	{ "join: Auto-Submitted: no on a refused one: answered",
+	  { JOIN, .auto_submitted = "no" }, INVITE_NONE, JOIN_REFUSE, "wrong-token", true },
+};
+
+/* join_name - the word for a join outcome, for messages */
+static const char *
+join_name(enum join_outcome o)
+{
+	return o == JOIN_ACCEPT ? "accept" : o == JOIN_REFUSE ? "refuse" : o == JOIN_IGNORE ? "ignore" : "?";
+}
+
+/* one_join_row - policy_join() for one row, every field of the verdict */
+static void
+one_join_row(void **state)
+{
+	const struct join_row *r = *state;
+	struct join_verdict v = policy_join(&r->f, r->s);
+
+	if (v.outcome != r->outcome || v.reason == NULL || strcmp(v.reason, r->reason) != 0
+	    || v.answer != r->answer)
+		fail_msg("%s: got %s/%s answer=%d, want %s/%s answer=%d", r->name, join_name(v.outcome),
+			 v.reason ? v.reason : "(null)", v.answer, join_name(r->outcome), r->reason, r->answer);
+}
+
+/* role_str - a role for messages, NULL shown as such */
+static const char *
+role_str(const char *role)
+{
+	return role ? role : "(null)";
+}
+
+/* check_why - want NULL: allowed; else a refusal whose text has want */
+static int
+check_why(const char *what, const char *got, const char *want)
+{
+	if (want == NULL && got != NULL) {
+		print_error("%s: refused (%s), want allowed\n", what, got);
+		return 1;
+	}
+	if (want != NULL && (got == NULL || strstr(got, want) == NULL)) {
+		print_error("%s: got %s, want a refusal with \"%s\"\n", what, got ? got : "allowed", want);
+		return 1;
+	}
+	return 0;
+}
+
+/* may_invite - owners invite any role, moderators members, members nobody */
+static void
+may_invite(void **state)
+{
+	static const struct {
+		const char *by, *role;
+		const char *want;	/* NULL allowed, else a word of the refusal */
+	} cases[] = {
+		{ "owner", "member", NULL },
+		{ "owner", "moderator", NULL },
+		{ "owner", "owner", NULL },
+		{ "moderator", "member", NULL },
+		{ "moderator", "moderator", "only owners" },
+		{ "moderator", "owner", "only owners" },
+		{ "member", "member", "only moderators and owners invite" },
+		{ "member", "moderator", "only moderators and owners invite" },
+		{ "member", "owner", "only moderators and owners invite" },
+		{ NULL, "member", "only moderators and owners invite" },
+		{ "admin", "member", "only moderators and owners invite" },
+		{ "Owner", "member", "only moderators and owners invite" },
+		{ "owner", "admin", "member, moderator or owner" },
+		{ "owner", "", "member, moderator or owner" },
+		{ "owner", NULL, "member, moderator or owner" },
+		{ "owner", "Member", "member, moderator or owner" },
+		{ "moderator", "admin", "member, moderator or owner" },
+	};
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char what[128];
+
+		snprintf(what, sizeof what, "%s invites a %s", role_str(cases[i].by), role_str(cases[i].role));
+		bad += check_why(what, policy_may_invite(cases[i].by, cases[i].role), cases[i].want);
+	}
+	if (bad)
+		fail_msg("%d cases wrong", bad);
+}
+
+/* may_vouch_add - every member vouches; only owners add directly */
+static void
+may_vouch_add(void **state)
+{
+	static const struct {
+		const char *role;
+		const char *vouch;	/* NULL allowed */
+		const char *add;
+	} cases[] = {
+		{ "member", NULL, "only owners add" },
+		{ "moderator", NULL, "only owners add" },
+		{ "owner", NULL, NULL },
+		{ NULL, "only members vouch", "only owners add" },
+		{ "admin", "only members vouch", "only owners add" },
+		{ "", "only members vouch", "only owners add" },
+		{ "Member", "only members vouch", "only owners add" },
+	};
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char what[128];
+
+		snprintf(what, sizeof what, "a %s vouches", role_str(cases[i].role));
+		bad += check_why(what, policy_may_vouch(cases[i].role), cases[i].vouch);
+		snprintf(what, sizeof what, "a %s adds", role_str(cases[i].role));
+		bad += check_why(what, policy_may_add(cases[i].role), cases[i].add);
+	}
+	if (bad)
+		fail_msg("%d cases wrong", bad);
+}
+
+/* may_remove - owners remove anyone but the last owner */
+static void
+may_remove(void **state)
+{
+	static const struct {
+		const char *by, *target;
+		int64_t owners;
+		const char *want;
+	} cases[] = {
+		{ "owner", "member", 1, NULL },
+		{ "owner", "moderator", 1, NULL },
+		{ "owner", "owner", 2, NULL },
+		{ "owner", "owner", 3, NULL },
+		{ "owner", "owner", 1, "last owner" },
+		{ "owner", "owner", 0, "last owner" },
+		{ "moderator", "member", 2, "only owners remove" },
+		{ "moderator", "moderator", 2, "only owners remove" },
+		{ "member", "member", 2, "only owners remove" },
+		{ "member", "owner", 2, "only owners remove" },
+		{ NULL, "member", 2, "only owners remove" },
+		{ "admin", "member", 2, "only owners remove" },
+	};
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char what[128];
+
+		snprintf(what, sizeof what, "%s removes a %s (%lld owners)", role_str(cases[i].by),
+			 role_str(cases[i].target), (long long) cases[i].owners);
+		bad += check_why(what, policy_may_remove(cases[i].by, cases[i].target, cases[i].owners),
+				 cases[i].want);
+	}
+	if (bad)
+		fail_msg("%d cases wrong", bad);
+}
+
+/* invite_state - a stored status and the clock give the state; sent expires at expires */
+static void
+invite_state(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *status;
+		int64_t expires;
+		enum invite_state want;
+	} cases[] = {
+		{ "pending", "pending", 0, INVITE_PENDING },
+		{ "pending does not expire", "pending", NOW - DAY, INVITE_PENDING },
+		{ "sent, a second before it expires", "sent", NOW + 1, INVITE_SENT },
+		{ "sent, a week before", "sent", NOW + 7 * DAY, INVITE_SENT },
+		{ "sent, at exactly expires", "sent", NOW, INVITE_EXPIRED },
+		{ "sent, after expires", "sent", NOW - 1, INVITE_EXPIRED },
+		{ "accepted", "accepted", NOW + DAY, INVITE_ACCEPTED },
+		{ "accepted stays accepted after expires", "accepted", NOW - DAY, INVITE_ACCEPTED },
+		{ "expired", "expired", NOW + DAY, INVITE_EXPIRED },
+		{ "cancelled", "cancelled", NOW + DAY, INVITE_CANCELLED },
+		{ "unknown word", "bogus", NOW + DAY, INVITE_NONE },
+		{ "the word none is not stored", "none", NOW + DAY, INVITE_NONE },
+		{ "another case", "Sent", NOW + DAY, INVITE_NONE },
+		{ "empty", "", NOW + DAY, INVITE_NONE },
+		{ "NULL", NULL, NOW + DAY, INVITE_NONE },
+	};
+	static const char *const names[] = {
+		[INVITE_NONE] = "none", [INVITE_PENDING] = "pending", [INVITE_SENT] = "sent",
+		[INVITE_ACCEPTED] = "accepted", [INVITE_EXPIRED] = "expired", [INVITE_CANCELLED] = "cancelled",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum invite_state got = policy_invite_state(cases[i].status, cases[i].expires, NOW);
+
+		if (got != cases[i].want)
+			fail_msg("%s: got %s, want %s", cases[i].name, policy_invite_state_name(got),
+				 policy_invite_state_name(cases[i].want));
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(policy_invite_state_name((enum invite_state) i), names[i]) != 0)
+			fail_msg("name of invite state %zu: got \"%s\", want \"%s\"", i,
+				 policy_invite_state_name((enum invite_state) i), names[i]);
+	assert_string_equal(policy_invite_state_name((enum invite_state) 6), "?");
+}
+
+/* invite_ready - enough sponsors; a requirement below 1 counts as 1 */
+static void
+invite_ready(void **state)
+{
+	static const struct {
+		int64_t sponsors, required;
+		bool want;
+	} cases[] = {
+		{ 0, 1, false }, { 1, 1, true }, { 2, 1, true },
+		{ 0, 2, false }, { 1, 2, false }, { 2, 2, true }, { 3, 2, true },
+		{ 0, 0, false }, { 1, 0, true }, { 0, -1, false }, { 1, -1, true },
+		{ 99, 100, false }, { 100, 100, true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (policy_invite_ready(cases[i].sponsors, cases[i].required) != cases[i].want)
+			fail_msg("%lld sponsors of %lld required: got %s, want %s",
+				 (long long) cases[i].sponsors, (long long) cases[i].required,
+				 cases[i].want ? "not ready" : "ready", cases[i].want ? "ready" : "not ready");
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof rows / sizeof rows[0] + 5];
-	size_t i;
+	struct CMUnitTest tests[sizeof rows / sizeof rows[0] + sizeof join_rows / sizeof join_rows[0] + 10];
+	size_t i, k;
 
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		tests[i] = (struct CMUnitTest) { rows[i].name, one_row, NULL, NULL, (void *) &rows[i] };
 	}
+	for (k = 0; k < sizeof join_rows / sizeof join_rows[0]; k++)
+		tests[i++] = (struct CMUnitTest) { join_rows[k].name, one_join_row, NULL, NULL,
+						   (void *) &join_rows[k] };
 	tests[i++] = (struct CMUnitTest) { "policy is pure", policy_is_pure, NULL, NULL, NULL };
 	tests[i++] = (struct CMUnitTest) { "only held becomes approved, rejected, discarded or expired",
 					   may_become, NULL, NULL, NULL };
@@ -345,5 +652,13 @@ main(void)
 	tests[i++] = (struct CMUnitTest) { "only moderators and owners decide", may_decide, NULL, NULL, NULL };
 	tests[i++] = (struct CMUnitTest) { "reasons: text, newlines and tabs only", check_reason, NULL, NULL,
 					   NULL };
+	tests[i++] = (struct CMUnitTest) { "who may invite whom", may_invite, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "every member vouches, only owners add", may_vouch_add, NULL, NULL,
+					   NULL };
+	tests[i++] = (struct CMUnitTest) { "owners remove, never the last owner", may_remove, NULL, NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "invitation states, expiry at exactly expires", invite_state, NULL,
+					   NULL, NULL };
+	tests[i++] = (struct CMUnitTest) { "an invitation is ready with enough sponsors", invite_ready, NULL,
+					   NULL, NULL };
 	return _cmocka_run_group_tests("policy", tests, i, NULL, NULL);
 }
