@@ -10,6 +10,11 @@
  * adds its members.  fixture_teardown() removes it all.  query() reads
  * the first column of the first row ("(no row)" if none) through a
  * connection of its own; expect() fails the test unless it is want.
+ *
+ * The rest reads back what the code under test queued: outbox_data()
+ * the bytes of the one outbox row a WHERE clause picks, notice_get()
+ * its header block and decoded text; has() and lacks() fail the test
+ * with the text when a needle is missing or present.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 #include <sqlite3.h>
 
 #include "dbfixture.h"
@@ -114,4 +120,112 @@ expect(struct fixture *fx, const char *sql, const char *want)
 		g_free(msg);
 		fail();
 	}
+}
+
+/* expectf - expect with a printf-formatted want */
+void
+expectf(struct fixture *fx, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	char *want;
+
+	va_start(ap, fmt);
+	want = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	expect(fx, sql, want);
+	g_free(want);
+}
+
+/* outbox_data - the data of the one outbox row matching where, NUL-terminated */
+char *
+outbox_data(struct fixture *fx, const char *where, gsize *len)
+{
+	char *sql = g_strdup_printf("SELECT data, (SELECT count(*) FROM outbox WHERE %s) FROM outbox WHERE %s",
+				    where, where);
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 1) == 1) {
+		*len = sqlite3_column_bytes(stmt, 0);
+		out = g_malloc(*len + 1);
+		memcpy(out, sqlite3_column_blob(stmt, 0), *len);
+		out[*len] = '\0';
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	if (out == NULL)
+		fail_msg("not exactly one outbox row where %s", where);
+	g_free(sql);
+	return out;
+}
+
+/* head_of - the header block of a message, CRLF lines */
+char *
+head_of(const char *data)
+{
+	const char *end = strstr(data, "\r\n\r\n");
+
+	return end ? g_strndup(data, end - data + 2) : g_strdup(data);
+}
+
+/* text_of - the decoded text of a single-part notice (quoted-printable undone) */
+char *
+text_of(const char *data, gsize len)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	GMimeObject *part = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	char *text = part && GMIME_IS_TEXT_PART(part) ? g_mime_text_part_get_text(GMIME_TEXT_PART(part)) : NULL;
+	char *p, *q;
+
+	if (msg)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	if (text == NULL)
+		fail_msg("not a text message: %.200s", data);
+	for (p = q = text; *p; p++)	/* CRLF on the wire, lines here */
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			*q++ = *p;
+	*q = '\0';
+	return text;
+}
+
+/* notice_get - head and decoded text of the one outbox row matching where */
+void
+notice_get(struct fixture *fx, const char *where, struct notice_text *n)
+{
+	n->data = outbox_data(fx, where, &n->len);
+	n->head = head_of(n->data);
+	n->text = text_of(n->data, n->len);
+}
+
+/* notice_clear - free what notice_get filled */
+void
+notice_clear(struct notice_text *n)
+{
+	g_free(n->data);
+	g_free(n->head);
+	g_free(n->text);
+}
+
+/* has - text contains needle, or fail naming both */
+void
+has(const char *what, const char *text, const char *needle)
+{
+	if (strstr(text, needle) == NULL)
+		fail_msg("%s has no \"%s\":\n%s", what, needle, text);
+}
+
+/* lacks - text does not contain needle */
+void
+lacks(const char *what, const char *text, const char *needle)
+{
+	if (strstr(text, needle) != NULL)
+		fail_msg("%s has \"%s\":\n%s", what, needle, text);
 }

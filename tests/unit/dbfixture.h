@@ -24,5 +24,22 @@ struct fixture *fixture_new(const char *prefix, const char *list_options);
 int fixture_teardown(void **state);
 char *query(struct fixture *fx, const char *sql);
 void expect(struct fixture *fx, const char *sql, const char *want);
+void expectf(struct fixture *fx, const char *sql, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* an outbox row read back: raw bytes, header block, decoded text */
+struct notice_text {
+	char *data;
+	gsize len;
+	char *head;
+	char *text;
+};
+
+char *outbox_data(struct fixture *fx, const char *where, gsize *len);
+char *head_of(const char *data);
+char *text_of(const char *data, gsize len);
+void notice_get(struct fixture *fx, const char *where, struct notice_text *n);
+void notice_clear(struct notice_text *n);
+void has(const char *what, const char *text, const char *needle);
+void lacks(const char *what, const char *text, const char *needle);
 
 #endif
