@@ -262,7 +262,7 @@ sponsor(struct store *st, const struct list_config *l, const struct actor *by, c
 		return rc;
 	why = role ? policy_may_invite((*m)->role, role) : policy_may_vouch((*m)->role);
 	if (why)
-		return moderate_refuse(err, "%s is a %s of %s: %s", (*m)->address, (*m)->role,
+		return moderate_refuse(err, "%s has the role %s on %s: %s", (*m)->address, (*m)->role,
 				       l->address, why);
 	return MODERATE_OK;
 }
@@ -467,7 +467,7 @@ membership_add(struct store *st, const struct config *cfg, const struct list_con
 	if ((rc = owner_acts(st, l, as, &m, &owners, &who, err)) != MODERATE_OK)
 		goto out;
 	if (owners > 0 && (why = policy_may_add(m->role)) != NULL) {
-		rc = moderate_refuse(err, "%s is a %s of %s: %s", m->address, m->role, l->address, why);
+		rc = moderate_refuse(err, "%s has the role %s on %s: %s", m->address, m->role, l->address, why);
 		goto out;
 	}
 	if ((rc = not_member(st, l, addr, err)) != MODERATE_OK
@@ -532,7 +532,7 @@ membership_remove(struct store *st, const struct config *cfg, const struct list_
 	    || (rc = owner_acts(st, l, as, &m, &owners, &who, err)) != MODERATE_OK)
 		goto out;
 	if (owners > 0 && (why = policy_may_remove(m->role, gone->role, owners)) != NULL) {
-		rc = moderate_refuse(err, "%s is a %s of %s: %s", m->address, m->role, l->address, why);
+		rc = moderate_refuse(err, "%s has the role %s on %s: %s", m->address, m->role, l->address, why);
 		goto out;
 	}
 	{

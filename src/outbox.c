@@ -114,6 +114,8 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {
 			r = store_outbox_done(st, it->id, err);
+			if (r == STORE_OK && strcmp(it->kind, "invitation") == 0)
+				store_forget(st);	/* its token leaves the WAL too */
 			stats->sent++;
 			g_ptr_array_unref(left);
 			send_result_clear(&res);

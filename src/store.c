@@ -37,6 +37,8 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "log.h"
+
 G_DEFINE_QUARK(vigil-store-error-quark, store_error)
 
 struct store {
@@ -361,6 +363,7 @@ store_open(const char *path, struct store **out, GError **err)
 	/* foreign keys come on after migrating: a step may rebuild a table */
 	if ((r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
 	    || (r = exec(st, "PRAGMA synchronous = FULL", err)) != STORE_OK
+	    || (r = exec(st, "PRAGMA secure_delete = ON", err)) != STORE_OK
 	    || (r = migrate(st, err)) != STORE_OK
 	    || (r = exec(st, "PRAGMA foreign_keys = ON", err)) != STORE_OK) {
 		store_close(st);
@@ -368,6 +371,22 @@ store_open(const char *path, struct store **out, GError **err)
 	}
 	*out = st;
 	return STORE_OK;
+}
+
+/*
+ * store_forget - copy the WAL into the database and empty it, so that what
+ * was deleted (secure_delete zeroes it in the database) is gone from the
+ * WAL too: an invitation's token, once the invitation is sent.  Best
+ * effort: a reader that holds on makes it a partial checkpoint, which
+ * sqlite's later checkpoints complete; a failure is logged.
+ */
+void
+store_forget(struct store *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		log_msg(LOG_WARNING, "database %s: checkpoint: %s", st->path, sqlite3_errmsg(st->db));
 }
 
 /* store_close - close; store_close(NULL) does nothing */

@@ -138,6 +138,7 @@ struct outbox_item {
 
 enum store_rc store_open(const char *path, struct store **out, GError **err);
 void store_close(struct store *st);
+void store_forget(struct store *st);
 int store_version(void);
 enum store_rc store_begin(struct store *st, GError **err);
 enum store_rc store_commit(struct store *st, GError **err);
