@@ -20,6 +20,8 @@ struct list_config {
 	char   *subject_tag;		/* "" none, else put before the Subject of relayed copies */
 	char   *footer;			/* "" none, else a file appended to plain-text relayed copies */
 	char   *archive_url;		/* "" none, else the List-Archive of relayed copies */
+	char   *archive;		/* "" none, else the Maildir every relayed copy is kept in */
+	char   *archive_group;		/* "" the user's own, else the group of the archive's files */
 	gint64  bounce_threshold;	/* failed deliveries that get a member reported, 0 never */
 	gint64  bounce_window;		/* ... within this many seconds */
 };
