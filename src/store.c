@@ -9,8 +9,9 @@
  * DESCRIPTION
  *	All state lives in one sqlite file: members, held and relayed
  *	posts, report counters, reporters and the people copied on each
- *	report, the auto-reply log, bounces, the outbox and the audit
- *	trail.  A report's thread is the posts whose thread column names
+ *	report, the auto-reply log, bounces, the outbox, the audit trail
+ *	and which file of the list's archive (a Maildir) holds each
+ *	archived post.  A report's thread is the posts whose thread column names
  *	it: the approved report itself and every message relayed in reply
  *	to it, found again by Message-ID (store_thread_of()).  The file is created and migrated on first use
  *	(PRAGMA user_version counts the migrations applied), in WAL mode,
@@ -160,6 +161,15 @@ static const char *const migrations[] = {
 	" reported INTEGER NOT NULL DEFAULT 0,"
 	" raw BLOB) STRICT;"
 	"CREATE INDEX bounces_by_address ON bounces (list, address, received);",
+
+	/* 4: the list archive: the Maildir file each relayed post was kept in */
+	"CREATE TABLE archive ("
+	" post_id INTEGER PRIMARY KEY REFERENCES posts (id),"
+	" list TEXT NOT NULL,"
+	" file TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" archived INTEGER NOT NULL,"
+	" UNIQUE (list, file)) STRICT;",
 };
 
 /* store_version - the schema version this program writes */
@@ -1358,4 +1368,82 @@ store_outbox_item_free(struct outbox_item *it)
 	g_ptr_array_free(it->rcpts, TRUE);
 	g_bytes_unref(it->data);
 	g_free(it);
+}
+
+/* store_archive_add - a post is kept in the list's archive, in the Maildir file file */
+enum store_rc
+store_archive_add(struct store *st, gint64 post_id, const char *list, const char *file, gint64 size,
+		  gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO archive (post_id, list, file, size, archived)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, post_id);
+	bind_text(stmt, 2, list);
+	bind_text(stmt, 3, file);
+	sqlite3_bind_int64(stmt, 4, size);
+	sqlite3_bind_int64(stmt, 5, now);
+	return step_done(st, stmt, "archive add", err);
+}
+
+/* archive_from_row - an archived post from the columns of store_archive_list() */
+static gpointer
+archive_from_row(sqlite3_stmt *stmt)
+{
+	struct archive_row *a = g_new0(struct archive_row, 1);
+
+	a->post_id = sqlite3_column_int64(stmt, 0);
+	a->thread = text(stmt, 1);
+	a->file = text(stmt, 2);
+	a->size = sqlite3_column_int64(stmt, 3);
+	a->archived = sqlite3_column_int64(stmt, 4);
+	a->received = sqlite3_column_int64(stmt, 5);
+	a->sender = text(stmt, 6);
+	a->from = text(stmt, 7);
+	a->subject = text(stmt, 8);
+	a->message_id = text(stmt, 9);
+	return a;
+}
+
+/*
+ * store_archive_list - the archived posts of a list, those of one report's
+ * thread when report_id is not NULL, by report (posts in none last), then
+ * in the order they arrived
+ */
+enum store_rc
+store_archive_list(struct store *st, const char *list, const char *report_id, GPtrArray **out,
+		   GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT a.post_id, p.thread, a.file, a.size, a.archived, p.received,"
+		      " p.sender, p.from_addr, p.subject, p.message_id"
+		      " FROM archive a JOIN posts p ON p.id = a.post_id"
+		      " WHERE a.list = ?1 AND (?2 IS NULL OR p.thread = ?2)"
+		      " ORDER BY p.thread IS NULL, p.thread, p.received, p.id", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, report_id);
+	return collect(st, stmt, archive_from_row, (GDestroyNotify) store_archive_row_free, out,
+		       "archive list", err);
+}
+
+/* store_archive_row_free - free an archive row; NULL does nothing */
+void
+store_archive_row_free(struct archive_row *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->thread);
+	g_free(a->file);
+	g_free(a->sender);
+	g_free(a->from);
+	g_free(a->subject);
+	g_free(a->message_id);
+	g_free(a);
 }
