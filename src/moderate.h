@@ -27,6 +27,7 @@ struct decision {
 	guint	members;	/* approve: members the post goes to */
 	bool	sender_told;	/* reject, expire: a notice goes to the sender */
 	guint	moderators_told;	/* moderators the decision note goes to */
+	GPtrArray *archived;	/* approve: the file written to the list's archive */
 };
 
 char *moderate_vigil_command(const struct config *cfg, const struct list_config *l);
