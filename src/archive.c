@@ -56,7 +56,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,40 +85,37 @@ fail(GError **err, const char *path, const char *what, int e)
 	return STORE_RETRY;
 }
 
-/* group_id - the gid of the list's archive_group, or -1 for none */
-static gboolean
-group_id(const struct list_config *l, gid_t *gid, GError **err)
-{
-	struct group gr, *found = NULL;
-	char buf[16384];
+/* the archive's group: its gid (-1 for none) and name */
+struct group_of {
+	gid_t	 gid;
+	const char *name;
+};
 
-	*gid = (gid_t) -1;
-	if (l->archive_group == NULL || *l->archive_group == '\0')
+/* group_of - the list's archive_group */
+static gboolean
+group_of(const struct list_config *l, struct group_of *g, GError **err)
+{
+	g->gid = (gid_t) -1;
+	g->name = l->archive_group;
+	if (l->archive_group == NULL || *l->archive_group == '\0' || config_group_gid(l->archive_group, &g->gid))
 		return TRUE;
-	if (getgrnam_r(l->archive_group, &gr, buf, sizeof buf, &found) != 0 || found == NULL) {
-		g_set_error(err, ARCHIVE_ERROR, STORE_RETRY, "archive %s: archive_group %s: no such group",
-			    l->archive, l->archive_group);
-		return FALSE;
-	}
-	*gid = gr.gr_gid;
-	return TRUE;
+	g_set_error(err, ARCHIVE_ERROR, STORE_RETRY, "archive %s: archive_group %s: no such group",
+		    l->archive, l->archive_group);
+	return FALSE;
 }
 
-/* give_group - path belongs to gid (none: -1), or err says how to arrange it */
+/* give_group - path has the archive's group (if any), or err says how to arrange it */
 static enum store_rc
-give_group(const char *path, const struct stat *sb, gid_t gid, GError **err)
+give_group(const char *path, const struct stat *sb, const struct group_of *g, GError **err)
 {
-	struct group gr, *found = NULL;
-	char buf[16384];
 	char *what;
 	enum store_rc r;
 
-	if (gid == (gid_t) -1 || sb->st_gid == gid || chown(path, (uid_t) -1, gid) == 0)
+	if (g->gid == (gid_t) -1 || sb->st_gid == g->gid || chown(path, (uid_t) -1, g->gid) == 0)
 		return STORE_OK;
-	getgrgid_r(gid, &gr, buf, sizeof buf, &found);
 	what = g_strdup_printf("cannot give it the group %s (make the user vigil runs as a member,"
-			       " or give the archive directory that group with chmod g+s)",
-			       found ? found->gr_name : "?");
+			       " or give the archive's parent directory that group with chmod g+s)",
+			       g->name);
 	r = fail(err, path, what, errno);
 	g_free(what);
 	return r;
@@ -130,7 +126,7 @@ give_group(const char *path, const struct stat *sb, gid_t gid, GError **err)
  * set-group-ID bit and the archive's group
  */
 static enum store_rc
-make_dir(const char *dir, gid_t gid, GError **err)
+make_dir(const char *dir, const struct group_of *g, GError **err)
 {
 	struct stat sb;
 	mode_t old;
@@ -150,7 +146,7 @@ make_dir(const char *dir, gid_t gid, GError **err)
 	umask(old);
 	if (rc != 0 || stat(dir, &sb) != 0)
 		return fail(err, dir, "cannot create it", rc != 0 ? e : errno);
-	if ((r = give_group(dir, &sb, gid, err)) != STORE_OK)
+	if ((r = give_group(dir, &sb, g, err)) != STORE_OK)
 		return r;
 	/* inherited from a set-group-ID parent, the bit is there already; chmod
 	 * by someone outside the group would drop it */
@@ -161,7 +157,7 @@ make_dir(const char *dir, gid_t gid, GError **err)
 
 /* make_maildir - the Maildir and its cur, new and tmp */
 static enum store_rc
-make_maildir(const char *path, gid_t gid, GError **err)
+make_maildir(const char *path, const struct group_of *g, GError **err)
 {
 	static const char *const subs[] = { "", "cur", "new", "tmp" };
 	enum store_rc r = STORE_OK;
@@ -170,7 +166,7 @@ make_maildir(const char *path, gid_t gid, GError **err)
 	for (i = 0; r == STORE_OK && i < G_N_ELEMENTS(subs); i++) {
 		char *dir = g_build_filename(path, subs[i], NULL);
 
-		r = make_dir(dir, gid, err);
+		r = make_dir(dir, g, err);
 		g_free(dir);
 	}
 	return r;
@@ -225,8 +221,8 @@ sync_dir(const char *dir)
  * for success and leaves its file in tmp/: that is checked.
  */
 static enum store_rc
-write_file(const char *path, const GByteArray *data, gid_t gid, char *uid, size_t uidsz, char **file,
-	   GError **err)
+write_file(const char *path, const GByteArray *data, const struct group_of *g, char *uid, size_t uidsz,
+	   char **file, GError **err)
 {
 	struct maildir *md = maildir_of(path);
 	struct stat sb;
@@ -253,14 +249,17 @@ write_file(const char *path, const GByteArray *data, gid_t gid, char *uid, size_
 	if (lstat(tmp, &sb) == 0) {
 		unlink(tmp);
 		g_free(tmp);
-		return fail(err, *file, "the name was taken: not written", 0);
+		rc = fail(err, *file, "the name was taken: not written", 0);
+		g_free(*file);		/* another message's: the caller must not remove it */
+		*file = NULL;
+		return rc;
 	}
 	g_free(tmp);
 	if (stat(*file, &sb) != 0)
 		return fail(err, *file, "written but not found", errno);
 	if ((gint64) sb.st_size != (gint64) data->len)
 		return fail(err, *file, "written with the wrong size", 0);
-	if ((rc = give_group(*file, &sb, gid, err)) != STORE_OK)
+	if ((rc = give_group(*file, &sb, g, err)) != STORE_OK)
 		return rc;
 	if (chmod(*file, FILE_MODE) != 0)
 		return fail(err, *file, "cannot chmod it", errno);
@@ -282,17 +281,17 @@ archive_add(struct store *st, const struct list_config *l, gint64 post_id, const
 	GByteArray *lf;
 	char uid[256];
 	char *file = NULL;
-	gid_t gid;
+	struct group_of g;
 	enum store_rc r;
 
-	if (*l->archive == '\0')
+	if (l->archive == NULL || *l->archive == '\0')
 		return STORE_OK;
-	if (!group_id(l, &gid, err))
+	if (!group_of(l, &g, err))
 		return STORE_RETRY;
 	lf = unix_lines(data, len);
 	g_mutex_lock(&lock);
-	if ((r = make_maildir(l->archive, gid, err)) == STORE_OK)
-		r = write_file(l->archive, lf, gid, uid, sizeof uid, &file, err);
+	if ((r = make_maildir(l->archive, &g, err)) == STORE_OK)
+		r = write_file(l->archive, lf, &g, uid, sizeof uid, &file, err);
 	g_mutex_unlock(&lock);
 	if (r == STORE_OK)
 		r = store_archive_add(st, post_id, l->address, uid, (gint64) lf->len, now, err);
@@ -396,7 +395,7 @@ archive_recover(struct store *st, const struct list_config *l, guint *removed, G
 	guint i;
 
 	*removed = 0;
-	if (*l->archive == '\0' || !g_file_test(l->archive, G_FILE_TEST_IS_DIR))
+	if (l->archive == NULL || *l->archive == '\0' || !g_file_test(l->archive, G_FILE_TEST_IS_DIR))
 		return STORE_OK;
 	if (gethostname(host, sizeof host - 1) != 0)
 		return fail(err, l->archive, "gethostname", errno);
@@ -421,7 +420,7 @@ archive_recover(struct store *st, const struct list_config *l, guint *removed, G
 
 /* check_dir - an existing archive directory: no access for others, the right group */
 static gboolean
-check_dir(const char *dir, const struct stat *sb, gid_t gid, const char *group, GError **err)
+check_dir(const char *dir, const struct stat *sb, const struct group_of *g, GError **err)
 {
 	if (!S_ISDIR(sb->st_mode)) {
 		g_set_error(err, ARCHIVE_ERROR, 1, "archive %s: not a directory", dir);
@@ -432,9 +431,9 @@ check_dir(const char *dir, const struct stat *sb, gid_t gid, const char *group, 
 			    " chmod o-rwx %s", dir, (unsigned) (sb->st_mode & 07777), dir);
 		return FALSE;
 	}
-	if (gid != (gid_t) -1 && sb->st_gid != gid) {
+	if (g->gid != (gid_t) -1 && sb->st_gid != g->gid) {
 		g_set_error(err, ARCHIVE_ERROR, 1, "archive %s: its group is not %s (archive_group):"
-			    " chgrp %s %s", dir, group, group, dir);
+			    " chgrp %s %s", dir, g->name, g->name, dir);
 		return FALSE;
 	}
 	return TRUE;
@@ -450,21 +449,21 @@ archive_check(const struct list_config *l, GError **err)
 {
 	static const char *const subs[] = { "cur", "new", "tmp" };
 	struct stat sb;
-	gid_t gid;
+	struct group_of g;
 	char *dir;
 	size_t i;
 	gboolean ok = TRUE;
 
-	if (*l->archive == '\0')
+	if (l->archive == NULL || *l->archive == '\0')
 		return TRUE;
-	if (!group_id(l, &gid, err))
+	if (!group_of(l, &g, err))
 		return FALSE;
 	if (stat(l->archive, &sb) == 0) {
-		ok = check_dir(l->archive, &sb, gid, l->archive_group, err);
+		ok = check_dir(l->archive, &sb, &g, err);
 		for (i = 0; ok && i < G_N_ELEMENTS(subs); i++) {
 			dir = g_build_filename(l->archive, subs[i], NULL);
 			if (stat(dir, &sb) == 0)
-				ok = check_dir(dir, &sb, gid, l->archive_group, err);
+				ok = check_dir(dir, &sb, &g, err);
 			g_free(dir);
 		}
 		return ok;

@@ -31,6 +31,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <grp.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -199,14 +200,25 @@ one_line(const char *s)
 	return TRUE;
 }
 
-/* group_exists - name is a group of this host (reentrant: the milter has threads) */
-static gboolean
-group_exists(const char *name)
+/*
+ * config_group_gid - the gid of the group name of this host; FALSE if
+ * there is none (reentrant: the milter has threads)
+ */
+gboolean
+config_group_gid(const char *name, gid_t *gid)
 {
 	struct group gr, *found = NULL;
-	char buf[16384];
+	size_t size = 16384;
+	char *buf = g_malloc(size);
+	int rc;
 
-	return getgrnam_r(name, &gr, buf, sizeof buf, &found) == 0 && found != NULL;
+	/* a group with many members needs a larger buffer */
+	while ((rc = getgrnam_r(name, &gr, buf, size, &found)) == ERANGE && size < (1 << 24))
+		buf = g_realloc(buf, size *= 4);
+	if (rc == 0 && found)
+		*gid = gr.gr_gid;
+	g_free(buf);
+	return rc == 0 && found != NULL;
 }
 
 /* set_value - check one value against its table row and store it */
@@ -216,6 +228,7 @@ set_value(void *base, const struct opt *o, const char *value,
 {
 	char *p = (char *) base + o->off;
 	gint64 n;
+	gid_t gid;
 	char *canon;
 	char *what;
 	const char *why;
@@ -240,7 +253,7 @@ set_value(void *base, const struct opt *o, const char *value,
 		*(char **) p = g_strdup(value);
 		return TRUE;
 	case OPT_GROUP:
-		if (!group_exists(value)) {
+		if (!config_group_gid(value, &gid)) {
 			set_error(err, path, group, o->key, value, "no such group on this host");
 			return FALSE;
 		}

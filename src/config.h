@@ -5,6 +5,7 @@
 #define VIGIL_CONFIG_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <glib.h>
 
 struct list_config {
@@ -49,5 +50,6 @@ void config_print(const struct config *cfg, FILE *fp);
 gboolean config_parse_duration(const char *s, gint64 *out);
 char *config_format_duration(gint64 secs);
 gboolean config_parse_size(const char *s, gint64 *out);
+gboolean config_group_gid(const char *name, gid_t *gid);
 
 #endif
