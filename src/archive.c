@@ -97,7 +97,8 @@ group_of(const struct list_config *l, struct group_of *g, GError **err)
 {
 	g->gid = (gid_t) -1;
 	g->name = l->archive_group;
-	if (l->archive_group == NULL || *l->archive_group == '\0' || config_group_gid(l->archive_group, &g->gid))
+	if (l->archive_group == NULL || *l->archive_group == '\0'
+	    || config_group_gid(l->archive_group, &g->gid))
 		return TRUE;
 	g_set_error(err, ARCHIVE_ERROR, STORE_RETRY, "archive %s: archive_group %s: no such group",
 		    l->archive, l->archive_group);
@@ -110,13 +111,15 @@ give_group(const char *path, const struct stat *sb, const struct group_of *g, GE
 {
 	char *what;
 	enum store_rc r;
+	int e;
 
 	if (g->gid == (gid_t) -1 || sb->st_gid == g->gid || chown(path, (uid_t) -1, g->gid) == 0)
 		return STORE_OK;
+	e = errno;
 	what = g_strdup_printf("cannot give it the group %s (make the user vigil runs as a member,"
 			       " or give the archive's parent directory that group with chmod g+s)",
 			       g->name);
-	r = fail(err, path, what, errno);
+	r = fail(err, path, what, e);
 	g_free(what);
 	return r;
 }
