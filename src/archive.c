@@ -557,6 +557,10 @@ archive_export(struct store *st, const struct list_config *l, const char *report
 		g_set_error(err, ARCHIVE_ERROR, STORE_NOTFOUND, "nothing of report %s is in the archive of %s%s",
 			    report_id, l->address, *l->archive ? "" : " (it has none: see archive in vigil.conf(5))");
 		r = STORE_NOTFOUND;
+	} else if (l->archive == NULL || *l->archive == '\0') {
+		g_set_error(err, ARCHIVE_ERROR, STORE_ERROR, "%s has archived messages, but no archive"
+			    " is configured now (archive in vigil.conf(5))", l->address);
+		r = STORE_ERROR;
 	} else if ((md = maildir_new(l->archive)) == NULL || maildir_update(md) != MAILDIR_NO_ERROR) {
 		r = fail(err, l->archive, "cannot read the Maildir", errno);
 	}

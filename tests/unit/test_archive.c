@@ -507,9 +507,10 @@ export_thread(void **state)
 	static const char follow_up[] = "From: Reporter <rep@example.net>\nTo: security@example.org\n"
 		"Subject: Re: overflow\nMessage-ID: <re2@example.net>\nIn-Reply-To: <re1@example.org>\n"
 		"References: <r1@example.net> <re1@example.org>\n\nthanks\n";
+	struct list_config *l = (struct list_config *) fx->l;
 	GString *out = g_string_new(NULL);
 	GError *err = NULL;
-	char *id, **lines;
+	char *id, **lines, *saved;
 	guint n = 0, froms = 0, i;
 	const char *a, *b, *c;
 
@@ -541,6 +542,13 @@ export_thread(void **state)
 	assert_non_null(strstr(err->message, "2020-0999"));
 	g_clear_error(&err);
 	assert_int_equal(out->len, 0);
+	/* archived messages, but the archive key since removed: say so */
+	saved = l->archive;
+	l->archive = "";
+	assert_int_equal(archive_export(fx->st, fx->l, id, out, &n, &err), STORE_ERROR);
+	assert_non_null(strstr(err->message, "no archive is configured now"));
+	g_clear_error(&err);
+	l->archive = saved;
 	g_string_free(out, TRUE);
 	g_free(id);
 }
