@@ -31,6 +31,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <grp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,7 @@ enum opt_type {
 	OPT_NUMBER,
 	OPT_CHOICE,			/* one of choices, stored as its index (an int) */
 	OPT_RESOLVER,
+	OPT_GROUP,			/* the name of a group that exists */
 };
 
 struct opt {
@@ -89,6 +92,8 @@ static const struct opt list_opts[] = {
 	{ "subject_tag", OPT_STRING, "", 0, 0, offsetof(struct list_config, subject_tag), NULL },
 	{ "footer", OPT_PATH, "", 0, 0, offsetof(struct list_config, footer), NULL },
 	{ "archive_url", OPT_STRING, "", 0, 0, offsetof(struct list_config, archive_url), NULL },
+	{ "archive", OPT_PATH, "", 0, 0, offsetof(struct list_config, archive), NULL },
+	{ "archive_group", OPT_GROUP, "", 0, 0, offsetof(struct list_config, archive_group), NULL },
 	{ "bounce_threshold", OPT_NUMBER, "3", 0, 1000, offsetof(struct list_config, bounce_threshold), NULL },
 	{ "bounce_window", OPT_DURATION, "30d", 1, 3650 * DAY, offsetof(struct list_config, bounce_window), NULL },
 	{ "invite_expiry", OPT_DURATION, "7d", 3600, 365 * DAY, offsetof(struct list_config, invite_expiry), NULL },
@@ -197,6 +202,27 @@ one_line(const char *s)
 	return TRUE;
 }
 
+/*
+ * config_group_gid - the gid of the group name of this host; FALSE if
+ * there is none (reentrant: the milter has threads)
+ */
+gboolean
+config_group_gid(const char *name, gid_t *gid)
+{
+	struct group gr, *found = NULL;
+	size_t size = 16384;
+	char *buf = g_malloc(size);
+	int rc;
+
+	/* a group with many members needs a larger buffer */
+	while ((rc = getgrnam_r(name, &gr, buf, size, &found)) == ERANGE && size < (1 << 24))
+		buf = g_realloc(buf, size *= 4);
+	if (rc == 0 && found)
+		*gid = gr.gr_gid;
+	g_free(buf);
+	return rc == 0 && found != NULL;
+}
+
 /* set_value - check one value against its table row and store it */
 static gboolean
 set_value(void *base, const struct opt *o, const char *value,
@@ -204,6 +230,7 @@ set_value(void *base, const struct opt *o, const char *value,
 {
 	char *p = (char *) base + o->off;
 	gint64 n;
+	gid_t gid;
 	char *canon;
 	char *what;
 	const char *why;
@@ -223,6 +250,13 @@ set_value(void *base, const struct opt *o, const char *value,
 	case OPT_RESOLVER:
 		if ((why = dmarc_resolver_check(value)) != NULL) {
 			set_error(err, path, group, o->key, value, why);
+			return FALSE;
+		}
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_GROUP:
+		if (!config_group_gid(value, &gid)) {
+			set_error(err, path, group, o->key, value, "no such group on this host");
 			return FALSE;
 		}
 		*(char **) p = g_strdup(value);
@@ -343,6 +377,8 @@ list_free(gpointer p)
 	g_free(l->subject_tag);
 	g_free(l->footer);
 	g_free(l->archive_url);
+	g_free(l->archive);
+	g_free(l->archive_group);
 	g_free(l);
 }
 
@@ -382,6 +418,41 @@ bounces_apart(const struct config *cfg, GError **err)
 				    " address, an owner or another list's bounce address",
 				    cfg->path, l->address, l->bounce_address);
 			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* same_dir - a and b name the same directory, trailing slashes aside */
+static gboolean
+same_dir(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	while (na > 1 && a[na - 1] == '/')
+		na--;
+	while (nb > 1 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
+/* archives_apart - no two lists keep their archive in the same Maildir */
+static gboolean
+archives_apart(const struct config *cfg, GError **err)
+{
+	guint i, k;
+
+	for (i = 0; i < cfg->lists->len; i++) {
+		const struct list_config *l = g_ptr_array_index(cfg->lists, i);
+
+		for (k = 0; *l->archive && k < i; k++) {
+			const struct list_config *o = g_ptr_array_index(cfg->lists, k);
+
+			if (*o->archive && same_dir(l->archive, o->archive)) {
+				g_set_error(err, CONFIG_ERROR, 1, "%s: [list %s] archive: %s is also the"
+					    " archive of %s", cfg->path, l->address, l->archive, o->address);
+				return FALSE;
+			}
 		}
 	}
 	return TRUE;
@@ -445,7 +516,7 @@ config_load(const char *path, GError **err)
 		}
 
 	}
-	if (!ok || !bounces_apart(cfg, err))
+	if (!ok || !bounces_apart(cfg, err) || !archives_apart(cfg, err))
 		goto fail;
 	if (cfg->lists->len == 0) {
 		g_set_error(err, CONFIG_ERROR, 1, "%s: no [list ADDRESS] group: configure at least one list",

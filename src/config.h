@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <glib.h>
 
 struct list_config {
@@ -21,6 +22,8 @@ struct list_config {
 	char   *subject_tag;		/* "" none, else put before the Subject of relayed copies */
 	char   *footer;			/* "" none, else a file appended to plain-text relayed copies */
 	char   *archive_url;		/* "" none, else the List-Archive of relayed copies */
+	char   *archive;		/* "" none, else the Maildir every relayed copy is kept in */
+	char   *archive_group;		/* "" the user's own, else the group of the archive's files */
 	gint64  bounce_threshold;	/* failed deliveries that get a member reported, 0 never */
 	gint64  bounce_window;		/* ... within this many seconds */
 	gint64  invite_expiry;		/* seconds an invitation may be accepted */
@@ -52,5 +55,6 @@ void config_print(const struct config *cfg, FILE *fp);
 gboolean config_parse_duration(const char *s, gint64 *out);
 char *config_format_duration(gint64 secs);
 gboolean config_parse_size(const char *s, gint64 *out);
+gboolean config_group_gid(const char *name, gid_t *gid);
 
 #endif

@@ -10,6 +10,7 @@
  *	GPtrArray *header_edits_new(void);
  *	void header_edit_add(GPtrArray *edits, const char *name, int index, const char *value);
  *	GString *header_apply(const char *raw, size_t len, const GPtrArray *edits);
+ *	GString *header_apply_unfolded(const char *raw, size_t len, const GPtrArray *edits);
  * DESCRIPTION
  *	The members' copy of a post is the author's bytes with a few header
  *	fields added or changed: everything else must stay byte for byte,
@@ -29,7 +30,9 @@
  *	replaced or deleted as an edit says, then the rest of the message.
  *	The fields it writes are folded at blanks to about 78 characters
  *	and end in LF; the rest keeps its line ends.  A front-end whose MTA changes the
- *	message itself (a milter) translates the same edits instead.
+ *	message itself (a milter) translates the same edits instead;
+ *	header_apply_unfolded() is what its MTA then makes of the message
+ *	(each field it writes on one line), for the list's archive.
  */
 #include "header.h"
 
@@ -168,12 +171,12 @@ header_edit_add(GPtrArray *edits, const char *name, int index, const char *value
 }
 
 /*
- * put_field - "Name: value" and its line end, folded before a blank so
- * that lines stay near 78 characters (RFC 5322 2.1.1); a word longer
- * than that stays whole
+ * put_field - "Name: value" and its line end; fold: before a blank so
+ * that lines stay near 78 characters (RFC 5322 2.1.1), a word longer
+ * than that whole
  */
 static void
-put_field(GString *out, const char *name, const char *value)
+put_field(GString *out, const char *name, const char *value, gboolean fold)
 {
 	char *v = g_strconcat(" ", value, NULL);
 	size_t line = strlen(name) + 1;
@@ -184,7 +187,7 @@ put_field(GString *out, const char *name, const char *value)
 		size_t sp = strspn(p, " ");
 		size_t n = sp + strcspn(p + sp, " ");
 
-		if (sp > 0 && p != v && line + n > 78) {
+		if (fold && sp > 0 && p != v && line + n > 78) {
 			g_string_append_c(out, '\n');	/* the blanks begin the next line */
 			line = 0;
 		}
@@ -196,9 +199,9 @@ put_field(GString *out, const char *name, const char *value)
 	g_free(v);
 }
 
-/* header_apply - the message with its edits made */
-GString *
-header_apply(const char *raw, size_t len, const GPtrArray *edits)
+/* apply - the message with its edits made, the fields written folded or not */
+static GString *
+apply(const char *raw, size_t len, const GPtrArray *edits, gboolean fold)
 {
 	GString *out = g_string_sized_new(len + 1024);
 	int *seen = g_new0(int, edits->len + 1);
@@ -210,7 +213,7 @@ header_apply(const char *raw, size_t len, const GPtrArray *edits)
 		const struct header_edit *e = g_ptr_array_index(edits, i);
 
 		if (e->index == 0)
-			put_field(out, e->name, e->value);
+			put_field(out, e->name, e->value, fold);
 	}
 	while (next_field(raw, len, &pos, &f)) {
 		const struct header_edit *hit = NULL;
@@ -224,9 +227,26 @@ header_apply(const char *raw, size_t len, const GPtrArray *edits)
 		if (hit == NULL)
 			g_string_append_len(out, raw + f.start, f.end - f.start);
 		else if (hit->value)
-			put_field(out, hit->name, hit->value);
+			put_field(out, hit->name, hit->value, fold);
 	}
 	g_string_append_len(out, raw + pos, len - pos);
 	g_free(seen);
 	return out;
+}
+
+/* header_apply - the message with its edits made */
+GString *
+header_apply(const char *raw, size_t len, const GPtrArray *edits)
+{
+	return apply(raw, len, edits, TRUE);
+}
+
+/*
+ * header_apply_unfolded - the same, each field written on one line, as
+ * Postfix writes the fields a milter adds or changes
+ */
+GString *
+header_apply_unfolded(const char *raw, size_t len, const GPtrArray *edits)
+{
+	return apply(raw, len, edits, FALSE);
 }

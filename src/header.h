@@ -23,5 +23,6 @@ size_t header_end(const char *raw, size_t len);
 void header_edit_add(GPtrArray *edits, const char *name, int index, const char *value);
 GPtrArray *header_edits_new(void);
 GString *header_apply(const char *raw, size_t len, const GPtrArray *edits);
+GString *header_apply_unfolded(const char *raw, size_t len, const GPtrArray *edits);
 
 #endif

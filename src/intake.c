@@ -20,7 +20,10 @@
  *	the owner.  Recipients that are not lists get the message
  *	unchanged.  Everything - posts, audit rows, bounces, every outgoing
  *	message as an outbox row - is one sqlite transaction: all of it is
- *	stored or none.
+ *	stored or none.  A list with an archive keeps the members' copy
+ *	in its Maildir before the transaction commits (archive_add()): a
+ *	copy that cannot be written fails the message like a busy
+ *	database, so nothing is relayed that the archive lacks.
  *
  *	The DMARC policy of the author's domain, which the members' copy
  *	may need (dmarc_mitigation = munge_from), is looked up before the
@@ -50,9 +53,11 @@
 #include <string.h>
 
 #include "addr.h"
+#include "archive.h"
 #include "bounce.h"
 #include "compose.h"
 #include "dmarc.h"
+#include "header.h"
 #include "log.h"
 #include "membership.h"
 #include "message.h"
@@ -76,6 +81,7 @@ struct job {
 	struct intake_smtp *smtp;	/* the MTA delivers (milter); NULL: we do (pipe) */
 	int	 author_policy;		/* enum dmarc_policy of the From domain */
 	struct thread thread;		/* of the list at hand */
+	GPtrArray *archived;		/* files written to the archives in this transaction */
 };
 
 /* tempfail - map a store failure; every store error is "try again" here */
@@ -319,7 +325,8 @@ copy_of(const struct relay_job *rj, const GPtrArray *cc)
  * intake_relay - queue the members' copy of a post: one SMTP
  * transaction to every member but its author, and in a report's thread
  * to the people of the report; envelope sender the list's bounce
- * address.  *nrcpts is how many it goes to.
+ * address.  *nrcpts is how many it goes to.  The list's archive keeps
+ * the copy first (archive_add()), even when nobody gets it.
  */
 enum store_rc
 intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, guint *nrcpts,
@@ -329,7 +336,7 @@ intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, g
 	enum store_rc r;
 
 	r = recipients(st, rj, &to, &cc, err);
-	if (r == STORE_OK && to->len > 0) {
+	if (r == STORE_OK && (to->len > 0 || *rj->list->archive)) {
 		struct relay_copy c = copy_of(rj, cc);
 		GError *ferr = NULL;
 		char *footer = compose_footer(rj->list, rj->post, &ferr);
@@ -340,8 +347,11 @@ intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, g
 		} else {
 			GByteArray *copy = compose_relay(&c, rj->raw, rj->len, footer);
 
-			r = outbox_queue(st, rj->post_id, "relay", rj->list->bounce_address, to, copy,
-					 rj->now, outbox_ids, err);
+			r = archive_add(st, rj->list, rj->post_id, copy->data, copy->len, rj->now,
+					rj->archived, err);
+			if (r == STORE_OK && to->len > 0)
+				r = outbox_queue(st, rj->post_id, "relay", rj->list->bounce_address, to,
+						 copy, rj->now, outbox_ids, err);
 			g_byte_array_unref(copy);
 		}
 		g_free(footer);
@@ -355,7 +365,8 @@ intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, g
 /*
  * relay_by_mta - the MTA delivers the original to the members, with the
  * header changes of the members' copy; one list per message can be
- * done so, and only when the body stays as it is (no footer)
+ * done so, and only when the body stays as it is (no footer).  The
+ * archive keeps the message as the MTA will make it.
  */
 static enum store_rc
 relay_by_mta(struct job *j, const struct relay_job *rj, guint *n, GError **err)
@@ -369,9 +380,15 @@ relay_by_mta(struct job *j, const struct relay_job *rj, guint *n, GError **err)
 
 		for (i = 0; i < to->len; i++)
 			add_new(j->smtp->add_rcpts, g_ptr_array_index(to, i));
+		GString *copy;
+
 		j->smtp->edits = compose_relay_edits(&c, j->raw, j->len);
 		j->smtp->sender = rj->list->bounce_address;
 		*n = to->len;
+		copy = header_apply_unfolded(j->raw, j->len, j->smtp->edits);
+		r = archive_add(j->st, rj->list, rj->post_id, copy->str, copy->len, j->now, rj->archived,
+				err);
+		g_string_free(copy, TRUE);
 	}
 	g_ptr_array_free(to, TRUE);
 	g_ptr_array_free(cc, TRUE);
@@ -385,6 +402,7 @@ relay(struct job *j, const struct list_config *l, const struct verdict *v, GErro
 	struct relay_job rj = {
 		.list = l, .sender = j->sender, .post = j->post, .raw = j->raw, .len = j->len,
 		.thread = j->thread.report_id, .author_policy = j->author_policy, .now = j->now,
+		.archived = j->archived,
 	};
 	char *mid = NULL;
 	guint n = 0;
@@ -674,6 +692,7 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	}
 	j->post = message_parse(j->raw, j->len);
 	j->author_policy = author_policy(j, lists);
+	j->archived = g_ptr_array_new_with_free_func(g_free);
 	if (store_begin(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
 		goto out;
@@ -692,13 +711,18 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		rc = tempfail(queue(j, 0, "forward", j->sender_raw, others, copy, err));
 		g_byte_array_unref(copy);
 	}
-	if (rc == INTAKE_OK && store_commit(j->st, err) != STORE_OK)
+	if (rc == INTAKE_OK && store_commit(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
+		/* a failed commit may still have reached the disk: archive_recover() decides */
+		g_ptr_array_set_size(j->archived, 0);
+	}
 	if (rc != INTAKE_OK) {
 		store_rollback(j->st);
+		archive_discard(j->archived);
 		g_array_set_size(j->outbox_ids, mark);	/* those rows do not exist */
 	}
 out:
+	g_ptr_array_free(j->archived, TRUE);
 	thread_clear(&j->thread);
 	message_free(j->post);
 	g_ptr_array_free(lists, TRUE);
@@ -716,7 +740,7 @@ intake_message(struct store *st, const struct config *cfg, const char *raw, size
 {
 	char *canon = addr_normalize(sender);
 	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL,
-			 DMARC_POLICY_ABSENT, { NULL, false } };
+			 DMARC_POLICY_ABSENT, { NULL, false }, NULL };
 	enum intake_rc rc = run(&j, rcpts, nrcpts, err);
 
 	g_free(canon);
@@ -734,7 +758,7 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 {
 	char *canon = addr_normalize(sender);
 	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out,
-			 DMARC_POLICY_ABSENT, { NULL, false } };
+			 DMARC_POLICY_ABSENT, { NULL, false }, NULL };
 	enum intake_rc rc;
 
 	memset(out, 0, sizeof *out);

@@ -47,6 +47,7 @@ struct relay_job {
 	const char *message_id;		/* given to the post, which has none, or NULL */
 	int	author_policy;		/* enum dmarc_policy of the From domain */
 	gint64	now;
+	GPtrArray *archived;		/* files written to the list's archive (archive_add()), or NULL */
 };
 
 int intake_author_policy(const struct config *cfg, const struct list_config *l,

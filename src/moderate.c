@@ -21,7 +21,8 @@
  *	the role moderator or owner.  Then, in one transaction: the post's
  *	new state with the moderator, time and comment; the audit row; for
  *	an approval the members' copy (as for a member's post) and the
- *	sender recorded as the report's reporter; for a rejection the
+ *	sender recorded as the report's reporter, and its copy kept in the
+ *	list's archive before the commit; for a rejection the
  *	notice with the reason to the sender; and the decision note to the
  *	other moderators.  The transaction takes the write lock first, so
  *	of two moderators deciding at once the first wins and the second
@@ -51,6 +52,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "archive.h"
 #include "compose.h"
 #include "dmarc.h"
 #include "intake.h"
@@ -322,7 +324,7 @@ approve(struct store *st, const struct list_config *l, const struct post_row *p,
 	struct relay_job rj = {
 		.list = l, .sender = sender, .post = post, .raw = raw, .len = len, .post_id = p->id,
 		.thread = opens ? p->report_id : p->thread, .message_id = mid,
-		.author_policy = author_policy, .now = now,
+		.author_policy = author_policy, .now = now, .archived = d->archived,
 	};
 	enum store_rc r;
 
@@ -452,6 +454,7 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 	const char *why;
 
 	memset(d, 0, sizeof *d);
+	d->archived = g_ptr_array_new_with_free_func(g_free);
 	/* a rejection needs its reason; a comment is optional, but checked when given */
 	if ((to == POST_REJECTED || (comment && *comment)) && (why = policy_check_reason(comment)) != NULL)
 		return moderate_refuse(err, "the %s %s", to == POST_REJECTED ? "reason" : "comment", why);
@@ -472,11 +475,12 @@ moderate_decide(struct store *st, const struct config *cfg, const struct list_co
 	}
 	rc = moderate_from_store(close_post(st, cfg, l, d->post, to, d->moderator, comment && *comment ? comment : NULL,
 				   author_policy, now, outbox_ids, d, err));
-	if (rc == MODERATE_OK)
-		rc = moderate_from_store(store_commit(st, err));
+	if (rc == MODERATE_OK && (rc = moderate_from_store(store_commit(st, err))) != MODERATE_OK)
+		g_ptr_array_set_size(d->archived, 0);	/* it may have reached the disk: archive_recover() decides */
 out:
 	if (rc != MODERATE_OK) {
 		store_rollback(st);
+		archive_discard(d->archived);
 		g_array_set_size(outbox_ids, mark);	/* those rows do not exist */
 	}
 	return rc;
@@ -569,6 +573,8 @@ moderate_decision_clear(struct decision *d)
 {
 	store_post_row_free(d->post);
 	g_free(d->moderator);
+	if (d->archived)
+		g_ptr_array_free(d->archived, TRUE);
 	memset(d, 0, sizeof *d);
 }
 

@@ -28,6 +28,7 @@ struct decision {
 	guint	members;	/* approve: members the post goes to */
 	bool	sender_told;	/* reject, expire: a notice goes to the sender */
 	guint	moderators_told;	/* moderators the decision note goes to */
+	GPtrArray *archived;	/* approve: the file written to the list's archive */
 };
 
 enum moderate_rc moderate_refuse(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

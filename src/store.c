@@ -9,8 +9,9 @@
  * DESCRIPTION
  *	All state lives in one sqlite file: members, held and relayed
  *	posts, report counters, reporters and the people copied on each
- *	report, the auto-reply log, bounces, the outbox and the audit
- *	trail.  A report's thread is the posts whose thread column names
+ *	report, the auto-reply log, bounces, the outbox, the audit trail,
+ *	invitations and their sponsors, and which file of the list's
+ *	archive (a Maildir) holds each archived post.  A report's thread is the posts whose thread column names
  *	it: the approved report itself and every message relayed in reply
  *	to it, found again by Message-ID (store_thread_of()).  The file is created and migrated on first use
  *	(PRAGMA user_version counts the migrations applied), in WAL mode,
@@ -192,6 +193,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE members ADD COLUMN added_by TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE audit ADD COLUMN address TEXT;"
 	"CREATE INDEX audit_by_address ON audit (list, address, time) WHERE address IS NOT NULL;",
+
+	/* 5: the list archive: the Maildir file each relayed post was kept in */
+	"CREATE TABLE archive ("
+	" post_id INTEGER PRIMARY KEY REFERENCES posts (id),"
+	" list TEXT NOT NULL,"
+	" file TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" archived INTEGER NOT NULL,"
+	" UNIQUE (list, file)) STRICT;",
 };
 
 /* store_version - the schema version this program writes */
@@ -1731,4 +1741,82 @@ store_post_count_from(struct store *st, const char *list, const char *addr, gint
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		*n = sqlite3_column_int64(stmt, 0);
 	return step_done(st, stmt, "post count", err);
+}
+
+/* store_archive_add - a post is kept in the list's archive, in the Maildir file file */
+enum store_rc
+store_archive_add(struct store *st, gint64 post_id, const char *list, const char *file, gint64 size,
+		  gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO archive (post_id, list, file, size, archived)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, post_id);
+	bind_text(stmt, 2, list);
+	bind_text(stmt, 3, file);
+	sqlite3_bind_int64(stmt, 4, size);
+	sqlite3_bind_int64(stmt, 5, now);
+	return step_done(st, stmt, "archive add", err);
+}
+
+/* archive_from_row - an archived post from the columns of store_archive_list() */
+static gpointer
+archive_from_row(sqlite3_stmt *stmt)
+{
+	struct archive_row *a = g_new0(struct archive_row, 1);
+
+	a->post_id = sqlite3_column_int64(stmt, 0);
+	a->thread = text(stmt, 1);
+	a->file = text(stmt, 2);
+	a->size = sqlite3_column_int64(stmt, 3);
+	a->archived = sqlite3_column_int64(stmt, 4);
+	a->received = sqlite3_column_int64(stmt, 5);
+	a->sender = text(stmt, 6);
+	a->from = text(stmt, 7);
+	a->subject = text(stmt, 8);
+	a->message_id = text(stmt, 9);
+	return a;
+}
+
+/*
+ * store_archive_list - the archived posts of a list, those of one report's
+ * thread when report_id is not NULL, by report (posts in none last), then
+ * in the order they arrived
+ */
+enum store_rc
+store_archive_list(struct store *st, const char *list, const char *report_id, GPtrArray **out,
+		   GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT a.post_id, p.thread, a.file, a.size, a.archived, p.received,"
+		      " p.sender, p.from_addr, p.subject, p.message_id"
+		      " FROM archive a JOIN posts p ON p.id = a.post_id"
+		      " WHERE a.list = ?1 AND (?2 IS NULL OR p.thread = ?2)"
+		      " ORDER BY p.thread IS NULL, p.thread, p.received, p.id", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	bind_text(stmt, 2, report_id);
+	return collect(st, stmt, archive_from_row, (GDestroyNotify) store_archive_row_free, out,
+		       "archive list", err);
+}
+
+/* store_archive_row_free - free an archive row; NULL does nothing */
+void
+store_archive_row_free(struct archive_row *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->thread);
+	g_free(a->file);
+	g_free(a->sender);
+	g_free(a->from);
+	g_free(a->subject);
+	g_free(a->message_id);
+	g_free(a);
 }

@@ -127,6 +127,20 @@ struct audit_row {
 	char   *address;	/* the member or invitee it is about, "" when none */
 };
 
+/* a post kept in the list's archive */
+struct archive_row {
+	gint64	post_id;
+	char   *thread;		/* the report whose thread it is in, "" for none */
+	char   *file;		/* its file in the Maildir, as libetpan names it (no flags) */
+	gint64	size;		/* bytes */
+	gint64	archived;	/* when it was written */
+	gint64	received;	/* when the post arrived */
+	char   *sender;		/* envelope sender, "" for <> */
+	char   *from;
+	char   *subject;
+	char   *message_id;
+};
+
 struct outbox_item {
 	gint64	id;
 	char   *kind;
@@ -243,5 +257,11 @@ enum store_rc store_outbox_retry(struct store *st, gint64 id, const GPtrArray *r
 				 const char *error, gboolean release, GError **err);
 enum store_rc store_outbox_count(struct store *st, gint64 *n, GError **err);
 void store_outbox_item_free(struct outbox_item *it);
+
+enum store_rc store_archive_add(struct store *st, gint64 post_id, const char *list, const char *file,
+				gint64 size, gint64 now, GError **err);
+enum store_rc store_archive_list(struct store *st, const char *list, const char *report_id,
+				 GPtrArray **out, GError **err);
+void store_archive_row_free(struct archive_row *a);
 
 #endif

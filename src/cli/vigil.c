@@ -5,7 +5,8 @@
  *	vigil [-c FILE] [-l LIST] COMMAND [ARGS]
  * DESCRIPTION
  *	Commands for moderators and owners at a terminal on the list host:
- *	membership, the held posts, the outbox, the configuration.  See
+ *	membership, the held posts, the archive, the outbox, the
+ *	configuration.  See
  *	vigil(1); usage_text below is what --help prints and the man page
  *	follows it.
  *
@@ -21,6 +22,7 @@
  *	so a subject cannot drive the terminal.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <grp.h>
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "archive.h"
 #include "compose.h"
 #include "config.h"
 #include "message.h"
@@ -69,7 +72,8 @@ static const char usage_text[] =
 	"  log [--json] [--since DATE]\n"
 	"                          the audit trail, oldest first; DATE: 2026-11-21, an ISO 8601 time, or 12h, 7d\n"
 	"  maintain                remind the moderators of posts waiting longer than remind_after,\n"
-	"                          expire posts held longer than hold_expiry, send the outbox (for cron)\n"
+	"                          expire posts held longer than hold_expiry, remove archive files no\n"
+	"                          post names (left by a crash), send the outbox (for cron)\n"
 	"  invite ADDRESS [--by MEMBER] [--role member|moderator|owner] [--note TEXT]\n"
 	"                          invite someone (default role: member); the invitation, with a\n"
 	"                          single-use address to accept it, goes out once vouches_required\n"
@@ -92,6 +96,10 @@ static const char usage_text[] =
 	"                          report's thread, or stop\n"
 	"  bounces [--json] [--since DATE]\n"
 	"                          mail that came back to the list's bounce address, oldest first\n"
+	"  archive list [--json]   what the list's archive holds, report by report\n"
+	"  archive export ID [--mbox FILE]\n"
+	"                          a report's whole thread from the archive as one mbox, in the order\n"
+	"                          it arrived, to FILE (created 0600) or to a pipe\n"
 	"  flush                   send what waits in the outbox (of every list)\n"
 	"  check-config            check the configuration and templates, print the effective values\n"
 	"  version                 print the version\n"
@@ -1406,6 +1414,194 @@ cmd_bounces(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* archive_json - one report's archived posts as a JSON object */
+static void
+archive_json(GString *out, const GPtrArray *rows, guint from, guint to, gint64 bytes)
+{
+	const struct archive_row *first = g_ptr_array_index(rows, from);
+	const struct archive_row *last = g_ptr_array_index(rows, to - 1);
+	char *t1 = text_time_iso(first->received), *t2 = text_time_iso(last->received);
+	guint i;
+
+	g_string_append(out, from ? ",\n {\"report_id\": " : "\n {\"report_id\": ");
+	json_or_null(out, first->thread);
+	g_string_append_printf(out, ", \"messages\": %u, \"bytes\": %" G_GINT64_FORMAT ", \"first\": \"%s\","
+			       " \"last\": \"%s\", \"subject\": ", to - from, bytes, t1, t2);
+	json_or_null(out, first->subject);
+	g_string_append(out, ",\n  \"posts\": [");
+	for (i = from; i < to; i++) {
+		const struct archive_row *a = g_ptr_array_index(rows, i);
+		char *when = text_time_iso(a->received);
+
+		g_string_append_printf(out, "%s{\"post_id\": %" G_GINT64_FORMAT ", \"received\": \"%s\","
+				       " \"from\": ", i > from ? ",\n   " : "\n   ", a->post_id, when);
+		json_or_null(out, a->from);
+		g_string_append(out, ", \"subject\": ");
+		json_or_null(out, a->subject);
+		g_string_append(out, ", \"message_id\": ");
+		json_or_null(out, a->message_id);
+		g_string_append(out, ", \"file\": ");
+		text_json_string(out, a->file);
+		g_string_append_printf(out, ", \"size\": %" G_GINT64_FORMAT "}", a->size);
+		g_free(when);
+	}
+	g_string_append(out, "]}");
+	g_free(t1);
+	g_free(t2);
+}
+
+/* archive_text - one report's archived posts as a line for a terminal */
+static void
+archive_text(GString *out, const GPtrArray *rows, guint from, guint to, gint64 bytes)
+{
+	const struct archive_row *first = g_ptr_array_index(rows, from);
+	const struct archive_row *last = g_ptr_array_index(rows, to - 1);
+	char *t1 = text_time_iso(first->received), *t2 = text_time_iso(last->received);
+	char *subject = *first->thread ? text_escape(first->subject) : g_strdup("(posts in no report's thread)");
+
+	g_string_append_printf(out, "%-10s %4u  %-20s %-20s %10" G_GINT64_FORMAT "  %s\n",
+			       *first->thread ? first->thread : "-", to - from, t1, t2, bytes, subject);
+	g_free(t1);
+	g_free(t2);
+	g_free(subject);
+}
+
+/* cmd_archive_list - archive list [--json] */
+static int
+cmd_archive_list(struct ctx *c, int argc, char **argv)
+{
+	int json = json_flag(argc, argv, "archive list");
+	GString *out = g_string_new(NULL);
+	GPtrArray *rows;
+	GError *err = NULL;
+	enum store_rc r;
+	guint i, from;
+	gint64 bytes = 0;
+
+	open_store(c, true);
+	if ((r = store_archive_list(c->st, c->list->address, NULL, &rows, &err)) != STORE_OK)
+		die(store_status(r), "%s", err->message);
+	if (json)
+		g_string_append_c(out, '[');
+	else if (rows->len > 0)
+		g_string_append_printf(out, "%-10s %4s  %-20s %-20s %10s  %s\n", "REPORT", "MSGS", "FIRST",
+				       "LAST", "BYTES", "SUBJECT");
+	/* the rows come report by report: one entry for each run of one thread */
+	for (i = from = 0; i < rows->len; i++) {
+		const struct archive_row *a = g_ptr_array_index(rows, i);
+		const struct archive_row *next = i + 1 < rows->len ? g_ptr_array_index(rows, i + 1) : NULL;
+
+		bytes += a->size;
+		if (next && strcmp(next->thread, a->thread) == 0)
+			continue;
+		if (json)
+			archive_json(out, rows, from, i + 1, bytes);
+		else
+			archive_text(out, rows, from, i + 1, bytes);
+		from = i + 1;
+		bytes = 0;
+	}
+	if (json)
+		g_string_append(out, rows->len ? "\n]\n" : "]\n");
+	else if (rows->len == 0 && *c->list->archive == '\0')
+		g_string_append_printf(out, "%s keeps no archive (see archive in vigil.conf(5))\n",
+				       c->list->address);
+	else if (rows->len == 0)
+		g_string_append_printf(out, "nothing is in the archive of %s yet\n", c->list->address);
+	fputs(out->str, stdout);
+	g_string_free(out, TRUE);
+	g_ptr_array_free(rows, TRUE);
+	return 0;
+}
+
+/*
+ * open_mbox - FILE for an export, opened as the user who runs vigil
+ * (before it becomes the database's owner), 0600; under sudo it belongs
+ * to the user who ran sudo.  *created: it did not exist.
+ */
+static int
+open_mbox(const char *path, bool *created)
+{
+	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		die(1, "%s: %s", path, g_strerror(errno));
+	if (*created && getuid() == 0 && uid && gid && *uid && *gid
+	    && fchown(fd, (uid_t) g_ascii_strtoull(uid, NULL, 10), (gid_t) g_ascii_strtoull(gid, NULL, 10)) != 0)
+		die(1, "%s: chown to the user who ran sudo: %s", path, g_strerror(errno));
+	return fd;
+}
+
+/* write_all - len bytes to fd */
+static bool
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t) n;
+	}
+	return true;
+}
+
+/* cmd_archive_export - archive export ID [--mbox FILE] */
+static int
+cmd_archive_export(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mbox", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: vigil archive export ID [--mbox FILE]";
+	const char *path = NULL;
+	GString *out = g_string_new(NULL);
+	GError *err = NULL;
+	char *report_id = NULL;
+	bool created = false;
+	enum moderate_rc rc;
+	enum store_rc r = STORE_OK;
+	guint n = 0;
+	int o, fd = STDOUT_FILENO;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'm')
+			die(EX_USAGE, "%s", usage);
+		path = optarg;
+	}
+	if (optind != argc - 1)
+		die(EX_USAGE, "%s", usage);
+	if (path == NULL && isatty(STDOUT_FILENO))
+		die(1, "will not write an mbox to a terminal: use --mbox FILE, or redirect or pipe it");
+	if (path)
+		fd = open_mbox(path, &created);
+	open_store(c, true);
+	if ((rc = moderate_report(c->st, c->list, argv[optind], &report_id, &err)) != MODERATE_OK
+	    || (r = archive_export(c->st, c->list, report_id, out, &n, &err)) != STORE_OK) {
+		if (created)
+			unlink(path);
+		die(rc == MODERATE_TEMPFAIL || (rc == MODERATE_OK && r == STORE_RETRY) ? EX_TEMPFAIL : 1,
+		    "%s", err->message);
+	}
+	if ((path && ftruncate(fd, 0) != 0) || !write_all(fd, out->str, out->len)
+	    || (path && (fsync(fd) != 0 || close(fd) != 0)))
+		die(1, "writing %s: %s", path ? path : "the mbox", g_strerror(errno));
+	if (path)
+		printf("report %s: %u message(s) written to %s\n", report_id, n, path);
+	g_string_free(out, TRUE);
+	g_free(report_id);
+	return 0;
+}
+
 /* cmd_maintain - reminders and expiry for every list (or -l), then the outbox */
 static int
 cmd_maintain(struct ctx *c, int argc, char **argv)
@@ -1416,7 +1612,7 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 	gint64 now = (gint64) time(NULL), left = 0;
 	int status = 0;
 	enum store_rc r;
-	guint i;
+	guint i, orphans;
 
 	if (argc != 1)
 		die(EX_USAGE, "usage: vigil maintain");
@@ -1436,6 +1632,14 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 		}
 		if (ms.expired || ms.reminded)	/* quiet when idle: cron mails what is printed */
 			printf("%s: %u expired, %u in the reminder\n", l->address, ms.expired, ms.reminded);
+		if ((r = archive_recover(c->st, l, &orphans, &err)) != STORE_OK) {
+			fprintf(stderr, "vigil: %s: %s\n", l->address, err->message);
+			g_clear_error(&err);
+			status = store_status(r);
+		} else if (orphans) {
+			printf("%s: %u archive file(s) that no post names removed (see the log)\n",
+			       l->address, orphans);
+		}
 	}
 	g_array_free(ids, TRUE);
 	/* the whole outbox: what this run queued and what earlier runs left */
@@ -1461,7 +1665,8 @@ cmd_check_config(struct ctx *c, int argc, char **argv)
 	if ((c->cfg = config_load(c->path, &err)) == NULL)
 		die(1, "%s", err->message);
 	for (i = 0; i < c->cfg->lists->len; i++)
-		if (!compose_check(g_ptr_array_index(c->cfg->lists, i), c->cfg->template_dir, &err))
+		if (!compose_check(g_ptr_array_index(c->cfg->lists, i), c->cfg->template_dir, &err)
+		    || !archive_check(g_ptr_array_index(c->cfg->lists, i), &err))
 			die(1, "%s", err->message);
 	config_print(c->cfg, stdout);
 	return 0;
@@ -1528,6 +1733,10 @@ main(int argc, char **argv)
 		status = cmd_report_show(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "report") == 0 && argc >= 2 && strcmp(argv[1], "cc") == 0)
 		status = cmd_report_cc(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "archive") == 0 && argc >= 2 && strcmp(argv[1], "list") == 0)
+		status = cmd_archive_list(&c, argc - 1, argv + 1);
+	else if (strcmp(cmd, "archive") == 0 && argc >= 2 && strcmp(argv[1], "export") == 0)
+		status = cmd_archive_export(&c, argc - 1, argv + 1);
 	else if (strcmp(cmd, "bounces") == 0)
 		status = cmd_bounces(&c, argc, argv);
 	else if (strcmp(cmd, "held") == 0)

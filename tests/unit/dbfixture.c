@@ -5,8 +5,9 @@
  * fixture_new() writes vigil.conf with the list FIXTURE_LIST (name Sec,
  * owner owner@example.org, the relay and the DNS resolver on a port
  * where nothing listens,
- * the templates of $VIGIL_SRCDIR) plus list_options, and opens a new
- * database; NULL on failure, with the reason printed.  A test's setup
+ * the templates of $VIGIL_SRCDIR) plus list_options, in which @DIR@
+ * stands for the fixture's directory, and opens a new database; NULL
+ * on failure, with the reason printed.  A test's setup
  * adds its members.  fixture_teardown() removes it all.  query() reads
  * the first column of the first row ("(no row)" if none) through a
  * connection of its own; expect() fails the test unless it is want.
@@ -37,18 +38,22 @@ fixture_new(const char *prefix, const char *list_options)
 	struct fixture *fx = g_new0(struct fixture, 1);
 	const char *src = getenv("VIGIL_SRCDIR");
 	char *tmpl = g_strconcat(prefix, "-XXXXXX", NULL);
-	char *conf, *text;
+	char *conf, *text, *opts;
+	char **parts = g_strsplit(list_options, "@DIR@", -1);
 	GError *err = NULL;
 
 	fx->dir = g_dir_make_tmp(tmpl, NULL);
 	g_free(tmpl);
+	opts = g_strjoinv(fx->dir, parts);
+	g_strfreev(parts);
 	fx->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	conf = g_build_filename(fx->dir, "vigil.conf", NULL);
 	text = g_strdup_printf("[vigil]\ndatabase = %s/vigil.db\nrelay = smtp://127.0.0.1:1\n"
 			       "resolver = 127.0.0.1:1\n"
 			       "template_dir = %s/conf/templates\n"
 			       "[list " FIXTURE_LIST "]\nname = Sec\nowner = owner@example.org\n%s",
-			       fx->dir, src ? src : ".", list_options);
+			       fx->dir, src ? src : ".", opts);
+	g_free(opts);
 	g_file_set_contents(conf, text, -1, NULL);
 	fx->cfg = config_load(conf, &err);
 	g_free(text);
@@ -63,24 +68,35 @@ fixture_new(const char *prefix, const char *list_options)
 	return fx;
 }
 
+/* remove_tree - a directory and everything below it (a list's archive too) */
+static void
+remove_tree(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(dir, name, NULL);
+
+		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+			remove_tree(p);
+		else
+			g_unlink(p);
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+	g_rmdir(dir);
+}
+
 /* fixture_teardown - close and remove everything */
 int
 fixture_teardown(void **state)
 {
 	struct fixture *fx = *state;
-	GDir *d = g_dir_open(fx->dir, 0, NULL);
-	const char *name;
 
 	store_close(fx->st);
-	while (d && (name = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(fx->dir, name, NULL);
-
-		g_unlink(p);
-		g_free(p);
-	}
-	if (d)
-		g_dir_close(d);
-	g_rmdir(fx->dir);
+	remove_tree(fx->dir);
 	g_free(fx->dir);
 	config_free(fx->cfg);
 	g_array_free(fx->ids, TRUE);

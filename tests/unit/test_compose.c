@@ -18,7 +18,7 @@ static struct list_config list = {
 	.owner = "owner@example.org", .autoreply_interval = 86400, .max_message_size = 1 << 20,
 	.remind_after = 86400, .hold_expiry = 14 * 86400,
 	.bounce_address = "security-bounces@example.org", .dmarc_mitigation = 1,
-	.subject_tag = "", .footer = "", .archive_url = "", .bounce_threshold = 3,
+	.subject_tag = "", .footer = "", .archive_url = "", .archive = "", .archive_group = "", .bounce_threshold = 3,
 	.bounce_window = 30 * 86400,
 };
 

@@ -152,6 +152,8 @@ new_defaults(void **state)
 	assert_string_equal(l->subject_tag, "");
 	assert_string_equal(l->footer, "");
 	assert_string_equal(l->archive_url, "");
+	assert_string_equal(l->archive, "");
+	assert_string_equal(l->archive_group, "");
 	assert_int_equal(l->bounce_threshold, 3);
 	assert_int_equal(l->bounce_window, 30 * 86400);
 	/* derived from the canonical list address */
@@ -187,6 +189,7 @@ new_values(void **state)
 					     "bounce_address = Sec-Errors@Example.ORG\ndmarc_mitigation = %s\n"
 					     "subject_tag = [S\xc3\xa9" "curit\xc3\xa9]\nfooter = /etc/vigil/footer.txt\n"
 					     "archive_url = https://lists.example.org/security/\n"
+					     "archive = /var/lib/vigil/archive/security/\narchive_group = root\n"
 					     "bounce_threshold = 0\nbounce_window = 2w\n", rows[i].resolver,
 					     rows[i].mitigation);
 		struct config *cfg = load(text, &path, &err);
@@ -201,6 +204,8 @@ new_values(void **state)
 		assert_string_equal(l->subject_tag, "[S\xc3\xa9" "curit\xc3\xa9]");
 		assert_string_equal(l->footer, "/etc/vigil/footer.txt");
 		assert_string_equal(l->archive_url, "https://lists.example.org/security/");
+		assert_string_equal(l->archive, "/var/lib/vigil/archive/security/");
+		assert_string_equal(l->archive_group, "root");
 		assert_int_equal(l->bounce_threshold, 0);
 		assert_int_equal(l->bounce_window, 14 * 86400);
 		assert_ptr_equal(config_find_bounce(cfg, "sec-errors@example.org"), l);
@@ -253,6 +258,14 @@ new_errors(void **state)
 		{ "archive_url with a control character", LIST "archive_url = https://x.example/\x1b[0m\n",
 		  L " archive_url: must be one line" },
 		{ "footer not absolute", LIST "footer = footer.txt\n", L " footer: must be an absolute path" },
+		{ "archive not absolute", LIST "archive = archive/security\n",
+		  L " archive: must be an absolute path" },
+		{ "archive_group unknown", LIST "archive_group = no-such-group-here\n",
+		  L " archive_group: no such group on this host: \"no-such-group-here\"" },
+		{ "two lists, one archive", LIST "archive = /var/lib/vigil/archive/sec\n"
+		  "[list abuse@example.org]\nowner = o@example.org\narchive = /var/lib/vigil/archive/sec/\n",
+		  "[list abuse@example.org] archive: /var/lib/vigil/archive/sec/ is also the archive of"
+		  " security@example.org" },
 		{ "resolver is a name", "[vigil]\nresolver = ns.example.org\n" LIST,
 		  "[vigil] resolver: is not an IPv4 address" },
 		{ "resolver with a bad port", "[vigil]\nresolver = 192.0.2.53:70000\n" LIST,
