@@ -137,18 +137,6 @@ open_invite(struct store *st, const struct list_config *l, const char *addr, gin
 	return r;
 }
 
-/* joined - strings joined with ", " */
-static char *
-joined(const GPtrArray *a)
-{
-	GString *s = g_string_new(NULL);
-	guint i;
-
-	for (i = 0; i < a->len; i++)
-		g_string_append_printf(s, "%s%s", i ? ", " : "", (const char *) g_ptr_array_index(a, i));
-	return g_string_free(s, FALSE);
-}
-
 /* mail_one - a notice to one address from the list, auto-generated, with this envelope sender */
 static enum store_rc
 mail_one(struct store *st, const struct config *cfg, const struct list_config *l,
@@ -238,7 +226,7 @@ ready(struct store *st, const struct config *cfg, const struct list_config *l,
 		return r;
 	out->sponsors = sponsors->len;
 	out->required = l->vouches_required;
-	names = joined(sponsors);
+	names = text_join(sponsors, ", ");
 	if (strcmp(v->status, "pending") == 0 && policy_invite_ready(sponsors->len, l->vouches_required)) {
 		r = send_invite(st, cfg, l, v, names, now, rnd, ud, outbox_ids, &out->expires, err);
 		out->sent = r == STORE_OK;
@@ -596,7 +584,7 @@ accept(struct store *st, const struct config *cfg, const struct list_config *l,
 	if ((r = store_invite_close(st, v->id, "accepted", now, v->address, err)) != STORE_OK
 	    || (r = store_sponsor_list(st, l->address, v->address, v->id, &sponsors, err)) != STORE_OK)
 		goto out;
-	names = joined(sponsors);
+	names = text_join(sponsors, ", ");
 	r = store_member_add(st, l->address, v->address, v->role, "", NULL, v->id, "", now, err);
 	if (r == STORE_EXISTS) {	/* an owner added them meanwhile: nothing to do */
 		g_clear_error(err);

@@ -10,6 +10,7 @@
  *	void text_json_string(GString *out, const char *s);
  *	char *text_time_iso(gint64 t);
  *	char *text_age(gint64 then, gint64 now);
+ *	char *text_join(const GPtrArray *strings, const char *sep);
  * DESCRIPTION
  *	text_escape() returns a copy of s that is safe to print on a
  *	terminal: C0 controls, DEL, C1 controls and bytes that are not
@@ -32,6 +33,8 @@
  *
  *	text_time_iso() formats a Unix time as 2026-11-21T23:12:00Z;
  *	text_age() says how long ago a time was: 5m, 30h, 3d.
+ *
+ *	text_join() joins an array of strings with sep ("" for none).
  * SECURITY
  *	Subjects and addresses come from strangers; a raw ESC in a moderator's
  *	terminal can rewrite the screen or the title bar.
@@ -347,4 +350,16 @@ text_time_iso(gint64 t)
 	s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
 	g_date_time_unref(dt);
 	return s;
+}
+
+/* text_join - the strings of a joined with sep */
+char *
+text_join(const GPtrArray *a, const char *sep)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < a->len; i++)
+		g_string_append_printf(s, "%s%s", i ? sep : "", (const char *) g_ptr_array_index(a, i));
+	return g_string_free(s, FALSE);
 }

@@ -12,5 +12,6 @@ char *text_from_html(const char *html);
 void text_json_string(GString *out, const char *s);
 char *text_time_iso(gint64 t);
 char *text_age(gint64 then, gint64 now);
+char *text_join(const GPtrArray *a, const char *sep);
 
 #endif

@@ -668,7 +668,7 @@ member_show_text(GString *out, const char *addr, const struct list_config *l, co
 	for (i = 0; i < invites->len; i++) {
 		const struct invite *v = g_ptr_array_index(invites, i);
 		char *created = text_time_iso(v->created), *until = text_time_iso(v->expires);
-		char *names = g_strjoinv(", ", (char **) sponsors[i]->pdata);
+		char *names = text_join(sponsors[i], ", ");
 
 		g_string_append_printf(out, "invitation as %s by %s, %s: %s", v->role, v->invited_by,
 				       created, invite_state_now(v, now));
@@ -733,8 +733,6 @@ cmd_member_show(struct ctx *c, int argc, char **argv)
 		if ((r = store_sponsor_list(c->st, c->list->address, addr, v->id, &sponsors[i], &err))
 		    != STORE_OK)
 			die(store_status(r), "%s", err->message);
-		g_ptr_array_add(sponsors[i], NULL);	/* for g_strjoinv() */
-		g_ptr_array_set_size(sponsors[i], sponsors[i]->len - 1);
 	}
 	if (json)
 		member_show_json(out, addr, m, invites, sponsors, history, now);

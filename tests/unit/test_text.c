@@ -203,6 +203,29 @@ html_esc_escaped(void **state)
 	g_free(shown);
 }
 
+/* join - none, one and several strings */
+static void
+join(void **state)
+{
+	GPtrArray *a = g_ptr_array_new();
+	char *s;
+
+	(void) state;
+	s = text_join(a, ", ");
+	assert_string_equal(s, "");
+	g_free(s);
+	g_ptr_array_add(a, "a@example.org");
+	s = text_join(a, ", ");
+	assert_string_equal(s, "a@example.org");
+	g_free(s);
+	g_ptr_array_add(a, "b@example.org");
+	g_ptr_array_add(a, "c@example.org");
+	s = text_join(a, ", ");
+	assert_string_equal(s, "a@example.org, b@example.org, c@example.org");
+	g_free(s);
+	g_ptr_array_free(a, TRUE);
+}
+
 int
 main(void)
 {
@@ -213,6 +236,7 @@ main(void)
 		cmocka_unit_test(escape_lines),
 		cmocka_unit_test(from_html),
 		cmocka_unit_test(html_esc_escaped),
+		cmocka_unit_test(join),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
