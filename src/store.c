@@ -275,6 +275,13 @@ migrate(struct store *st, GError **err)
 	int have;
 	char sql[64];
 
+	/* up to date, as on every open but the first: read only, no write lock, no sync */
+	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
+		return r;
+	have = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	sqlite3_finalize(stmt);
+	if (have == store_version())
+		return STORE_OK;
 	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
 		return r;
 	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
@@ -327,6 +334,9 @@ store_open(const char *path, struct store **out, GError **err)
 		return r;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* sqlite checkpoints the WAL as it grows (wal_autocheckpoint); a
+	 * short-lived filter closing the last connection need not do it again */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
 	/* foreign keys come on after migrating: a step may rebuild a table */
 	if ((r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
