@@ -105,18 +105,27 @@ struct audit_row {
 	char   *detail;
 };
 
+/* an outbox row claimed for sending; its bytes are read with store_outbox_body() */
 struct outbox_item {
 	gint64	id;
 	char   *kind;
 	char   *sender;		/* "" for <> */
 	GPtrArray *rcpts;	/* of char * */
-	GBytes *data;		/* CRLF bytes, ready for SMTP */
 	gint64	attempts;
 };
+
+/*
+ * a blob written or read in place, piece by piece: a raw message or the
+ * CRLF bytes of an outbox row.  A store_writer fills a new one with
+ * store_blob_write(), which keeps the first failure for the caller.
+ */
+struct store_blob;
+typedef void (*store_writer)(struct store_blob *b, gpointer ud);
 
 enum store_rc store_open(const char *path, struct store **out, GError **err);
 void store_close(struct store *st);
 int store_version(void);
+enum store_rc store_set_durable(struct store *st, gboolean full, GError **err);
 enum store_rc store_begin(struct store *st, GError **err);
 enum store_rc store_commit(struct store *st, GError **err);
 void store_rollback(struct store *st);
@@ -143,6 +152,8 @@ enum store_rc store_post_find(struct store *st, const char *list, gint64 id, con
 enum store_rc store_post_decide(struct store *st, gint64 id, const char *status, gint64 now,
 				const char *by, const char *comment, GError **err);
 enum store_rc store_post_reminded(struct store *st, gint64 id, gint64 now, GError **err);
+enum store_rc store_held_page(struct store *st, const char *list, gint64 limit, GPtrArray **out,
+			      gint64 *total, GError **err);
 enum store_rc store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err);
 enum store_rc store_held_due(struct store *st, const char *list, gint64 received_by,
 			     gint64 reminded_by, GPtrArray **out, GError **err);
@@ -182,13 +193,24 @@ void store_audit_row_free(struct audit_row *a);
 enum store_rc store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
 			       const GPtrArray *rcpts, const GByteArray *data, gint64 now,
 			       gint64 *id, GError **err);
+enum store_rc store_outbox_add_with(struct store *st, gint64 post_id, const char *kind,
+				    const char *sender, const GPtrArray *rcpts, gint64 size,
+				    store_writer fill, gpointer ud, gint64 now, gint64 *id, GError **err);
 enum store_rc store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err);
 enum store_rc store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 				 struct outbox_item **out, GError **err);
+enum store_rc store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
+				     int max, GPtrArray **out, GError **err);
+enum store_rc store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err);
 enum store_rc store_outbox_done(struct store *st, gint64 id, GError **err);
 enum store_rc store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
 				 const char *error, gboolean release, GError **err);
 enum store_rc store_outbox_count(struct store *st, gint64 *n, GError **err);
 void store_outbox_item_free(struct outbox_item *it);
+
+void store_blob_write(struct store_blob *b, const void *data, size_t len);
+gint64 store_blob_size(const struct store_blob *b);
+enum store_rc store_blob_read(struct store_blob *b, void *buf, size_t n, gint64 off, GError **err);
+void store_blob_close(struct store_blob *b);
 
 #endif
