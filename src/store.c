@@ -41,6 +41,7 @@
  */
 #include "store.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,7 +53,38 @@ struct store {
 	sqlite3 *db;
 	char	*path;
 	char	*login;		/* recorded with audit rows, or NULL */
+	bool	 writing;	/* holds writers (below) */
+	GHashTable *stmts;	/* SQL text -> prepared statement, made once (prep()) */
 };
+
+/*
+ * writers - the threads of one process (a milter's, vigild's) take turns
+ * to write here, where a waiting thread wakes as soon as the lock is
+ * free, rather than in sqlite's busy handler, which sleeps a millisecond
+ * at a time; other processes are still met by the busy handler.
+ * Recursive: one thread may hold two connections.
+ */
+static GRecMutex writers;
+
+/* write_begin - take our turn to write, unless this connection has it */
+static void
+write_begin(struct store *st)
+{
+	if (!st->writing) {
+		g_rec_mutex_lock(&writers);
+		st->writing = true;
+	}
+}
+
+/* write_end - give the turn back, if this connection has it */
+static void
+write_end(struct store *st)
+{
+	if (st->writing) {
+		st->writing = false;
+		g_rec_mutex_unlock(&writers);
+	}
+}
 
 /* migrations - schema steps, applied in order; never edit a released one */
 static const char *const migrations[] = {
@@ -241,25 +273,58 @@ busy_wait(void *ud, int count)
 	return 1;
 }
 
-/* exec - run SQL without results */
-static enum store_rc
-exec(struct store *st, const char *sql, GError **err)
-{
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? STORE_OK : fail(st, rc, "exec", err);
-}
-
-/* prep - prepare a statement */
+/*
+ * prep - the prepared statement for sql: made the first time, kept by
+ * the connection for the next (a resident program runs the same few
+ * statements for every message); give it back with unprep()
+ */
 static enum store_rc
 prep(struct store *st, const char *sql, sqlite3_stmt **stmt, GError **err)
 {
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+	int rc;
 
-	return rc == SQLITE_OK ? STORE_OK : fail(st, rc, "prepare", err);
+	if ((*stmt = g_hash_table_lookup(st->stmts, sql)) != NULL)
+		return STORE_OK;
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+	if (rc != SQLITE_OK)
+		return fail(st, rc, "prepare", err);
+	g_hash_table_insert(st->stmts, g_strdup(sql), *stmt);
+	return STORE_OK;
 }
 
-/* step_done - run a statement to completion and finalize it */
+/* unprep - a statement of prep() is done with: reset, ready for its next use */
+static void
+unprep(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+/* finalize - a GDestroyNotify for the statements prep() keeps */
+static void
+finalize(gpointer stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
+/* exec - run one SQL statement, without results */
+static enum store_rc
+exec(struct store *st, const char *sql, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	r = rc == SQLITE_DONE ? STORE_OK : fail(st, rc, "exec", err);
+	unprep(stmt);
+	return r;
+}
+
+/* step_done - run a statement to completion and give it back */
 static enum store_rc
 step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
 {
@@ -268,7 +333,21 @@ step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = fail(st, sqlite3_extended_errcode(st->db), what, err);
-	sqlite3_finalize(stmt);
+	unprep(stmt);
+	return r;
+}
+
+/* step_write - step_done for a write: in this process's turn (writers) */
+static enum store_rc
+step_write(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
+{
+	bool mine = !st->writing;
+	enum store_rc r;
+
+	write_begin(st);
+	r = step_done(st, stmt, what, err);
+	if (mine)
+		write_end(st);
 	return r;
 }
 
@@ -447,7 +526,7 @@ migrate(struct store *st, GError **err)
 	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
 		return r;
 	have = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (have == store_version())
 		return STORE_OK;
 	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
@@ -455,7 +534,7 @@ migrate(struct store *st, GError **err)
 	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
 		goto out;
 	have = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (have > store_version()) {
 		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
 			    "database %s: schema version %d is newer than this vigil knows (%d)",
@@ -463,20 +542,25 @@ migrate(struct store *st, GError **err)
 		r = STORE_ERROR;
 		goto out;
 	}
-	for (; have < store_version(); have++)
-		if ((r = exec(st, migrations[have], err)) != STORE_OK)
+	for (; have < store_version(); have++) {
+		int rc = sqlite3_exec(st->db, migrations[have], NULL, NULL, NULL);	/* many statements */
+
+		if (rc != SQLITE_OK) {
+			r = fail(st, rc, "migration", err);
 			goto out;
+		}
+	}
 	if ((r = prep(st, "PRAGMA foreign_key_check", &stmt, err)) != STORE_OK)
 		goto out;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
 			    "database %s: table %s breaks a foreign key after migrating",
 			    st->path, sqlite3_column_text(stmt, 0));
-		sqlite3_finalize(stmt);
+		unprep(stmt);
 		r = STORE_ERROR;
 		goto out;
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	g_snprintf(sql, sizeof sql, "PRAGMA user_version = %d", have);
 	if ((r = exec(st, sql, err)) != STORE_OK)
 		goto out;
@@ -495,6 +579,7 @@ store_open(const char *path, struct store **out, GError **err)
 	int rc;
 
 	st->path = g_strdup(path);
+	st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, finalize);
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(st, rc, "cannot open", err);
@@ -536,6 +621,10 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->db)
+		store_rollback(st);
+	write_end(st);
+	g_hash_table_destroy(st->stmts);	/* finalizes them */
 	sqlite3_close_v2(st->db);
 	g_free(st->path);
 	g_free(st->login);
@@ -546,7 +635,12 @@ store_close(struct store *st)
 enum store_rc
 store_begin(struct store *st, GError **err)
 {
-	return exec(st, "BEGIN IMMEDIATE", err);
+	enum store_rc r;
+
+	write_begin(st);
+	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
+		write_end(st);
+	return r;
 }
 
 /* store_commit - commit; on failure the transaction is rolled back */
@@ -557,6 +651,7 @@ store_commit(struct store *st, GError **err)
 
 	if (r != STORE_OK)
 		store_rollback(st);
+	write_end(st);
 	return r;
 }
 
@@ -566,6 +661,7 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	write_end(st);
 }
 
 /* member_from_row - a member from columns address, role, name, added, unix_user */
@@ -597,7 +693,7 @@ collect(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_stmt 
 	*out = g_ptr_array_new_with_free_func(free_row);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		g_ptr_array_add(*out, from_row(stmt));
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (rc != SQLITE_DONE) {
 		g_ptr_array_free(*out, TRUE);
 		*out = NULL;
@@ -623,7 +719,7 @@ select_one(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_st
 	} else {
 		r = fail(st, rc, what, err);
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return r;
 }
 
@@ -760,7 +856,7 @@ store_autoreply_last(struct store *st, const char *list, const char *addr,
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*when = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, rc, "auto-reply log", err);
 }
 
@@ -803,7 +899,7 @@ store_report_next(struct store *st, const char *list, int year,
 					     (long long) sqlite3_column_int64(stmt, 0));
 	else
 		r = fail(st, rc, "report counter", err);
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return r;
 }
 
@@ -885,7 +981,7 @@ store_held_page(struct store *st, const char *list, gint64 limit, GPtrArray **ou
 	bind_text(stmt, 1, list);
 	rc = sqlite3_step(stmt);
 	*total = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (rc != SQLITE_ROW)
 		return fail(st, rc, "held count", err);
 	if ((r = prep(st, "SELECT " POST_COLUMNS " FROM posts WHERE list = ?1 AND status = 'held'"
@@ -1495,7 +1591,7 @@ store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err)
 
 		g_array_append_val(*ids, id);
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (rc != SQLITE_DONE) {
 		g_array_free(*ids, TRUE);
 		*ids = NULL;
@@ -1535,6 +1631,7 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
+	bool mine;
 	int rc;
 
 	*out = NULL;
@@ -1545,6 +1642,8 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, lease);
+	mine = !st->writing;
+	write_begin(st);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		*out = item_from_row(stmt);
@@ -1552,6 +1651,8 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 	} else if (rc == SQLITE_DONE) {
 		r = STORE_NOTFOUND;
 	}
+	if (mine)
+		write_end(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		r = fail(st, rc, "outbox claim", err);
 		if (*out) {
@@ -1559,7 +1660,7 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 			*out = NULL;
 		}
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return r;
 }
 
@@ -1583,6 +1684,7 @@ store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
+	bool mine;
 
 	*out = NULL;
 	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?1 + ?2, attempts = attempts + 1"
@@ -1594,8 +1696,13 @@ store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 	sqlite3_bind_int64(stmt, 2, lease);
 	sqlite3_bind_int64(stmt, 3, after);
 	sqlite3_bind_int(stmt, 4, max);
-	if ((r = collect(st, stmt, item_from_row, (GDestroyNotify) store_outbox_item_free, out,
-			 "outbox claim", err)) == STORE_OK)
+	mine = !st->writing;
+	write_begin(st);
+	r = collect(st, stmt, item_from_row, (GDestroyNotify) store_outbox_item_free, out,
+		    "outbox claim", err);
+	if (mine)
+		write_end(st);
+	if (r == STORE_OK)
 		g_ptr_array_sort(*out, item_cmp);
 	return r;
 }
@@ -1617,7 +1724,7 @@ store_outbox_done(struct store *st, gint64 id, GError **err)
 	if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
-	return step_done(st, stmt, "outbox done", err);
+	return step_write(st, stmt, "outbox done", err);
 }
 
 /* store_outbox_retry - keep what is left of a row; release: end the claim */
@@ -1635,7 +1742,7 @@ store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
 	sqlite3_bind_text(stmt, 2, join_rcpts(rcpts_left), -1, g_free);
 	bind_text(stmt, 3, error);
 	sqlite3_bind_int(stmt, 4, release);
-	return step_done(st, stmt, "outbox retry", err);
+	return step_write(st, stmt, "outbox retry", err);
 }
 
 /* store_outbox_count - rows waiting in the outbox */
@@ -1650,7 +1757,7 @@ store_outbox_count(struct store *st, gint64 *n, GError **err)
 		return r;
 	rc = sqlite3_step(stmt);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return rc == SQLITE_ROW ? STORE_OK : fail(st, rc, "outbox count", err);
 }
 
