@@ -76,24 +76,42 @@ compose_message_id(const struct list_config *list)
 	return g_mime_utils_generate_message_id(addr_domain(list->address));
 }
 
-/* compose_crlf - raw bytes with CRLF line ends and a final newline */
-GByteArray *
-compose_crlf(const void *raw, size_t len)
+/* crlf_stream - a stream that writes CRLF line ends and a final newline into *mem */
+static GMimeStream *
+crlf_stream(GMimeStream **mem)
 {
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GMimeStream *flt = g_mime_stream_filter_new(mem);
+	GMimeStream *flt;
 	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
-	GByteArray *out;
 
+	*mem = g_mime_stream_mem_new();
+	flt = g_mime_stream_filter_new(*mem);
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(flt), f);
 	g_object_unref(f);
-	g_mime_stream_write(flt, raw, len);
+	return flt;
+}
+
+/* crlf_bytes - what was written to a crlf_stream(); both streams are freed */
+static GByteArray *
+crlf_bytes(GMimeStream *flt, GMimeStream *mem)
+{
+	GByteArray *out;
+
 	g_mime_stream_flush(flt);
 	g_object_unref(flt);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	out = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	g_object_unref(mem);
 	return out;
+}
+
+/* compose_crlf - raw bytes with CRLF line ends and a final newline */
+GByteArray *
+compose_crlf(const void *raw, size_t len)
+{
+	GMimeStream *mem, *flt = crlf_stream(&mem);
+
+	g_mime_stream_write(flt, raw, len);
+	return crlf_bytes(flt, mem);
 }
 
 /* list_id - RFC 2919: "Name" <local.domain> */
@@ -539,11 +557,10 @@ references(const struct post *orig)
 static GByteArray *
 serialize(GMimeMessage *msg)
 {
-	char *s = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
-	GByteArray *out = compose_crlf(s, strlen(s));
+	GMimeStream *mem, *flt = crlf_stream(&mem);
 
-	g_free(s);
-	return out;
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, flt);
+	return crlf_bytes(flt, mem);
 }
 
 /*

@@ -163,10 +163,14 @@ send_row(struct store *st, const struct config *cfg, struct send_session *ss,
 	return rc;
 }
 
-/* flush_one - send one claimed row, batch after batch, until done or stuck */
+/*
+ * flush_one - send one claimed row, batch after batch, until done or
+ * stuck; a row the relay took in full is appended to done, to leave the
+ * outbox with the others of its batch
+ */
 static enum store_rc
 flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
-	  struct outbox_item *it, struct flush_stats *stats, GError **err)
+	  struct outbox_item *it, struct flush_stats *stats, GArray *done, GError **err)
 {
 	GPtrArray *rcpts = g_ptr_array_ref(it->rcpts);
 	enum store_rc r = STORE_OK;
@@ -187,7 +191,7 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 		}
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {
-			r = store_outbox_done(st, it->id, err);
+			g_array_append_val(done, it->id);
 			stats->sent++;
 			g_ptr_array_unref(left);
 			send_result_clear(&res);
@@ -240,17 +244,43 @@ claim_named(struct store *st, const GArray *ids, gint64 now, GPtrArray **out, GE
 	return r;
 }
 
-/* flush_items - send claimed rows; a database failure stops at once */
+/* done_all - the rows the relay took leave the outbox, in one transaction */
+static enum store_rc
+done_all(struct store *st, const GArray *done, GError **err)
+{
+	enum store_rc r;
+	guint i;
+
+	if (done->len <= 1)
+		return done->len ? store_outbox_done(st, g_array_index(done, gint64, 0), err) : STORE_OK;
+	if ((r = store_begin(st, err)) != STORE_OK)
+		return r;
+	for (i = 0; r == STORE_OK && i < done->len; i++)
+		r = store_outbox_done(st, g_array_index(done, gint64, i), err);
+	if (r == STORE_OK)
+		return store_commit(st, err);
+	store_rollback(st);
+	return r;
+}
+
+/*
+ * flush_items - send claimed rows; a database failure stops at once.
+ * Rows sent leave the outbox together at the end of the batch: a crash
+ * meanwhile sends them again, as a lost done mark would.
+ */
 static enum store_rc
 flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
 	    GPtrArray *items, struct flush_stats *stats, GError **err)
 {
-	enum store_rc r = STORE_OK;
+	GArray *done = g_array_new(FALSE, FALSE, sizeof(gint64));
+	enum store_rc r = STORE_OK, d;
 	guint i;
 
 	for (i = 0; r == STORE_OK && i < items->len; i++)
-		r = flush_one(st, cfg, ss, g_ptr_array_index(items, i), stats, err);
-	return r;
+		r = flush_one(st, cfg, ss, g_ptr_array_index(items, i), stats, done, err);
+	d = done_all(st, done, r == STORE_OK ? err : NULL);
+	g_array_free(done, TRUE);
+	return r == STORE_OK ? d : r;
 }
 
 /* outbox_flush_session - send the given rows, or all that are due, over a session's connection */
