@@ -217,6 +217,7 @@ struct state {
 	struct relay *relay;
 };
 
+/* setup - a database, a fake relay, and vigil.conf's relay pointing to it */
 static int
 setup(void **state)
 {
@@ -231,6 +232,7 @@ setup(void **state)
 	return 0;
 }
 
+/* teardown - the relay stopped, the database removed */
 static int
 teardown(void **state)
 {
