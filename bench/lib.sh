@@ -22,6 +22,12 @@
 #                 smtpd_milters = unix:BASE/run/noop-milter.sock
 #   big list      big@test.example       -> transport vigil:  (10,000 members,
 #                 filled in by bench_big_members)
+#   vigild        the resident half of the pipe front-end, for the
+#                 instance's vigil.conf, when the build has one (as the
+#                 postmaster runs it: filters/systemd/vigild.service);
+#                 vigil-filter hands it every message.  The direct runs
+#                 on scratch databases (RSS, held posts, the large relay)
+#                 have no vigild: vigil-filter runs vigil-intake there.
 #
 # Every list has the same 21 members m01..m21@members.test; m21 is the
 # owner and only moderator.  A post from m01 goes to 20 members.
@@ -114,14 +120,16 @@ bench_vigil_conf() {
     { bench_log "$out: vigil check-config failed"; return 1; }
 }
 
-# bench_add_members CONF: the 21 members on the pipe, milter and big lists (the CLI)
+# bench_add_members CONF: the 21 members on the pipe, milter and big lists
+# (the CLI): the owner first, who then adds the others
 bench_add_members() {
-  local conf=$1 l m role
+  local conf=$1 l m
   for l in "$PIPE_LIST" "$MILTER_LIST" "$BIG_LIST"; do
+    "$PFX_BASE/bin/vigil" -c "$conf" -l "$l" member add "$OWNER" --role owner >/dev/null ||
+      { bench_log "member add $OWNER to $l failed"; return 1; }
     for m in $(bench_members); do
-      role=member
-      [ "$m" = "$OWNER" ] && role=owner
-      "$PFX_BASE/bin/vigil" -c "$conf" -l "$l" member add "$m" --role "$role" >/dev/null ||
+      [ "$m" = "$OWNER" ] && continue
+      "$PFX_BASE/bin/vigil" -c "$conf" -l "$l" member add "$m" --as "$OWNER" >/dev/null ||
         { bench_log "member add $m to $l failed"; return 1; }
     done
   done
@@ -269,6 +277,21 @@ bench_start_milters() {
   return 1
 }
 
+# bench_start_vigild: vigild for the instance's vigil.conf, started as root
+# (it becomes the "user" of vigil.conf), if this build has it
+bench_start_vigild() {
+  local i sock=$PFX_BASE/state/vigild.sock
+  [ -x "$PFX_BASE/bin/vigild" ] || return 0
+  "$PFX_BASE/bin/vigild" -f -c "$VIGIL_CONF" < /dev/null > "$PFX_BASE/log/vigild.log" 2>&1 &
+  bench_track $! plain
+  for ((i = 0; i < 200; i++)); do
+    [ -S "$sock" ] && return 0
+    sleep 0.05
+  done
+  bench_log "vigild did not start:"; tail -n 5 "$PFX_BASE/log/vigild.log" >&2
+  return 1
+}
+
 # bench_up: the instance, its helpers, vigil's lists and members, mlmmj's list
 bench_up() {
   local p v
@@ -312,6 +335,7 @@ bench_up() {
   bench_add_members "$VIGIL_CONF" || return 1
   bench_mlmmj || return 1
   bench_start_milters || return 1
+  bench_start_vigild || return 1
   e2e_start_postfix || return 1
   e2e_wait_port "$VMILTER_PORT" && e2e_wait_port "$NMILTER_PORT" || return 1
   bench_log "up: base $PFX_BASE, smtpd $PFX_PORT, re-injection $PFX_RPORT," \

@@ -6,7 +6,7 @@ Usage: multiply.py DATABASE LIST TOTAL
 Posts made one by one through vigil-filter cost ~16 ms each (most of it
 exec and fsync), so 100,000 would take half an hour.  This copies the
 held posts that vigil-filter really stored - every column, raw message
-included - under new post ids and new report ids (YYYY-NNNN, numbered on
+included (in posts, or in post_raw from schema 4 on) - under new post ids and new report ids (YYYY-NNNN, numbered on
 from the list's report counter), with their audit rows, doubling until
 TOTAL, and moves the report counter on.  Column lists are read from the
 database, so a new column is copied too.
@@ -25,6 +25,7 @@ def main():
     c.execute("PRAGMA foreign_keys = ON")
     pcols = [x for x in columns(c, "posts") if x != "id"]
     acols = [x for x in columns(c, "audit") if x != "id"]
+    rcols = [x for x in columns(c, "post_raw") if x != "post_id"]
     held = lambda: c.execute("SELECT count(*) FROM posts WHERE list = ? AND status = 'held'",
                              (lst,)).fetchone()[0]
     n = held()
@@ -43,6 +44,10 @@ def main():
         c.execute("BEGIN")
         c.execute("INSERT INTO posts (id, %s) SELECT id + :off, %s FROM posts WHERE id IN (%s)"
                   % (", ".join(pcols), sel, pick), {"off": off, "lst": lst, "k": k})
+        if rcols:   # raw messages in a table of their own (schema 4 on)
+            c.execute("INSERT INTO post_raw (post_id, %s) SELECT post_id + :off, %s FROM post_raw"
+                      " WHERE post_id IN (%s)" % (", ".join(rcols), ", ".join(rcols), pick),
+                      {"off": off, "lst": lst, "k": k})
         asel = ", ".join("post_id + :off" if x == "post_id"
                          else rid.format(id="post_id") if x == "report_id" else x for x in acols)
         c.execute("INSERT INTO audit (%s) SELECT %s FROM audit WHERE post_id IN (%s)"

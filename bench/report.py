@@ -265,6 +265,7 @@ def main():
         "sessions": int(m.get("sessions", "0")), "load_start": m.get("load_start"), "load_end": m.get("load_end"),
         "machine": machine(), "versions": versions(args),
         "resolver_line": m.get("resolver_line") == "1",
+        "vigild": m.get("vigild") == "yes",
         "throughput": [dict((k, v) for k, v in s.items() if k != "by_round") for s in
                        sorted(summ.values(), key=lambda s: (list(SETS).index(s["set"]), list(LABELS).index(s["contender"])))],
         "ratios": ratio_rows, "latency": lat, "rss": rss, "held": held, "big_relay": bigr, "database": db,
@@ -298,6 +299,11 @@ def markdown(r):
     o.append("Versions: vigil %s, Postfix %s, mlmmj %s, %s (%s), sqlite %s, gmime %s, libcurl %s, libmilter %s.\n"
              % (v["vigil"], v["postfix"], v["mlmmj"], v["compiler"], v["cflags"], v["sqlite"], v["gmime"],
                 v["libcurl"], v["libmilter"]))
+    o.append("vigil-filter (pipe): %s\n"
+             % ("vigild ran for the instance (filters/systemd/vigild.service), vigil-filter handed it every "
+                "message; the direct runs below (RSS, held posts, the large relay) are vigil-filter running "
+                "vigil-intake, on databases of their own" if r.get("vigild") else
+                "no vigild in this build or run: vigil-filter did the work in its own process"))
     o.append("\n## Targets\n\n| target | measured | wanted | |\n|---|---|---|---|\n")
     for t in r["targets"]:
         o.append("| %s | %s | %s | %s |\n" % (t["target"], t["value"], t["want"], yes(t["pass"])))

@@ -8,6 +8,9 @@
  *	GPtrArray *compose_relay_edits(copy, raw, len);
  *	char *compose_footer(list, post, err);
  *	GByteArray *compose_relay(copy, raw, len, footer);
+ *	void compose_relay_parts(copy, raw, len, footer, &parts);
+ *	gsize compose_crlf_parts(&parts, sink, ud);
+ *	void compose_parts_clear(&parts);
  *	gboolean compose_render(path, vars, &subject, &body, err);
  *	gboolean compose_check(list, template_dir, err);
  *	GByteArray *compose_notice(list, template_dir, notice, err);
@@ -30,7 +33,10 @@
  *	still verifies unless From, Cc or Sender were signed - or a subject
  *	tag or footer is configured, which the documentation says.
  *	compose_relay_edits() gives the same changes to a front-end whose
- *	MTA makes them (a milter).
+ *	MTA makes them (a milter).  compose_relay_parts() and
+ *	compose_crlf_parts() give the same copy in pieces, for a caller
+ *	that writes it out as it comes: a post of 50 MB is not copied whole
+ *	in memory (its size is counted first with a NULL sink).
  *
  *	compose_render() reads a template: a Subject: line, an empty line,
  *	the body.  %{name} is replaced by the value of the placeholder name,
@@ -70,24 +76,42 @@ compose_message_id(const struct list_config *list)
 	return g_mime_utils_generate_message_id(addr_domain(list->address));
 }
 
-/* compose_crlf - raw bytes with CRLF line ends and a final newline */
-GByteArray *
-compose_crlf(const void *raw, size_t len)
+/* crlf_stream - a stream that writes CRLF line ends and a final newline into *mem */
+static GMimeStream *
+crlf_stream(GMimeStream **mem)
 {
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GMimeStream *flt = g_mime_stream_filter_new(mem);
+	GMimeStream *flt;
 	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
-	GByteArray *out;
 
+	*mem = g_mime_stream_mem_new();
+	flt = g_mime_stream_filter_new(*mem);
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(flt), f);
 	g_object_unref(f);
-	g_mime_stream_write(flt, raw, len);
+	return flt;
+}
+
+/* crlf_bytes - what was written to a crlf_stream(); both streams are freed */
+static GByteArray *
+crlf_bytes(GMimeStream *flt, GMimeStream *mem)
+{
+	GByteArray *out;
+
 	g_mime_stream_flush(flt);
 	g_object_unref(flt);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	out = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	g_object_unref(mem);
 	return out;
+}
+
+/* compose_crlf - raw bytes with CRLF line ends and a final newline */
+GByteArray *
+compose_crlf(const void *raw, size_t len)
+{
+	GMimeStream *mem, *flt = crlf_stream(&mem);
+
+	g_mime_stream_write(flt, raw, len);
+	return crlf_bytes(flt, mem);
 }
 
 /* list_id - RFC 2919: "Name" <local.domain> */
@@ -291,26 +315,123 @@ compose_footer(const struct list_config *list, const struct post *post, GError *
 }
 
 /*
- * compose_relay - the members' copy: the author's bytes with the edits
- * of compose_relay_edits() and, when given, the footer after the body
+ * compose_relay_parts - the members' copy in three pieces of LF text: the
+ * header block with the edits of compose_relay_edits() made, the
+ * author's bytes from the empty line on (borrowed from raw), and what
+ * goes after them (the footer, when given).  The copy is never one
+ * buffer: compose_crlf_parts() passes the pieces on as they come.
+ */
+void
+compose_relay_parts(const struct relay_copy *c, const void *raw, size_t len, const char *footer,
+		    struct compose_parts *p)
+{
+	GPtrArray *e = compose_relay_edits(c, raw, len);
+	size_t end = header_end(raw, len);
+
+	p->head = header_apply(raw, end, e);
+	p->body = (const char *) raw + end;
+	p->bodylen = len - end;
+	p->tail = g_string_new(NULL);
+	if (footer) {
+		char last = p->bodylen ? p->body[p->bodylen - 1]
+			  : p->head->len ? p->head->str[p->head->len - 1] : '\0';
+
+		if (last != '\n' && (p->bodylen || p->head->len))
+			g_string_append_c(p->tail, '\n');
+		if (end == len)
+			g_string_append_c(p->tail, '\n');	/* no body yet: the footer is one */
+		g_string_append(p->tail, footer);
+	}
+	g_ptr_array_free(e, TRUE);
+}
+
+/* compose_parts_clear - free what compose_relay_parts() made */
+void
+compose_parts_clear(struct compose_parts *p)
+{
+	if (p->head)
+		g_string_free(p->head, TRUE);
+	if (p->tail)
+		g_string_free(p->tail, TRUE);
+	memset(p, 0, sizeof *p);
+}
+
+#define CRLF_PIECE	65536	/* bytes through the filter at a time */
+
+/* filter_out - one step of the CRLF filter; its output goes to sink */
+static gsize
+filter_out(GMimeFilter *f, const char *in, size_t len, bool last, compose_sink sink, gpointer ud)
+{
+	char *out;
+	size_t outlen, prespace;
+
+	if (last)
+		g_mime_filter_complete(f, (char *) in, len, 0, &out, &outlen, &prespace);
+	else
+		g_mime_filter_filter(f, (char *) in, len, 0, &out, &outlen, &prespace);
+	if (sink && outlen > 0)
+		sink(out, outlen, ud);
+	return outlen;
+}
+
+/*
+ * compose_crlf_parts - the pieces, one after the other, with CRLF line
+ * ends and a final newline (as compose_crlf() of them joined), handed
+ * to sink in order a piece at a time; sink NULL only counts.  Returns
+ * how many bytes that is.
+ */
+gsize
+compose_crlf_parts(const struct compose_parts *p, compose_sink sink, gpointer ud)
+{
+	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
+	const char *piece[3] = { p->head->str, p->body, p->tail->str };
+	size_t plen[3] = { p->head->len, p->bodylen, p->tail->len };
+	gsize total = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		size_t off;
+
+		for (off = 0; off < plen[i]; off += CRLF_PIECE)
+			total += filter_out(f, piece[i] + off, MIN(plen[i] - off, (size_t) CRLF_PIECE),
+					    false, sink, ud);
+	}
+	total += filter_out(f, "", 0, true, sink, ud);
+	g_object_unref(f);
+	return total;
+}
+
+/* append_sink - a compose_sink into a GByteArray */
+static void
+append_sink(const void *data, size_t len, gpointer ud)
+{
+	g_byte_array_append(ud, data, (guint) len);
+}
+
+/*
+ * compose_relay - the members' copy in one buffer: the author's bytes
+ * with the edits of compose_relay_edits() and, when given, the footer
+ * after the body
  */
 GByteArray *
 compose_relay(const struct relay_copy *c, const void *raw, size_t len, const char *footer)
 {
-	GPtrArray *e = compose_relay_edits(c, raw, len);
-	GString *s = header_apply(raw, len, e);
+	struct compose_parts p;
 	GByteArray *out;
 
-	if (footer) {
-		if (s->len > 0 && s->str[s->len - 1] != '\n')
-			g_string_append_c(s, '\n');
-		if (header_end(raw, len) == len)
-			g_string_append_c(s, '\n');	/* no body yet: the footer is one */
-		g_string_append(s, footer);
-	}
-	out = compose_crlf(s->str, s->len);
-	g_string_free(s, TRUE);
-	g_ptr_array_free(e, TRUE);
+	compose_relay_parts(c, raw, len, footer, &p);
+	out = compose_parts_bytes(&p);
+	compose_parts_clear(&p);
+	return out;
+}
+
+/* compose_parts_bytes - the CRLF bytes of compose_crlf_parts() in one array; the caller unrefs it */
+GByteArray *
+compose_parts_bytes(const struct compose_parts *p)
+{
+	GByteArray *out = g_byte_array_sized_new((guint) compose_crlf_parts(p, NULL, NULL));
+
+	compose_crlf_parts(p, append_sink, out);
 	return out;
 }
 
@@ -445,11 +566,10 @@ references(const struct post *orig)
 static GByteArray *
 serialize(GMimeMessage *msg)
 {
-	char *s = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
-	GByteArray *out = compose_crlf(s, strlen(s));
+	GMimeStream *mem, *flt = crlf_stream(&mem);
 
-	g_free(s);
-	return out;
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, flt);
+	return crlf_bytes(flt, mem);
 }
 
 /*

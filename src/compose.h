@@ -41,12 +41,28 @@ struct relay_copy {
 	const char *message_id;		/* add this Message-ID (the post has none), or NULL */
 };
 
+/* the members' copy as three pieces of LF text (compose_relay_parts()) */
+struct compose_parts {
+	GString *head;			/* the header block, edited */
+	const char *body;		/* the rest of the post, from the empty line; borrowed */
+	size_t	 bodylen;
+	GString *tail;			/* what follows (the footer), or "" */
+};
+
+/* takes the CRLF bytes of compose_crlf_parts() as they come */
+typedef void (*compose_sink)(const void *data, size_t len, gpointer ud);
+
 GByteArray *compose_crlf(const void *raw, size_t len);
 char *compose_message_id(const struct list_config *list);
 GPtrArray *compose_relay_edits(const struct relay_copy *c, const void *raw, size_t len);
 char *compose_footer(const struct list_config *list, const struct post *post, GError **err);
 GByteArray *compose_relay(const struct relay_copy *c, const void *raw, size_t len,
 			  const char *footer);
+void compose_relay_parts(const struct relay_copy *c, const void *raw, size_t len,
+			 const char *footer, struct compose_parts *p);
+gsize compose_crlf_parts(const struct compose_parts *p, compose_sink sink, gpointer ud);
+GByteArray *compose_parts_bytes(const struct compose_parts *p);
+void compose_parts_clear(struct compose_parts *p);
 gboolean compose_render(const char *path, const struct tvar *vars,
 			char **subject, char **body, GError **err);
 gboolean compose_check(const struct list_config *list, const char *template_dir, GError **err);

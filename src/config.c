@@ -67,7 +67,7 @@ struct opt {
 #define DAY (24 * 3600)
 
 static const struct opt main_opts[] = {
-	{ "database", OPT_PATH, VIGIL_STATEDIR "/vigil.db", 0, 0, offsetof(struct config, database), NULL },
+	{ "database", OPT_PATH, CONFIG_DEFAULT_DATABASE, 0, 0, offsetof(struct config, database), NULL },
 	{ "relay", OPT_URL, "smtp://127.0.0.1:10026", 0, 0, offsetof(struct config, relay), NULL },
 	{ "template_dir", OPT_PATH, VIGIL_TEMPLATEDIR, 0, 0, offsetof(struct config, template_dir), NULL },
 	{ "user", OPT_STRING, "vigil", 0, 0, offsetof(struct config, user), NULL },
@@ -106,9 +106,9 @@ static const struct opt list_opts[] = {
 const char *
 config_default_path(void)
 {
-	const char *env = getenv("VIGIL_CONFIG");
+	const char *env = getenv(CONFIG_ENV);
 
-	return env && *env ? env : VIGIL_SYSCONFDIR "/vigil/vigil.conf";
+	return env && *env ? env : CONFIG_DEFAULT_FILE;
 }
 
 /* parse_number_suffix - N followed by one optional unit letter */

@@ -35,10 +35,15 @@ struct config {
 	char   *database;
 	char   *relay;			/* smtp:// or smtps:// URL */
 	char   *template_dir;
-	char   *user;			/* vigil-milter runs as this user when started as root */
+	char   *user;			/* vigil-milter and vigild run as this user when started as root */
 	char   *resolver;		/* "" the system's, else HOST[:PORT] of the one name server to ask */
 	GPtrArray *lists;		/* of struct list_config * */
 };
+
+/* where the file and the database are unless said otherwise (vigil-filter reads these too) */
+#define CONFIG_ENV		"VIGIL_CONFIG"
+#define CONFIG_DEFAULT_FILE	VIGIL_SYSCONFDIR "/vigil/vigil.conf"
+#define CONFIG_DEFAULT_DATABASE	VIGIL_STATEDIR "/vigil.db"
 
 #define CONFIG_ERROR config_error_quark()
 GQuark config_error_quark(void);

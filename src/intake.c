@@ -321,6 +321,36 @@ copy_of(const struct relay_job *rj, const GPtrArray *cc)
 	return c;
 }
 
+/* blob_sink - a compose_sink into a blob being filled */
+static void
+blob_sink(const void *data, size_t len, gpointer ud)
+{
+	store_blob_write(ud, data, len);
+}
+
+/* write_parts - a store_writer of the members' copy, CRLF as it comes */
+static void
+write_parts(struct store_blob *b, gpointer ud)
+{
+	compose_crlf_parts(ud, blob_sink, b);
+}
+
+/* archive_parts - the list's archive, if it has one, keeps the members' copy, whole */
+static enum store_rc
+archive_parts(struct store *st, const struct relay_job *rj, const struct compose_parts *parts,
+	      GError **err)
+{
+	GByteArray *copy;
+	enum store_rc r;
+
+	if (*rj->list->archive == '\0')
+		return STORE_OK;
+	copy = compose_parts_bytes(parts);
+	r = archive_add(st, rj->list, rj->post_id, copy->data, copy->len, rj->now, rj->archived, err);
+	g_byte_array_unref(copy);
+	return r;
+}
+
 /*
  * intake_relay - queue the members' copy of a post: one SMTP
  * transaction to every member but its author, and in a report's thread
@@ -345,14 +375,16 @@ intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, g
 			g_propagate_error(err, ferr);
 			r = STORE_RETRY;
 		} else {
-			GByteArray *copy = compose_relay(&c, rj->raw, rj->len, footer);
+			/* written in pieces: a large post is not copied whole in memory */
+			struct compose_parts parts;
 
-			r = archive_add(st, rj->list, rj->post_id, copy->data, copy->len, rj->now,
-					rj->archived, err);
+			compose_relay_parts(&c, rj->raw, rj->len, footer, &parts);
+			r = archive_parts(st, rj, &parts, err);
 			if (r == STORE_OK && to->len > 0)
-				r = outbox_queue(st, rj->post_id, "relay", rj->list->bounce_address, to,
-						 copy, rj->now, outbox_ids, err);
-			g_byte_array_unref(copy);
+				r = outbox_queue_with(st, rj->post_id, "relay", rj->list->bounce_address,
+						      to, (gint64) compose_crlf_parts(&parts, NULL, NULL),
+						      write_parts, &parts, rj->now, outbox_ids, err);
+			compose_parts_clear(&parts);
 		}
 		g_free(footer);
 	}

@@ -5,17 +5,24 @@
  *	#include "outbox.h"
  *
  *	enum store_rc outbox_queue(st, post_id, kind, sender, rcpts, data, now, ids, err);
+ *	enum store_rc outbox_queue_with(st, post_id, kind, sender, rcpts, size, fill, ud,
+ *					now, ids, err);
  *	enum store_rc outbox_flush(st, cfg, ids, now, &stats, err);
+ *	enum store_rc outbox_flush_session(st, cfg, session, ids, now, &stats, err);
  * DESCRIPTION
  *	outbox_queue() adds a message to the outbox inside the caller's
  *	transaction and appends the new row's id to ids, for the caller
- *	to flush once the transaction is committed.
+ *	to flush once the transaction is committed.  outbox_queue_with()
+ *	does the same for a message of size bytes that fill writes in
+ *	pieces (store_blob_write()), never whole in memory.
  *
  *	outbox_flush() sends the outbox rows named in ids, or every row
  *	no other process is sending when ids is NULL, to the configured
- *	relay.  A row is
- *	claimed first, so two processes never send it at once, and leaves
- *	the outbox only when the relay has accepted it.  One transaction
+ *	relay, over one connection (outbox_flush_session() over the
+ *	session's, kept for the next call).  Rows are
+ *	claimed first, so two processes never send one at once, and one
+ *	leaves the outbox only when the relay has accepted it.  Its bytes
+ *	are read from the database as they are sent.  One transaction
  *	names at most OUTBOX_RCPT_MAX recipients (Postfix's default
  *	smtpd_recipient_limit; past it, 452 replies count as errors and
  *	Postfix drops the session before DATA).  Recipients refused with
@@ -24,6 +31,13 @@
  *	next flush.  Recipients refused with 5xx are dropped
  *	and logged.  A message the relay refuses as a whole stays in the
  *	outbox: nothing is ever thrown away here.
+ *
+ *	Claims and done marks are committed without waiting for the disk
+ *	(store_set_durable()): a machine that crashes may forget that a row
+ *	was sent and send it again, but the row itself was synced when it
+ *	was queued, so nothing is lost.  With ids NULL, rows are claimed in
+ *	batches of OUTBOX_BATCH, one transaction a batch, in the order they
+ *	were queued; a row deferred during the flush waits for the next one.
  *
  *	The return value is about the database only; what could not be
  *	sent is counted in stats and logged.
@@ -60,6 +74,21 @@ outbox_queue(struct store *st, gint64 post_id, const char *kind, const char *sen
 	return r;
 }
 
+/* outbox_queue_with - add an outgoing message that fill writes; its id is appended to ids */
+enum store_rc
+outbox_queue_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
+		  const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud, gint64 now,
+		  GArray *ids, GError **err)
+{
+	gint64 id;
+	enum store_rc r = store_outbox_add_with(st, post_id, kind, sender, rcpts, size, fill, ud,
+						now, &id, err);
+
+	if (r == STORE_OK)
+		g_array_append_val(ids, id);
+	return r;
+}
+
 /* at most this many RCPT TO per transaction */
 #define OUTBOX_RCPT_MAX 1000
 
@@ -89,10 +118,59 @@ left_after(const GPtrArray *deferred, const GPtrArray *rcpts, guint sent)
 	return left;
 }
 
-/* flush_one - send one claimed row, batch after batch, until done or stuck */
+/* a row's bytes being sent, read from the database */
+struct reader {
+	struct store_blob *blob;
+	GError	*err;		/* why a read failed */
+};
+
+/* read_blob - a send_body reader over an open blob */
+static gboolean
+read_blob(gpointer ud, void *buf, size_t n, gint64 off)
+{
+	struct reader *rd = ud;
+
+	return rd->err == NULL && store_blob_read(rd->blob, buf, n, off, &rd->err) == STORE_OK;
+}
+
+/* send_row - one transaction of a row's bytes to a batch of its recipients */
+static enum send_rc
+send_row(struct store *st, const struct config *cfg, struct send_session *ss,
+	 const struct outbox_item *it, const GPtrArray *batch, struct send_result *res)
+{
+	struct reader rd = { NULL, NULL };
+	struct send_body body = { 0, read_blob, &rd };
+	GError *err = NULL;
+	enum send_rc rc;
+
+	if (store_outbox_body(st, it->id, &rd.blob, &err) != STORE_OK) {
+		memset(res, 0, sizeof *res);
+		res->accepted = g_ptr_array_new_with_free_func(g_free);
+		res->deferred = g_ptr_array_new_with_free_func(g_free);
+		res->failed = g_ptr_array_new_with_free_func(g_free);
+		res->error = g_strdup(err ? err->message : "the outbox row has no body");
+		g_clear_error(&err);
+		return SEND_RETRY;
+	}
+	body.size = store_blob_size(rd.blob);
+	rc = send_smtp(ss, cfg->relay, it->sender, batch, &body, res);
+	store_blob_close(rd.blob);	/* before any write: the read ends here */
+	if (rd.err) {
+		g_free(res->error);
+		res->error = g_strdup(rd.err->message);
+		g_error_free(rd.err);
+	}
+	return rc;
+}
+
+/*
+ * flush_one - send one claimed row, batch after batch, until done or
+ * stuck; a row the relay took in full is appended to done, to leave the
+ * outbox with the others of its batch
+ */
 static enum store_rc
-flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
-	  gint64 now, struct flush_stats *stats, GError **err)
+flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
+	  struct outbox_item *it, struct flush_stats *stats, GArray *done, GError **err)
 {
 	GPtrArray *rcpts = g_ptr_array_ref(it->rcpts);
 	enum store_rc r = STORE_OK;
@@ -101,7 +179,7 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 		struct send_result res;
 		GPtrArray *batch = batch_of(rcpts);
 		GPtrArray *left = NULL;
-		enum send_rc rc = send_smtp(cfg->relay, it->sender, batch, it->data, &res);
+		enum send_rc rc = send_row(st, cfg, ss, it, batch, &res);
 
 		if (rc == SEND_DONE) {
 			log_failed(it, res.failed);
@@ -113,9 +191,7 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 		}
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {
-			r = store_outbox_done(st, it->id, err);
-			if (r == STORE_OK && strcmp(it->kind, "invitation") == 0)
-				store_forget(st);	/* its token leaves the WAL too */
+			g_array_append_val(done, it->id);
 			stats->sent++;
 			g_ptr_array_unref(left);
 			send_result_clear(&res);
@@ -146,34 +222,133 @@ flush_one(struct store *st, const struct config *cfg, struct outbox_item *it,
 	return r;
 }
 
-/* outbox_flush - send the given rows, or all that are due */
-enum store_rc
-outbox_flush(struct store *st, const struct config *cfg, const GArray *ids,
-	     gint64 now, struct flush_stats *stats, GError **err)
+#define OUTBOX_BATCH	32	/* rows claimed in one transaction */
+
+/* claim_named - the rows of ids that nobody else is sending, claimed */
+static enum store_rc
+claim_named(struct store *st, const GArray *ids, gint64 now, GPtrArray **out, GError **err)
 {
-	GArray *due = NULL;
 	enum store_rc r = STORE_OK;
 	guint i;
 
-	stats->sent = stats->left = stats->dropped = 0;
-	if (ids == NULL) {
-		if ((r = store_outbox_pending(st, now, &due, err)) != STORE_OK)
-			return r;
-		ids = due;
-	}
+	*out = g_ptr_array_new_with_free_func((GDestroyNotify) store_outbox_item_free);
 	for (i = 0; r == STORE_OK && i < ids->len; i++) {
 		struct outbox_item *it = NULL;
 
 		r = store_outbox_claim(st, g_array_index(ids, gint64, i), now, LEASE, &it, err);
-		if (r == STORE_NOTFOUND) {	/* sent meanwhile, or another process has it */
-			r = STORE_OK;
-			continue;
-		}
 		if (r == STORE_OK)
-			r = flush_one(st, cfg, it, now, stats, err);
-		store_outbox_item_free(it);
+			g_ptr_array_add(*out, it);
+		else if (r == STORE_NOTFOUND)	/* sent meanwhile, or another process has it */
+			r = STORE_OK;
 	}
-	if (due)
-		g_array_free(due, TRUE);
+	return r;
+}
+
+/* done_all - the rows the relay took leave the outbox, in one transaction */
+static enum store_rc
+done_all(struct store *st, const GArray *done, GError **err)
+{
+	enum store_rc r;
+	guint i;
+
+	if (done->len <= 1)
+		return done->len ? store_outbox_done(st, g_array_index(done, gint64, 0), err) : STORE_OK;
+	if ((r = store_begin(st, err)) != STORE_OK)
+		return r;
+	for (i = 0; r == STORE_OK && i < done->len; i++)
+		r = store_outbox_done(st, g_array_index(done, gint64, i), err);
+	if (r == STORE_OK)
+		return store_commit(st, err);
+	store_rollback(st);
+	return r;
+}
+
+/* invitation_done - whether an invitation is among the rows done */
+static bool
+invitation_done(const GPtrArray *items, const GArray *done)
+{
+	guint i, j;
+
+	for (i = 0; i < items->len; i++) {
+		const struct outbox_item *it = g_ptr_array_index(items, i);
+
+		if (strcmp(it->kind, "invitation") != 0)
+			continue;
+		for (j = 0; j < done->len; j++)
+			if (g_array_index(done, gint64, j) == it->id)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * flush_items - send claimed rows; a database failure stops at once.
+ * Rows sent leave the outbox together at the end of the batch: a crash
+ * meanwhile sends them again, as a lost done mark would.
+ */
+static enum store_rc
+flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
+	    GPtrArray *items, struct flush_stats *stats, GError **err)
+{
+	GArray *done = g_array_new(FALSE, FALSE, sizeof(gint64));
+	enum store_rc r = STORE_OK, d;
+	guint i;
+
+	for (i = 0; r == STORE_OK && i < items->len; i++)
+		r = flush_one(st, cfg, ss, g_ptr_array_index(items, i), stats, done, err);
+	d = done_all(st, done, r == STORE_OK ? err : NULL);
+	if (d == STORE_OK && invitation_done(items, done))
+		store_forget(st);	/* its token leaves the WAL too */
+	g_array_free(done, TRUE);
+	return r == STORE_OK ? d : r;
+}
+
+/* outbox_flush_session - send the given rows, or all that are due, over a session's connection */
+enum store_rc
+outbox_flush_session(struct store *st, const struct config *cfg, struct send_session *ss,
+		     const GArray *ids, gint64 now, struct flush_stats *stats, GError **err)
+{
+	GPtrArray *items = NULL;
+	gint64 after = 0;
+	enum store_rc r;
+
+	stats->sent = stats->left = stats->dropped = 0;
+	if ((r = store_set_durable(st, FALSE, err)) != STORE_OK)
+		return r;
+	if (ids) {
+		if ((r = claim_named(st, ids, now, &items, err)) == STORE_OK)
+			r = flush_items(st, cfg, ss, items, stats, err);
+		g_ptr_array_free(items, TRUE);
+	}
+	while (ids == NULL) {
+		/* batch after batch of what is due; rows deferred on the way are behind */
+		guint n;
+
+		if ((r = store_outbox_claim_due(st, now, LEASE, after, OUTBOX_BATCH, &items, err))
+		    != STORE_OK)
+			break;
+		if ((n = items->len) > 0) {
+			after = ((struct outbox_item *) g_ptr_array_index(items, n - 1))->id;
+			r = flush_items(st, cfg, ss, items, stats, err);
+		}
+		g_ptr_array_free(items, TRUE);
+		if (r != STORE_OK || n < OUTBOX_BATCH)
+			break;
+	}
+	if (r == STORE_OK)
+		return store_set_durable(st, TRUE, err);
+	store_set_durable(st, TRUE, NULL);
+	return r;
+}
+
+/* outbox_flush - send the given rows, or all that are due, over one connection */
+enum store_rc
+outbox_flush(struct store *st, const struct config *cfg, const GArray *ids,
+	     gint64 now, struct flush_stats *stats, GError **err)
+{
+	struct send_session *ss = send_session_new();
+	enum store_rc r = outbox_flush_session(st, cfg, ss, ids, now, stats, err);
+
+	send_session_free(ss);
 	return r;
 }

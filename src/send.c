@@ -5,14 +5,27 @@
  *	#include "send.h"
  *
  *	void send_init(void);
- *	enum send_rc send_smtp(relay, sender, rcpts, data, &res);
+ *	struct send_session *send_session_new(void);
+ *	enum send_rc send_smtp(session, relay, sender, rcpts, body, &res);
+ *	struct send_body send_body_bytes(GBytes *data);
  *	void send_result_clear(struct send_result *res);
+ *	void send_session_free(struct send_session *s);
  * DESCRIPTION
  *	send_smtp() hands one message to the relay (an smtp:// or smtps://
  *	URL) in one transaction: MAIL FROM sender ("" is <>), one RCPT TO
- *	per recipient, DATA.  data must already be CRLF (compose_crlf()):
- *	libcurl dot-stuffs correctly only after CRLF, and bare LF plus a
- *	lone "." line silently truncates the message at Postfix.
+ *	per recipient, DATA.  The body is read a piece at a time from its
+ *	reader (send_body_bytes() reads one from memory), so a message kept
+ *	in the database is never copied whole.  It must already be CRLF
+ *	(compose_crlf()): libcurl dot-stuffs correctly only after CRLF, and
+ *	bare LF plus a lone "." line silently truncates the message at
+ *	Postfix.
+ *
+ *	A session keeps its connection to the relay from one transaction to
+ *	the next (a sender that sends many messages does not connect, greet
+ *	and quit for each); it connects anew after a failure, and once more
+ *	at once when a kept connection turns out to have been closed by the
+ *	relay before anything was said.  session NULL: a connection for
+ *	this transaction alone.  A session serves one thread at a time.
  *
  *	libcurl reports one result for the whole transaction, so the
  *	replies to each RCPT are read from its debug stream (curl does not
@@ -31,9 +44,14 @@
 #include <curl/curl.h>
 
 struct upload {
-	const guint8 *data;
-	size_t	len;
-	size_t	off;
+	const struct send_body *body;
+	gint64	off;
+};
+
+/* one connection to the relay, kept from one transaction to the next */
+struct send_session {
+	CURL	*h;
+	bool	 fresh;		/* the last transaction failed: connect anew */
 };
 
 struct dialog {
@@ -51,16 +69,52 @@ send_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* read_cb - feed the message to libcurl */
+/* send_session_new - a session with no connection yet */
+struct send_session *
+send_session_new(void)
+{
+	return g_new0(struct send_session, 1);
+}
+
+/* send_session_free - close the connection (QUIT); NULL does nothing */
+void
+send_session_free(struct send_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->h)
+		curl_easy_cleanup(s->h);
+	g_free(s);
+}
+
+/* read_cb - feed the message to libcurl, a piece at a time */
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
 	struct upload *up = ud;
-	size_t n = MIN(size * nitems, up->len - up->off);
+	size_t n = (size_t) MIN((gint64) (size * nitems), up->body->size - up->off);
 
-	memcpy(buf, up->data + up->off, n);
-	up->off += n;
+	if (n > 0 && !up->body->read(up->body->ud, buf, n, up->off))
+		return CURL_READFUNC_ABORT;
+	up->off += (gint64) n;
 	return n;
+}
+
+/* read_bytes - a send_body reader over GBytes */
+static gboolean
+read_bytes(gpointer ud, void *buf, size_t n, gint64 off)
+{
+	memcpy(buf, (const guint8 *) g_bytes_get_data(ud, NULL) + off, n);
+	return TRUE;
+}
+
+/* send_body_bytes - a send_body over bytes in memory, borrowed */
+struct send_body
+send_body_bytes(GBytes *data)
+{
+	struct send_body b = { (gint64) g_bytes_get_size(data), read_bytes, data };
+
+	return b;
 }
 
 /* debug_cb - pair each RCPT TO with the final line of its reply */
@@ -94,27 +148,65 @@ helo_url(const char *relay)
 	return g_strdup_printf("%s/%s", relay, g_get_host_name());
 }
 
-/* send_smtp - one transaction */
-enum send_rc
-send_smtp(const char *relay, const char *sender, const GPtrArray *rcpts,
-	  GBytes *data, struct send_result *res)
+/* setup - the options of one transaction */
+static void
+setup(CURL *h, const char *url, const char *from, struct curl_slist *list, struct upload *up,
+      struct dialog *d, char *errbuf, bool fresh)
 {
-	CURL *h = curl_easy_init();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, list);
+#if LIBCURL_VERSION_NUM >= 0x080200
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(h, CURLOPT_READDATA, up);
+	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) up->body->size);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, 120L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 900L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* an idle connection is not reused after this long: Postfix's smtpd
+	 * drops idle clients after 10 s when it is busy (smtpd_timeout) */
+	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, 5L);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, d);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);	/* the debug stream needs it */
+}
+
+/*
+ * send_smtp - one transaction; on the session's connection when s is
+ * not NULL (a new one the first time, or after a failure), else on a
+ * connection of its own
+ */
+enum send_rc
+send_smtp(struct send_session *s, const char *relay, const char *sender, const GPtrArray *rcpts,
+	  const struct send_body *body, struct send_result *res)
+{
+	CURL *h = s ? s->h : NULL;
 	struct curl_slist *list = NULL;
-	struct upload up = { 0 };
+	struct upload up = { body, 0 };
 	struct dialog d = { 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *url = helo_url(relay);
 	char *from = g_strdup_printf("<%s>", sender ? sender : "");
+	bool fresh = s == NULL || s->fresh;
 	enum send_rc rc;
 	CURLcode cc;
-	long code = 0;
+	long code = 0, connects = 0;
 	guint i;
 
 	memset(res, 0, sizeof *res);
 	res->accepted = g_ptr_array_new_with_free_func(g_free);
 	res->deferred = g_ptr_array_new_with_free_func(g_free);
 	res->failed = g_ptr_array_new_with_free_func(g_free);
+	if (h == NULL && (h = curl_easy_init()) != NULL && s)
+		s->h = h;
 	if (h == NULL) {
 		res->error = g_strdup("cannot initialise libcurl");
 		g_free(url);
@@ -127,31 +219,19 @@ send_smtp(const char *relay, const char *sender, const GPtrArray *rcpts,
 		list = curl_slist_append(list, r);
 		g_free(r);
 	}
-	up.data = g_bytes_get_data(data, &up.len);
 	d.rcpts = rcpts;
 	d.codes = g_new0(int, rcpts->len + 1);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, list);
-#if LIBCURL_VERSION_NUM >= 0x080200
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
-#else
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
-#endif
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(h, CURLOPT_READDATA, &up);
-	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) up.len);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, 120L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 900L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
-	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &d);
-	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);	/* the debug stream needs it */
-
+	curl_easy_reset(h);		/* options only: the connection stays */
+	setup(h, url, from, list, &up, &d, errbuf, fresh);
 	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+	if (cc != CURLE_OK && connects == 0 && d.asked == 0 && up.off == 0) {
+		/* the kept connection had gone stale: once more on a new one */
+		*errbuf = '\0';
+		curl_easy_reset(h);
+		setup(h, url, from, list, &up, &d, errbuf, true);
+		cc = curl_easy_perform(h);
+	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (cc == CURLE_OK || (d.answered == rcpts->len && d.answered > 0)) {
 		/* complete, or every recipient refused one by one */
@@ -172,8 +252,11 @@ send_smtp(const char *relay, const char *sender, const GPtrArray *rcpts,
 		res->error = g_strdup_printf("%s (%s)", *errbuf ? errbuf : curl_easy_strerror(cc), relay);
 		rc = code >= 500 ? SEND_REFUSED : SEND_RETRY;
 	}
+	if (s)
+		s->fresh = cc != CURLE_OK;
+	else
+		curl_easy_cleanup(h);
 	curl_slist_free_all(list);
-	curl_easy_cleanup(h);
 	g_free(d.codes);
 	g_free(url);
 	g_free(from);

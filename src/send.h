@@ -19,9 +19,22 @@ struct send_result {
 	char	  *error;	/* what went wrong, for RETRY and REFUSED */
 };
 
+/* a message's bytes, read a piece at a time while they are sent */
+struct send_body {
+	gint64	size;
+	/* n bytes from offset off into buf; FALSE aborts the transaction */
+	gboolean (*read)(gpointer ud, void *buf, size_t n, gint64 off);
+	gpointer ud;
+};
+
+struct send_session;
+
 void send_init(void);
-enum send_rc send_smtp(const char *relay, const char *sender, const GPtrArray *rcpts,
-		       GBytes *data, struct send_result *res);
+struct send_session *send_session_new(void);
+void send_session_free(struct send_session *s);
+struct send_body send_body_bytes(GBytes *data);
+enum send_rc send_smtp(struct send_session *s, const char *relay, const char *sender,
+		       const GPtrArray *rcpts, const struct send_body *body, struct send_result *res);
 void send_result_clear(struct send_result *res);
 
 #endif

@@ -26,6 +26,15 @@
  *	deferred transaction that reads and then writes fails with
  *	SQLITE_BUSY_SNAPSHOT without waiting.
  *
+ *	A held post's raw message (post_raw) and an outbox row's bytes
+ *	(outbox_data) live in tables of their own, one blob a row and the
+ *	blob last, and are written and read in place (sqlite3_blob_*): a
+ *	message of 50 MB is never one record in memory, and a list of posts
+ *	or a claim of outbox rows reads no message bytes.  A store_writer
+ *	fills a new blob of a size given beforehand; store_blob_read()
+ *	reads an open one, in a read transaction that lasts until
+ *	store_blob_close().
+ *
  *	Strings returned in structs are owned by the struct and freed with
  *	its _free() function; const char * arguments are borrowed.
  * SECURITY
@@ -33,6 +42,7 @@
  */
 #include "store.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,7 +56,38 @@ struct store {
 	sqlite3 *db;
 	char	*path;
 	char	*login;		/* recorded with audit rows, or NULL */
+	bool	 writing;	/* holds writers (below) */
+	GHashTable *stmts;	/* SQL text -> prepared statement, made once (prep()) */
 };
+
+/*
+ * writers - the threads of one process (a milter's, vigild's) take turns
+ * to write here, where a waiting thread wakes as soon as the lock is
+ * free, rather than in sqlite's busy handler, which sleeps a millisecond
+ * at a time; other processes are still met by the busy handler.
+ * Recursive: one thread may hold two connections.
+ */
+static GRecMutex writers;
+
+/* write_begin - take our turn to write, unless this connection has it */
+static void
+write_begin(struct store *st)
+{
+	if (!st->writing) {
+		g_rec_mutex_lock(&writers);
+		st->writing = true;
+	}
+}
+
+/* write_end - give the turn back, if this connection has it */
+static void
+write_end(struct store *st)
+{
+	if (st->writing) {
+		st->writing = false;
+		g_rec_mutex_unlock(&writers);
+	}
+}
 
 /* migrations - schema steps, applied in order; never edit a released one */
 static const char *const migrations[] = {
@@ -202,6 +243,22 @@ static const char *const migrations[] = {
 	" size INTEGER NOT NULL,"
 	" archived INTEGER NOT NULL,"
 	" UNIQUE (list, file)) STRICT;",
+
+	/*
+	 * 6: raw messages and outbox bodies in tables of their own, one blob
+	 * a row and the blob last, so that they are written and read in
+	 * pieces (sqlite3_blob_*) and the rows of posts and outbox stay small
+	 */
+	"CREATE TABLE post_raw ("
+	" post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,"
+	" raw BLOB NOT NULL) STRICT;"
+	"INSERT INTO post_raw (post_id, raw) SELECT id, raw FROM posts WHERE raw IS NOT NULL;"
+	"ALTER TABLE posts DROP COLUMN raw;"
+	"CREATE TABLE outbox_data ("
+	" outbox_id INTEGER PRIMARY KEY REFERENCES outbox (id) ON DELETE CASCADE,"
+	" data BLOB NOT NULL) STRICT;"
+	"INSERT INTO outbox_data (outbox_id, data) SELECT id, data FROM outbox;"
+	"ALTER TABLE outbox DROP COLUMN data;",
 };
 
 /* store_version - the schema version this program writes */
@@ -258,25 +315,58 @@ busy_wait(void *ud, int count)
 	return 1;
 }
 
-/* exec - run SQL without results */
-static enum store_rc
-exec(struct store *st, const char *sql, GError **err)
-{
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? STORE_OK : fail(st, rc, "exec", err);
-}
-
-/* prep - prepare a statement */
+/*
+ * prep - the prepared statement for sql: made the first time, kept by
+ * the connection for the next (a resident program runs the same few
+ * statements for every message); give it back with unprep()
+ */
 static enum store_rc
 prep(struct store *st, const char *sql, sqlite3_stmt **stmt, GError **err)
 {
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+	int rc;
 
-	return rc == SQLITE_OK ? STORE_OK : fail(st, rc, "prepare", err);
+	if ((*stmt = g_hash_table_lookup(st->stmts, sql)) != NULL)
+		return STORE_OK;
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+	if (rc != SQLITE_OK)
+		return fail(st, rc, "prepare", err);
+	g_hash_table_insert(st->stmts, g_strdup(sql), *stmt);
+	return STORE_OK;
 }
 
-/* step_done - run a statement to completion and finalize it */
+/* unprep - a statement of prep() is done with: reset, ready for its next use */
+static void
+unprep(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+/* finalize - a GDestroyNotify for the statements prep() keeps */
+static void
+finalize(gpointer stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
+/* exec - run one SQL statement, without results */
+static enum store_rc
+exec(struct store *st, const char *sql, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	r = rc == SQLITE_DONE ? STORE_OK : fail(st, rc, "exec", err);
+	unprep(stmt);
+	return r;
+}
+
+/* step_done - run a statement to completion and give it back */
 static enum store_rc
 step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
 {
@@ -285,7 +375,21 @@ step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = fail(st, sqlite3_extended_errcode(st->db), what, err);
-	sqlite3_finalize(stmt);
+	unprep(stmt);
+	return r;
+}
+
+/* step_write - step_done for a write: in this process's turn (writers) */
+static enum store_rc
+step_write(struct store *st, sqlite3_stmt *stmt, const char *what, GError **err)
+{
+	bool mine = !st->writing;
+	enum store_rc r;
+
+	write_begin(st);
+	r = step_done(st, stmt, what, err);
+	if (mine)
+		write_end(st);
 	return r;
 }
 
@@ -308,6 +412,149 @@ bind_text(sqlite3_stmt *stmt, int i, const char *s)
 		sqlite3_bind_null(stmt, i);
 }
 
+/* a blob of a row, open for reading or writing in place (sqlite3_blob_*) */
+struct store_blob {
+	struct store *st;
+	sqlite3_blob *blob;
+	gint64	size;
+	gint64	off;		/* written so far */
+	int	rc;		/* the first failure of a write, else SQLITE_OK */
+};
+
+/* a buffer written whole */
+struct buffer {
+	const void *data;
+	size_t	len;
+};
+
+/* write_buffer - a store_writer for one buffer */
+static void
+write_buffer(struct store_blob *b, gpointer ud)
+{
+	const struct buffer *buf = ud;
+
+	store_blob_write(b, buf->data, buf->len);
+}
+
+#define BLOB_PIECE	(16 << 20)	/* sqlite3_blob_read/write take an int */
+
+/*
+ * blob_add - insert a row (sql binds the rowid as ?1 and the blob as
+ * ?2) with a blob of size zero bytes, then let fill write it in place:
+ * the bytes are never copied whole into one record in memory
+ */
+static enum store_rc
+blob_add(struct store *st, const char *sql, const char *table, const char *column, gint64 row,
+	 gint64 size, store_writer fill, gpointer ud, GError **err)
+{
+	struct store_blob b = { st, NULL, size, 0, SQLITE_OK };
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, row);
+	sqlite3_bind_zeroblob64(stmt, 2, (sqlite3_uint64) size);
+	if ((r = step_done(st, stmt, table, err)) != STORE_OK)
+		return r;
+	if ((rc = sqlite3_blob_open(st->db, "main", table, column, row, 1, &b.blob)) != SQLITE_OK)
+		return fail(st, rc, table, err);
+	fill(&b, ud);
+	rc = sqlite3_blob_close(b.blob);
+	if (b.rc == SQLITE_OK)
+		b.rc = rc;
+	if (b.rc != SQLITE_OK)
+		return fail(st, b.rc, table, err);
+	if (b.off != size) {
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR, "database %s: %s: %" G_GINT64_FORMAT
+			    " of %" G_GINT64_FORMAT " bytes written", st->path, table, b.off, size);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+/* store_blob_write - the next piece of a blob being filled; a failure is kept for the end */
+void
+store_blob_write(struct store_blob *b, const void *data, size_t len)
+{
+	const guint8 *p = data;
+
+	if (len > (size_t) (b->size - b->off) && b->rc == SQLITE_OK)
+		b->rc = SQLITE_TOOBIG;
+	while (b->rc == SQLITE_OK && len > 0) {
+		int n = (int) MIN(len, (size_t) BLOB_PIECE);
+
+		b->rc = sqlite3_blob_write(b->blob, p, n, (int) b->off);
+		b->off += n;
+		p += n;
+		len -= (size_t) n;
+	}
+}
+
+/*
+ * blob_open - column of the row of table, open for reading in place;
+ * STORE_NOTFOUND when there is no such row.  Reading holds a read
+ * transaction until store_blob_close().
+ */
+static enum store_rc
+blob_open(struct store *st, const char *table, const char *column, gint64 row,
+	  struct store_blob **out, GError **err)
+{
+	struct store_blob *b = g_new0(struct store_blob, 1);
+	int rc;
+
+	*out = NULL;
+	b->st = st;
+	if ((rc = sqlite3_blob_open(st->db, "main", table, column, row, 0, &b->blob)) != SQLITE_OK) {
+		g_free(b);
+		/* no such row is an error to sqlite3_blob_open(), told by its message only */
+		if (rc == SQLITE_ERROR && g_str_has_prefix(sqlite3_errmsg(st->db), "no such rowid"))
+			return STORE_NOTFOUND;
+		return fail(st, rc, table, err);
+	}
+	b->size = sqlite3_blob_bytes(b->blob);
+	*out = b;
+	return STORE_OK;
+}
+
+/* store_blob_size - how many bytes a blob open for reading has */
+gint64
+store_blob_size(const struct store_blob *b)
+{
+	return b->size;
+}
+
+/* store_blob_read - n bytes from offset off into buf */
+enum store_rc
+store_blob_read(struct store_blob *b, void *buf, size_t n, gint64 off, GError **err)
+{
+	guint8 *p = buf;
+	int rc = SQLITE_OK;
+
+	if (off < 0 || (gint64) n > b->size - off)
+		rc = SQLITE_RANGE;
+	while (rc == SQLITE_OK && n > 0) {
+		int k = (int) MIN(n, (size_t) BLOB_PIECE);
+
+		rc = sqlite3_blob_read(b->blob, p, k, (int) off);
+		off += k;
+		p += k;
+		n -= (size_t) k;
+	}
+	return rc == SQLITE_OK ? STORE_OK : fail(b->st, rc, "blob read", err);
+}
+
+/* store_blob_close - end a read; NULL does nothing */
+void
+store_blob_close(struct store_blob *b)
+{
+	if (b == NULL)
+		return;
+	sqlite3_blob_close(b->blob);
+	g_free(b);
+}
+
 /* migrate - bring the schema to store_version() */
 static enum store_rc
 migrate(struct store *st, GError **err)
@@ -317,12 +564,19 @@ migrate(struct store *st, GError **err)
 	int have;
 	char sql[64];
 
+	/* up to date, as on every open but the first: read only, no write lock, no sync */
+	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
+		return r;
+	have = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	unprep(stmt);
+	if (have == store_version())
+		return STORE_OK;
 	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
 		return r;
 	if ((r = prep(st, "PRAGMA user_version", &stmt, err)) != STORE_OK)
 		goto out;
 	have = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (have > store_version()) {
 		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
 			    "database %s: schema version %d is newer than this vigil knows (%d)",
@@ -330,20 +584,25 @@ migrate(struct store *st, GError **err)
 		r = STORE_ERROR;
 		goto out;
 	}
-	for (; have < store_version(); have++)
-		if ((r = exec(st, migrations[have], err)) != STORE_OK)
+	for (; have < store_version(); have++) {
+		int rc = sqlite3_exec(st->db, migrations[have], NULL, NULL, NULL);	/* many statements */
+
+		if (rc != SQLITE_OK) {
+			r = fail(st, rc, "migration", err);
 			goto out;
+		}
+	}
 	if ((r = prep(st, "PRAGMA foreign_key_check", &stmt, err)) != STORE_OK)
 		goto out;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR,
 			    "database %s: table %s breaks a foreign key after migrating",
 			    st->path, sqlite3_column_text(stmt, 0));
-		sqlite3_finalize(stmt);
+		unprep(stmt);
 		r = STORE_ERROR;
 		goto out;
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	g_snprintf(sql, sizeof sql, "PRAGMA user_version = %d", have);
 	if ((r = exec(st, sql, err)) != STORE_OK)
 		goto out;
@@ -362,6 +621,7 @@ store_open(const char *path, struct store **out, GError **err)
 	int rc;
 
 	st->path = g_strdup(path);
+	st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, finalize);
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(st, rc, "cannot open", err);
@@ -369,6 +629,9 @@ store_open(const char *path, struct store **out, GError **err)
 		return r;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* sqlite checkpoints the WAL as it grows (wal_autocheckpoint); a
+	 * short-lived filter closing the last connection need not do it again */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
 	/* foreign keys come on after migrating: a step may rebuild a table */
 	if ((r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
@@ -399,12 +662,28 @@ store_forget(struct store *st)
 		log_msg(LOG_WARNING, "database %s: checkpoint: %s", st->path, sqlite3_errmsg(st->db));
 }
 
+/*
+ * store_set_durable - every commit synced to disk (FULL: what the MTA no
+ * longer holds), or synced at checkpoints only (NORMAL: the outbox's
+ * claims and done marks, where a commit lost in a crash of the machine
+ * means a message sent twice, never one lost).  Outside transactions.
+ */
+enum store_rc
+store_set_durable(struct store *st, gboolean full, GError **err)
+{
+	return exec(st, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", err);
+}
+
 /* store_close - close; store_close(NULL) does nothing */
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->db)
+		store_rollback(st);
+	write_end(st);
+	g_hash_table_destroy(st->stmts);	/* finalizes them */
 	sqlite3_close_v2(st->db);
 	g_free(st->path);
 	g_free(st->login);
@@ -415,7 +694,12 @@ store_close(struct store *st)
 enum store_rc
 store_begin(struct store *st, GError **err)
 {
-	return exec(st, "BEGIN IMMEDIATE", err);
+	enum store_rc r;
+
+	write_begin(st);
+	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
+		write_end(st);
+	return r;
 }
 
 /* store_commit - commit; on failure the transaction is rolled back */
@@ -426,6 +710,7 @@ store_commit(struct store *st, GError **err)
 
 	if (r != STORE_OK)
 		store_rollback(st);
+	write_end(st);
 	return r;
 }
 
@@ -435,6 +720,7 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	write_end(st);
 }
 
 /* member_from_row - a member from columns address, role, name, added, unix_user */
@@ -472,7 +758,7 @@ collect(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_stmt 
 	*out = g_ptr_array_new_with_free_func(free_row);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		g_ptr_array_add(*out, from_row(stmt));
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (rc != SQLITE_DONE) {
 		g_ptr_array_free(*out, TRUE);
 		*out = NULL;
@@ -498,7 +784,7 @@ select_one(struct store *st, sqlite3_stmt *stmt, gpointer (*from_row)(sqlite3_st
 	} else {
 		r = fail(st, rc, what, err);
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return r;
 }
 
@@ -643,7 +929,7 @@ store_autoreply_last(struct store *st, const char *list, const char *addr,
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*when = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, rc, "auto-reply log", err);
 }
 
@@ -686,7 +972,7 @@ store_report_next(struct store *st, const char *list, int year,
 					     (long long) sqlite3_column_int64(stmt, 0));
 	else
 		r = fail(st, rc, "report counter", err);
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return r;
 }
 
@@ -698,8 +984,8 @@ store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError
 	enum store_rc r;
 
 	if ((r = prep(st, "INSERT INTO posts (list, status, reason, report_id, received, sender,"
-		      " from_addr, subject, message_id, size, raw, thread)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &stmt, err)) != STORE_OK)
+		      " from_addr, subject, message_id, size, thread)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, p->list);
 	bind_text(stmt, 2, p->status);
@@ -711,20 +997,21 @@ store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError
 	bind_text(stmt, 8, p->subject);
 	bind_text(stmt, 9, p->message_id);
 	sqlite3_bind_int64(stmt, 10, p->size);
-	if (p->raw)
-		sqlite3_bind_blob64(stmt, 11, p->raw, p->rawlen, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(stmt, 11);
-	bind_text(stmt, 12, p->thread);
-	if ((r = step_done(st, stmt, "post add", err)) == STORE_OK)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return r;
+	bind_text(stmt, 11, p->thread);
+	if ((r = step_done(st, stmt, "post add", err)) != STORE_OK)
+		return r;
+	*id = sqlite3_last_insert_rowid(st->db);
+	if (p->raw == NULL)
+		return STORE_OK;
+	return blob_add(st, "INSERT INTO post_raw (post_id, raw) VALUES (?1, ?2)", "post_raw", "raw",
+			*id, (gint64) p->rawlen, write_buffer,
+			&(struct buffer) { p->raw, p->rawlen }, err);
 }
 
 #define POST_COLUMNS "id, report_id, reason, sender, from_addr, subject, received, size," \
 	" status, message_id, decided, decided_by, comment, reminded, thread"
 
-/* post_from_row - a post from POST_COLUMNS, and raw when selected after them */
+/* post_from_row - a post from POST_COLUMNS */
 static gpointer
 post_from_row(sqlite3_stmt *stmt)
 {
@@ -745,9 +1032,38 @@ post_from_row(sqlite3_stmt *stmt)
 	p->comment = text(stmt, 12);
 	p->reminded = sqlite3_column_int64(stmt, 13);
 	p->thread = text(stmt, 14);
-	if (sqlite3_column_count(stmt) > 15 && sqlite3_column_type(stmt, 15) == SQLITE_BLOB)
-		p->raw = g_bytes_new(sqlite3_column_blob(stmt, 15), sqlite3_column_bytes(stmt, 15));
 	return p;
+}
+
+/*
+ * store_held_page - the oldest limit held posts of a list (limit < 0:
+ * all of them) and how many are held in all
+ */
+enum store_rc
+store_held_page(struct store *st, const char *list, gint64 limit, GPtrArray **out, gint64 *total,
+		GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT count(*) FROM posts WHERE list = ?1 AND status = 'held'",
+		      &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	rc = sqlite3_step(stmt);
+	*total = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	unprep(stmt);
+	if (rc != SQLITE_ROW)
+		return fail(st, rc, "held count", err);
+	if ((r = prep(st, "SELECT " POST_COLUMNS " FROM posts WHERE list = ?1 AND status = 'held'"
+		      " ORDER BY received, id LIMIT ?2", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	sqlite3_bind_int64(stmt, 2, limit);
+	return collect(st, stmt, post_from_row, (GDestroyNotify) store_post_row_free,
+		       out, "held list", err);
 }
 
 /* store_held_list - held posts of a list, oldest first */
@@ -781,8 +1097,8 @@ store_held_due(struct store *st, const char *list, gint64 received_by, gint64 re
 }
 
 /*
- * store_post_find - one post of a list with its raw bytes, by id or,
- * when report_id is not NULL, by report id
+ * store_post_find - one post of a list with its raw bytes (when kept),
+ * by id or, when report_id is not NULL, by report id
  */
 enum store_rc
 store_post_find(struct store *st, const char *list, gint64 id, const char *report_id,
@@ -791,15 +1107,37 @@ store_post_find(struct store *st, const char *list, gint64 id, const char *repor
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
+	struct store_blob *b = NULL;
+
 	*out = NULL;
-	if ((r = prep(st, "SELECT " POST_COLUMNS ", raw FROM posts WHERE list = ?1"
+	if ((r = prep(st, "SELECT " POST_COLUMNS " FROM posts WHERE list = ?1"
 		      " AND (CASE WHEN ?3 IS NULL THEN id = ?2 ELSE report_id = ?3 END)",
 		      &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, list);
 	sqlite3_bind_int64(stmt, 2, id);
 	bind_text(stmt, 3, report_id);
-	return select_one(st, stmt, post_from_row, (gpointer *) out, "post lookup", err);
+	if ((r = select_one(st, stmt, post_from_row, (gpointer *) out, "post lookup", err)) != STORE_OK)
+		return r;
+	/* the raw message, read in place: one copy in memory */
+	r = blob_open(st, "post_raw", "raw", (*out)->id, &b, err);
+	if (r == STORE_OK) {
+		gsize n = (gsize) store_blob_size(b);
+		guint8 *raw = g_malloc(MAX(n, 1));
+
+		if ((r = store_blob_read(b, raw, n, 0, err)) == STORE_OK)
+			(*out)->raw = g_bytes_new_take(raw, n);
+		else
+			g_free(raw);
+		store_blob_close(b);
+	}
+	if (r == STORE_NOTFOUND)
+		r = STORE_OK;		/* not kept: a relayed post */
+	if (r != STORE_OK) {
+		store_post_row_free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 /*
@@ -1295,20 +1633,22 @@ join_rcpts(const GPtrArray *rcpts)
 	return g_string_free(s, FALSE);
 }
 
-/* store_outbox_add - queue one outgoing message */
+/*
+ * store_outbox_add_with - queue one outgoing message of size bytes,
+ * which fill writes with store_blob_write()
+ */
 enum store_rc
-store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
-		 const GPtrArray *rcpts, const GByteArray *data, gint64 now,
-		 gint64 *id, GError **err)
+store_outbox_add_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
+		      const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
+		      gint64 now, gint64 *id, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
-	char *joined;
+	gint64 row;
 
-	if ((r = prep(st, "INSERT INTO outbox (post_id, kind, created, sender, recipients, data)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "INSERT INTO outbox (post_id, kind, created, sender, recipients)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)", &stmt, err)) != STORE_OK)
 		return r;
-	joined = join_rcpts(rcpts);
 	if (post_id > 0)
 		sqlite3_bind_int64(stmt, 1, post_id);
 	else
@@ -1316,11 +1656,26 @@ store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char 
 	bind_text(stmt, 2, kind);
 	sqlite3_bind_int64(stmt, 3, now);
 	bind_text(stmt, 4, sender ? sender : "");
-	sqlite3_bind_text(stmt, 5, joined, -1, g_free);
-	sqlite3_bind_blob64(stmt, 6, data->data, data->len, SQLITE_STATIC);
-	if ((r = step_done(st, stmt, "outbox add", err)) == STORE_OK && id)
-		*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_bind_text(stmt, 5, join_rcpts(rcpts), -1, g_free);
+	if ((r = step_done(st, stmt, "outbox add", err)) != STORE_OK)
+		return r;
+	row = sqlite3_last_insert_rowid(st->db);
+	if ((r = blob_add(st, "INSERT INTO outbox_data (outbox_id, data) VALUES (?1, ?2)", "outbox_data",
+			  "data", row, size, fill, ud, err)) == STORE_OK && id)
+		*id = row;
 	return r;
+}
+
+/* store_outbox_add - queue one outgoing message */
+enum store_rc
+store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
+		 const GPtrArray *rcpts, const GByteArray *data, gint64 now,
+		 gint64 *id, GError **err)
+{
+	struct buffer buf = { data->data, data->len };
+
+	return store_outbox_add_with(st, post_id, kind, sender, rcpts, (gint64) data->len,
+				     write_buffer, &buf, now, id, err);
 }
 
 /* store_outbox_pending - ids of outbox rows nobody is sending at now, oldest first */
@@ -1341,13 +1696,33 @@ store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err)
 
 		g_array_append_val(*ids, id);
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	if (rc != SQLITE_DONE) {
 		g_array_free(*ids, TRUE);
 		*ids = NULL;
 		return fail(st, rc, "outbox", err);
 	}
 	return STORE_OK;
+}
+
+/* item_from_row - an outbox item from id, kind, sender, recipients, attempts */
+static gpointer
+item_from_row(sqlite3_stmt *stmt)
+{
+	struct outbox_item *it = g_new0(struct outbox_item, 1);
+	char **v = g_strsplit((const char *) sqlite3_column_text(stmt, 3), "\n", -1);
+	int i;
+
+	it->id = sqlite3_column_int64(stmt, 0);
+	it->kind = text(stmt, 1);
+	it->sender = text(stmt, 2);
+	it->rcpts = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; v[i]; i++)
+		if (*v[i])
+			g_ptr_array_add(it->rcpts, g_strdup(v[i]));
+	it->attempts = sqlite3_column_int64(stmt, 4);
+	g_strfreev(v);
+	return it;
 }
 
 /*
@@ -1361,39 +1736,28 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
+	bool mine;
 	int rc;
 
 	*out = NULL;
 	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?2 + ?3, attempts = attempts + 1"
 		      " WHERE id = ?1 AND claimed_until <= ?2"
-		      " RETURNING kind, sender, recipients, data, attempts", &stmt, err)) != STORE_OK)
+		      " RETURNING id, kind, sender, recipients, attempts", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, lease);
+	mine = !st->writing;
+	write_begin(st);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		struct outbox_item *it = g_new0(struct outbox_item, 1);
-		char *joined = text(stmt, 2);
-		char **v = g_strsplit(joined, "\n", -1);
-		int i;
-
-		it->id = id;
-		it->kind = text(stmt, 0);
-		it->sender = text(stmt, 1);
-		it->rcpts = g_ptr_array_new_with_free_func(g_free);
-		for (i = 0; v[i]; i++)
-			if (*v[i])
-				g_ptr_array_add(it->rcpts, g_strdup(v[i]));
-		it->data = g_bytes_new(sqlite3_column_blob(stmt, 3), sqlite3_column_bytes(stmt, 3));
-		it->attempts = sqlite3_column_int64(stmt, 4);
-		g_strfreev(v);
-		g_free(joined);
-		*out = it;
+		*out = item_from_row(stmt);
 		rc = sqlite3_step(stmt);	/* finish the UPDATE */
 	} else if (rc == SQLITE_DONE) {
 		r = STORE_NOTFOUND;
 	}
+	if (mine)
+		write_end(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		r = fail(st, rc, "outbox claim", err);
 		if (*out) {
@@ -1401,8 +1765,58 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 			*out = NULL;
 		}
 	}
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return r;
+}
+
+/* item_cmp - outbox items by id */
+static gint
+item_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct outbox_item *x = *(struct outbox_item *const *) a;
+	const struct outbox_item *y = *(struct outbox_item *const *) b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * store_outbox_claim_due - take up to max rows after id after that nobody
+ * is sending at now, for lease seconds, oldest first, in one transaction
+ */
+enum store_rc
+store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after, int max,
+		       GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	bool mine;
+
+	*out = NULL;
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?1 + ?2, attempts = attempts + 1"
+		      " WHERE id IN (SELECT id FROM outbox WHERE claimed_until <= ?1 AND id > ?3"
+		      "  ORDER BY id LIMIT ?4)"
+		      " RETURNING id, kind, sender, recipients, attempts", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, now);
+	sqlite3_bind_int64(stmt, 2, lease);
+	sqlite3_bind_int64(stmt, 3, after);
+	sqlite3_bind_int(stmt, 4, max);
+	mine = !st->writing;
+	write_begin(st);
+	r = collect(st, stmt, item_from_row, (GDestroyNotify) store_outbox_item_free, out,
+		    "outbox claim", err);
+	if (mine)
+		write_end(st);
+	if (r == STORE_OK)
+		g_ptr_array_sort(*out, item_cmp);
+	return r;
+}
+
+/* store_outbox_body - the bytes of an outbox row, to read in place */
+enum store_rc
+store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err)
+{
+	return blob_open(st, "outbox_data", "data", id, out, err);
 }
 
 /* store_outbox_done - the relay accepted it: remove the row */
@@ -1415,7 +1829,7 @@ store_outbox_done(struct store *st, gint64 id, GError **err)
 	if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
-	return step_done(st, stmt, "outbox done", err);
+	return step_write(st, stmt, "outbox done", err);
 }
 
 /* store_outbox_retry - keep what is left of a row; release: end the claim */
@@ -1433,7 +1847,7 @@ store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
 	sqlite3_bind_text(stmt, 2, join_rcpts(rcpts_left), -1, g_free);
 	bind_text(stmt, 3, error);
 	sqlite3_bind_int(stmt, 4, release);
-	return step_done(st, stmt, "outbox retry", err);
+	return step_write(st, stmt, "outbox retry", err);
 }
 
 /* store_outbox_count - rows waiting in the outbox */
@@ -1448,7 +1862,7 @@ store_outbox_count(struct store *st, gint64 *n, GError **err)
 		return r;
 	rc = sqlite3_step(stmt);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	unprep(stmt);
 	return rc == SQLITE_ROW ? STORE_OK : fail(st, rc, "outbox count", err);
 }
 
@@ -1461,7 +1875,6 @@ store_outbox_item_free(struct outbox_item *it)
 	g_free(it->kind);
 	g_free(it->sender);
 	g_ptr_array_free(it->rcpts, TRUE);
-	g_bytes_unref(it->data);
 	g_free(it);
 }
 

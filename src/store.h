@@ -141,19 +141,28 @@ struct archive_row {
 	char   *message_id;
 };
 
+/* an outbox row claimed for sending; its bytes are read with store_outbox_body() */
 struct outbox_item {
 	gint64	id;
 	char   *kind;
 	char   *sender;		/* "" for <> */
 	GPtrArray *rcpts;	/* of char * */
-	GBytes *data;		/* CRLF bytes, ready for SMTP */
 	gint64	attempts;
 };
+
+/*
+ * a blob written or read in place, piece by piece: a raw message or the
+ * CRLF bytes of an outbox row.  A store_writer fills a new one with
+ * store_blob_write(), which keeps the first failure for the caller.
+ */
+struct store_blob;
+typedef void (*store_writer)(struct store_blob *b, gpointer ud);
 
 enum store_rc store_open(const char *path, struct store **out, GError **err);
 void store_close(struct store *st);
 void store_forget(struct store *st);
 int store_version(void);
+enum store_rc store_set_durable(struct store *st, gboolean full, GError **err);
 enum store_rc store_begin(struct store *st, GError **err);
 enum store_rc store_commit(struct store *st, GError **err);
 void store_rollback(struct store *st);
@@ -185,6 +194,8 @@ enum store_rc store_post_decide(struct store *st, gint64 id, const char *status,
 enum store_rc store_post_reminded(struct store *st, gint64 id, gint64 now, GError **err);
 enum store_rc store_post_count_from(struct store *st, const char *list, const char *addr, gint64 *n,
 				    GError **err);
+enum store_rc store_held_page(struct store *st, const char *list, gint64 limit, GPtrArray **out,
+			      gint64 *total, GError **err);
 enum store_rc store_held_list(struct store *st, const char *list, GPtrArray **out, GError **err);
 enum store_rc store_held_due(struct store *st, const char *list, gint64 received_by,
 			     gint64 reminded_by, GPtrArray **out, GError **err);
@@ -249,9 +260,15 @@ enum store_rc store_sponsor_list(struct store *st, const char *list, const char 
 enum store_rc store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
 			       const GPtrArray *rcpts, const GByteArray *data, gint64 now,
 			       gint64 *id, GError **err);
+enum store_rc store_outbox_add_with(struct store *st, gint64 post_id, const char *kind,
+				    const char *sender, const GPtrArray *rcpts, gint64 size,
+				    store_writer fill, gpointer ud, gint64 now, gint64 *id, GError **err);
 enum store_rc store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err);
 enum store_rc store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 				 struct outbox_item **out, GError **err);
+enum store_rc store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
+				     int max, GPtrArray **out, GError **err);
+enum store_rc store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err);
 enum store_rc store_outbox_done(struct store *st, gint64 id, GError **err);
 enum store_rc store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
 				 const char *error, gboolean release, GError **err);
@@ -263,5 +280,9 @@ enum store_rc store_archive_add(struct store *st, gint64 post_id, const char *li
 enum store_rc store_archive_list(struct store *st, const char *list, const char *report_id,
 				 GPtrArray **out, GError **err);
 void store_archive_row_free(struct archive_row *a);
+void store_blob_write(struct store_blob *b, const void *data, size_t len);
+gint64 store_blob_size(const struct store_blob *b);
+enum store_rc store_blob_read(struct store_blob *b, void *buf, size_t n, gint64 off, GError **err);
+void store_blob_close(struct store_blob *b);
 
 #endif

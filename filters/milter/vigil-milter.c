@@ -25,9 +25,10 @@
  *
  *	Callbacks of one connection run in sequence but on any thread of
  *	libmilter's pool: each connection has its own sqlite handle, kept
- *	in its private data, never in thread-local storage.  A flusher
- *	thread sends the outbox when a message queued mail, and once a
- *	minute for what the relay deferred.
+ *	in its private data, never in thread-local storage.  Four sending
+ *	threads (sender.c) send the outbox when a message queued mail, each
+ *	over a connection to the relay it keeps, and once a minute for what
+ *	the relay deferred.
  *
  *	Started as root it becomes the configured user (every call
  *	checked) before it opens the socket or the database, and it
@@ -42,12 +43,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,12 +63,13 @@
 
 #include "addr.h"
 #include "config.h"
+#include "daemon.h"
 #include "header.h"
 #include "intake.h"
 #include "log.h"
 #include "message.h"
-#include "outbox.h"
 #include "send.h"
+#include "sender.h"
 #include "store.h"
 #include "text.h"
 
@@ -93,11 +93,10 @@ static bool leadspc;		/* Postfix keeps the space after the colon in values */
 static int listen_dup = -1;	/* our copy of libmilter's listening socket */
 static bool foreground;		/* -f: log on stderr too */
 
-static GMutex flush_lock;
-static GCond flush_cond;
-static bool flush_due;
-static bool stopping;
+static struct sender *senders;	/* the threads that send the outbox */
 static gint done;		/* smfi_main() has returned */
+
+#define SENDER_THREADS 4	/* at once, each over its own connection to the relay */
 
 /* one SMTP connection; its current message */
 struct conn {
@@ -193,16 +192,6 @@ tempfail(SMFICTX *ctx, const char *why)
 {
 	log_msg(LOG_WARNING, "tempfail: %s", why);
 	return reply(ctx, "451", "4.3.0", "vigil: not stored, try again later", SMFIS_TEMPFAIL);
-}
-
-/* wake_flusher - the outbox has new rows */
-static void
-wake_flusher(void)
-{
-	g_mutex_lock(&flush_lock);
-	flush_due = true;
-	g_cond_signal(&flush_cond);
-	g_mutex_unlock(&flush_lock);
 }
 
 static sfsistat
@@ -426,7 +415,7 @@ x_eom(SMFICTX *ctx)
 			status = SMFIS_ACCEPT;
 		}
 		if (ids->len > 0)
-			wake_flusher();
+			sender_wake(senders);
 		break;
 	case INTAKE_REJECT:
 		log_msg(LOG_NOTICE, "refused: %s", err->message);
@@ -488,41 +477,6 @@ static struct smfiDesc desc = {
 	.xxfi_close = x_close,
 	.xxfi_negotiate = x_negotiate,
 };
-
-/* flusher - send the outbox when told, and once a minute */
-static gpointer
-flusher(gpointer unused)
-{
-	struct store *st = NULL;
-	GError *err = NULL;
-
-	for (;;) {
-		struct flush_stats stats;
-		gint64 until = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
-		bool stop;
-
-		g_mutex_lock(&flush_lock);
-		while (!flush_due && !stopping && g_cond_wait_until(&flush_cond, &flush_lock, until))
-			;
-		flush_due = false;
-		stop = stopping;
-		g_mutex_unlock(&flush_lock);
-		if (stop)
-			break;
-		if (st == NULL && store_open(cfg->database, &st, &err) != STORE_OK) {
-			log_msg(LOG_WARNING, "outbox: %s", err->message);
-			g_clear_error(&err);
-			continue;
-		}
-		if (outbox_flush(st, cfg, NULL, (gint64) time(NULL), &stats, &err) != STORE_OK) {
-			log_msg(LOG_WARNING, "outbox: %s", err->message);
-			g_clear_error(&err);
-		}
-	}
-	store_close(st);
-	(void) unused;
-	return NULL;
-}
 
 /* knock - connect to our own socket once, and hang up */
 static bool
@@ -617,34 +571,20 @@ die(const char *fmt, ...)
 static void
 become(const char *user)
 {
-	struct passwd *pw;
+	GError *err = NULL;
 
-	if (geteuid() != 0)
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		die("user %s (the \"user\" of vigil.conf) does not exist", user);
-	if (pw->pw_uid == 0)
-		die("will not run as root: set \"user\" in vigil.conf");
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0
-	    || setuid(pw->pw_uid) != 0)
-		die("cannot become %s: %s", user, g_strerror(errno));
-	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || getgid() != pw->pw_gid
-	    || getegid() != pw->pw_gid || setuid(0) == 0)
-		die("privileges were not dropped (uid %u)", (unsigned) geteuid());
+	if (!daemon_become(user, &err))
+		die("%s", err->message);
 }
 
 /* safe_dir - refuse a directory others may write to */
 static void
 safe_dir(const char *what, const char *path)
 {
-	char *dir = g_path_get_dirname(path);
-	struct stat sb;
+	GError *err = NULL;
 
-	if (stat(dir, &sb) != 0)
-		die("%s directory %s: %s", what, dir, g_strerror(errno));
-	if (sb.st_mode & S_IWOTH)
-		die("%s directory %s is writable by others: chmod o-w it", what, dir);
-	g_free(dir);
+	if (!daemon_safe_dir(what, path, &err))
+		die("%s", err->message);
 }
 
 int
@@ -657,7 +597,7 @@ main(int argc, char **argv)
 	const char *path = NULL, *sock = DEFAULT_SOCKET;
 	struct store *st = NULL;
 	GError *err = NULL;
-	GThread *fl, *wt;
+	GThread *wt;
 	sigset_t sigs;
 	int c, rc;
 
@@ -720,16 +660,12 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0)
 		die("cannot block signals");
-	fl = g_thread_new("flusher", flusher, NULL);
+	senders = sender_start(cfg, SENDER_THREADS);
 	wt = g_thread_new("watcher", watcher, (gpointer) sock);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
 	rc = smfi_main();
 	g_atomic_int_set(&done, 1);
-	g_mutex_lock(&flush_lock);
-	stopping = true;
-	g_cond_signal(&flush_cond);
-	g_mutex_unlock(&flush_lock);
-	g_thread_join(fl);
+	sender_stop(senders);
 	g_thread_join(wt);
 	if (listen_dup >= 0)
 		close(listen_dup);

@@ -5,43 +5,52 @@
  *	vigil-filter [-c FILE] -f SENDER -- RECIPIENT...
  * DESCRIPTION
  *	Postfix runs vigil-filter through pipe(8) with one message on
- *	standard input.  For each recipient that is a configured list the
- *	list's policy applies (hold with an auto-reply, relay to the
- *	members, keep a loop); other recipients get the message unchanged.
- *	The decision and all outgoing mail are stored in one transaction,
- *	then the outgoing mail is handed to the relay.  Mail the relay does
- *	not take now stays in the outbox for "vigil flush".
+ *	standard input.  When vigild(8) runs for the same configuration,
+ *	vigil-filter hands it the envelope and the message over vigild's
+ *	socket, in the database's directory, and exits with the status
+ *	vigild answers once the message is stored: the work is done by a
+ *	resident process, and this program, which links GLib and nothing
+ *	else, starts in a fraction of a millisecond.
  *
- *	This program only translates: the core decides, this file maps the
- *	result to an exit status.
+ *	Otherwise - vigild is not running, serves another configuration,
+ *	or anything goes wrong before the message is read - it replaces
+ *	itself with vigil-intake, which does the whole job in its own
+ *	process, with the same arguments and the message still unread on
+ *	standard input.  Nothing depends on vigild running.
+ *
+ *	vigil-intake is looked for next to this program (a build tree, a
+ *	test instance) and then where "make install" puts it.
  * DIAGNOSTICS
- *	Exit status (sysexits.h): 0 the message is safely stored; 75
- *	EX_TEMPFAIL for anything that may pass (database busy or read-only,
- *	a configuration error, a read error): Postfix keeps the message and
- *	tries again; 69 EX_UNAVAILABLE only for a message that can never be
- *	accepted (larger than the list allows).  The reason is printed on
- *	standard output, which Postfix puts in its log and in any bounce,
- *	and logged to syslog (facility mail).
+ *	Exit status (sysexits.h), as vigil-intake's: 0 the message is
+ *	safely stored; 75 EX_TEMPFAIL for anything that may pass; 69
+ *	EX_UNAVAILABLE for a message that can never be accepted.  The
+ *	reason is printed on standard output for Postfix.  A connection to
+ *	vigild lost once the message was read is 75: Postfix tries again,
+ *	and the message may then be stored twice, never lost.
  * SECURITY
- *	The message is hostile input; it is parsed only by the core.
- *	Runs as the unprivileged user named in master.cf (user=vigil).
+ *	The message is passed on unread.  The socket's directory (the
+ *	database's) is open to the vigil user only, and vigild serves only
+ *	its own user.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "config.h"
-#include "intake.h"
 #include "log.h"
-#include "message.h"
-#include "outbox.h"
-#include "send.h"
-#include "store.h"
+#include "vigild.h"
+
+#define PIECE	65536		/* bytes of the message a read */
 
 static const char usage_text[] =
 	"usage: vigil-filter [-c FILE] -f SENDER -- RECIPIENT...\n"
@@ -49,38 +58,175 @@ static const char usage_text[] =
 	"  -f SENDER   envelope sender; empty for the null sender <>\n"
 	"  -h, --help  this text\n"
 	"  -V          version\n"
-	"The message is read from standard input.\n";
+	"The message is read from standard input and handed to vigild when it runs,\n"
+	"else to vigil-intake, which does the work itself.\n";
 
-/* fail - say why on stdout (Postfix quotes it), log it, and exit */
-static int
-fail(int status, const char *what, const char *why)
+/* intake_path - vigil-intake: next to this program, else where it is installed */
+static char *
+intake_path(void)
 {
-	printf("vigil-filter: %s: %s\n", what, why);
-	fflush(stdout);
-	log_msg(status == EX_TEMPFAIL ? LOG_WARNING : LOG_NOTICE, "status=%s %s: %s",
-		status == EX_TEMPFAIL ? "tempfail" : "reject", what, why);
-	return status;
+	char *self = g_file_read_link("/proc/self/exe", NULL);
+
+	if (self) {
+		char *dir = g_path_get_dirname(self);
+		char *p = g_build_filename(dir, "vigil-intake", NULL);
+
+		g_free(dir);
+		g_free(self);
+		if (access(p, X_OK) == 0)
+			return p;
+		g_free(p);
+	}
+	return g_strdup(VIGIL_LIBEXECDIR "/vigil-intake");
 }
 
-/* slurp - read all of standard input */
-static GByteArray *
-slurp(int fd)
+/* direct - become vigil-intake with our arguments; standard input is unread */
+static int G_GNUC_NORETURN
+direct(char **argv)
 {
-	GByteArray *buf = g_byte_array_sized_new(65536);
-	guint8 chunk[65536];
+	char *path = intake_path();
+
+	argv[0] = path;
+	execv(path, argv);
+	printf("vigil-filter: cannot run %s: %s\n", path, g_strerror(errno));
+	fflush(stdout);
+	log_msg(LOG_ERR, "status=tempfail cannot run %s: %s", path, g_strerror(errno));
+	exit(EX_TEMPFAIL);
+}
+
+/* socket_path - vigild's socket for this configuration file, or NULL */
+static char *
+socket_path(const char *conf)
+{
+	GKeyFile *kf = g_key_file_new();
+	char *db = NULL, *dir, *sock = NULL;
+
+	if (g_key_file_load_from_file(kf, conf, G_KEY_FILE_NONE, NULL)) {
+		db = g_key_file_get_string(kf, "vigil", "database", NULL);
+		dir = g_path_get_dirname(db ? g_strstrip(db) : CONFIG_DEFAULT_DATABASE);
+		sock = g_build_filename(dir, VIGILD_SOCKET, NULL);
+		g_free(dir);
+	}
+	g_free(db);
+	g_key_file_free(kf);
+	return sock;
+}
+
+/* connect_to - a connection to the unix socket at path, or -1 */
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof un.sun_path)
+		return -1;
+	memcpy(un.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *) &un, sizeof un) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* put - write all of buf; false when the peer is gone */
+static bool
+put(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t) n;
+	}
+	return true;
+}
+
+/* get_line - one line from fd, without its newline; NULL at end of file or error */
+static char *
+get_line(int fd)
+{
+	GString *s = g_string_new(NULL);
+	char c;
 
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
+		ssize_t n = read(fd, &c, 1);
 
-		if (n > 0)
-			g_byte_array_append(buf, chunk, (guint) n);
-		else if (n == 0)
-			return buf;
-		else if (errno != EINTR) {
-			g_byte_array_unref(buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || s->len > 4096) {
+			g_string_free(s, TRUE);
 			return NULL;
 		}
+		if (c == '\n')
+			return g_string_free(s, FALSE);
+		g_string_append_c(s, c);
 	}
+}
+
+/* hello - the envelope to vigild; true when it takes the message */
+static bool
+hello(int fd, const char *conf, const char *sender, char **rcpts, int n)
+{
+	GString *h = g_string_new(VIGILD_HELLO "\n");
+	char *reply;
+	bool ok;
+	int i;
+
+	g_string_append_printf(h, "config %s\nsender %s\n", conf, sender);
+	for (i = 0; i < n; i++)
+		g_string_append_printf(h, "rcpt %s\n", rcpts[i]);
+	g_string_append_c(h, '\n');
+	ok = put(fd, h->str, h->len) && (reply = get_line(fd)) != NULL;
+	g_string_free(h, TRUE);
+	if (!ok)
+		return false;
+	ok = strcmp(reply, "ok") == 0;
+	if (!ok)
+		log_msg(LOG_INFO, "vigild declined (%s): running vigil-intake", reply);
+	g_free(reply);
+	return ok;
+}
+
+/* pass_message - standard input to vigild in pieces, "LENGTH\n" before each, "0\n" at the end */
+static bool
+pass_message(int fd, const char **why)
+{
+	char buf[PIECE];
+	char len[32];
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*why = g_strerror(errno);
+			return false;	/* no "0": vigild stores nothing */
+		}
+		g_snprintf(len, sizeof len, "%zd\n", n);
+		if (!put(fd, len, strlen(len)) || (n > 0 && !put(fd, buf, (size_t) n))) {
+			*why = "vigild went away";
+			return false;
+		}
+		if (n == 0)
+			return true;
+	}
+}
+
+/* no_newline - a name or address fit for one line of the protocol */
+static bool
+no_newline(const char *s)
+{
+	return strchr(s, '\n') == NULL;
 }
 
 int
@@ -90,16 +236,13 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
-	const char *sender = NULL;
-	struct config *cfg = NULL;
-	struct store *st = NULL;
-	GByteArray *raw = NULL;
-	GArray *ids;
-	GError *err = NULL;
-	enum intake_rc rc;
-	int c, status;
+	const char *path = NULL, *sender = NULL, *why = NULL;
+	char **saved = g_new0(char *, argc + 1);
+	char *conf = NULL, *sock = NULL, *status;
+	int c, fd = -1, i, code;
+	bool fine = true;
 
+	memcpy(saved, argv, sizeof *argv * (size_t) argc);	/* getopt may reorder argv */
 	log_open("vigil-filter", isatty(STDERR_FILENO));
 	while ((c = getopt_long(argc, argv, "c:f:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -116,59 +259,40 @@ main(int argc, char **argv)
 			printf("vigil-filter %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			fputs(usage_text, stderr);
-			return fail(EX_TEMPFAIL, "usage", "bad arguments (see master.cf)");
+			fine = false;
 		}
 	}
-	/* a wiring mistake must not bounce mail: Postfix keeps it until fixed */
-	if (sender == NULL || optind >= argc)
-		return fail(EX_TEMPFAIL, "usage", "need -f SENDER -- RECIPIENT... (see master.cf)");
-
-	message_init();
-	send_init();
-	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL) {
-		status = fail(EX_TEMPFAIL, "configuration", err->message);
-		goto out;
+	/* anything unusual: vigil-intake says what, with the right status */
+	if (!fine || sender == NULL || optind >= argc)
+		direct(saved);
+	if (path == NULL)
+		path = getenv(CONFIG_ENV) && *getenv(CONFIG_ENV) ? getenv(CONFIG_ENV) : CONFIG_DEFAULT_FILE;
+	for (i = optind; i < argc; i++)
+		fine = fine && no_newline(argv[i]);
+	if (!fine || !no_newline(sender) || (conf = realpath(path, NULL)) == NULL
+	    || (sock = socket_path(conf)) == NULL || (fd = connect_to(sock)) < 0)
+		direct(saved);
+	if (!hello(fd, conf, sender, argv + optind, argc - optind)) {
+		close(fd);
+		direct(saved);
 	}
-	if ((raw = slurp(STDIN_FILENO)) == NULL) {
-		status = fail(EX_TEMPFAIL, "reading the message", g_strerror(errno));
-		goto out;
+	/* from here on standard input is being read: no way back */
+	if (!pass_message(fd, &why) || (status = get_line(fd)) == NULL) {
+		printf("vigil-filter: not stored, try again later: %s\n", why ? why : "vigild went away");
+		log_msg(LOG_WARNING, "status=tempfail %s", why ? why : "vigild went away");
+		code = EX_TEMPFAIL;
+	} else {
+		code = atoi(status);
+		if (code != EX_OK && code != EX_UNAVAILABLE)
+			code = EX_TEMPFAIL;
+		if (strchr(status, ' ') && code != EX_OK)
+			printf("%s\n", strchr(status, ' ') + 1);
+		g_free(status);
 	}
-	if (store_open(cfg->database, &st, &err) != STORE_OK) {
-		status = fail(EX_TEMPFAIL, "database", err->message);
-		goto out;
-	}
-	rc = intake_message(st, cfg, (const char *) raw->data, raw->len, sender,
-			    (const char *const *) argv + optind, (size_t) (argc - optind),
-			    (gint64) time(NULL), ids, &err);
-	switch (rc) {
-	case INTAKE_OK: {
-		struct flush_stats stats;
-
-		/* stored: what the relay does not take now waits for "vigil flush" */
-		if (ids->len > 0 && outbox_flush(st, cfg, ids, (gint64) time(NULL), &stats, &err) != STORE_OK) {
-			log_msg(LOG_WARNING, "outbox: %s", err->message);
-			g_clear_error(&err);
-		}
-		status = EX_OK;
-		break;
-	}
-	case INTAKE_REJECT:
-		status = fail(EX_UNAVAILABLE, "rejected", err->message);
-		break;
-	case INTAKE_TEMPFAIL:
-		status = fail(EX_TEMPFAIL, "not stored, try again later", err->message);
-		break;
-	default:
-		g_error("vigil-filter: intake returned %d", rc);
-	}
-out:
-	g_clear_error(&err);
-	g_array_free(ids, TRUE);
-	store_close(st);
-	if (raw)
-		g_byte_array_unref(raw);
-	config_free(cfg);
-	return status;
+	fflush(stdout);
+	close(fd);
+	free(conf);
+	g_free(sock);
+	g_free(saved);
+	return code;
 }

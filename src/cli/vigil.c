@@ -59,7 +59,8 @@ static const char usage_text[] =
 	"  -h, --help this text\n"
 	"\n"
 	"Commands:\n"
-	"  held [--json]           the held posts, oldest first, with their age\n"
+	"  held [--json] [--all]   the held posts, oldest first, with their age: the oldest 50\n"
+	"                          and how many there are; --all lists every one\n"
 	"  show ID [--raw]         a post's headers and text, attachments listed (ID: post or report id);\n"
 	"                          --raw: the original bytes, only to a file or a pipe\n"
 	"  approve ID [--comment TEXT] [--as ADDRESS]\n"
@@ -750,20 +751,32 @@ cmd_member_show(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* cmd_held - held [--json] */
+#define HELD_PAGE 50	/* held posts listed without --all */
+
+/* cmd_held - held [--json] [--all] */
 static int
 cmd_held(struct ctx *c, int argc, char **argv)
 {
-	int json = json_flag(argc, argv, "held");
+	bool json = false, all = false;
 	GPtrArray *held;
 	GError *err = NULL;
 	GString *out = g_string_new(NULL);
-	gint64 now = (gint64) time(NULL);
+	gint64 now = (gint64) time(NULL), total = 0;
 	enum store_rc r;
+	int k;
 	guint i;
 
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[k], "--all") == 0)
+			all = true;
+		else
+			die(EX_USAGE, "usage: vigil held [--json] [--all]");
+	}
 	open_store(c, true);
-	if ((r = store_held_list(c->st, c->list->address, &held, &err)) != STORE_OK)
+	if ((r = store_held_page(c->st, c->list->address, all ? -1 : HELD_PAGE, &held, &total, &err))
+	    != STORE_OK)
 		die(store_status(r), "%s", err->message);
 	if (json)
 		g_string_append_c(out, '[');
@@ -805,7 +818,14 @@ cmd_held(struct ctx *c, int argc, char **argv)
 		g_string_append(out, held->len ? "\n]\n" : "]\n");
 	else if (held->len == 0)
 		g_string_append_printf(out, "nothing is held for %s\n", c->list->address);
+	else if ((gint64) held->len < total)
+		g_string_append_printf(out, "(the oldest %u of %" G_GINT64_FORMAT " held posts;"
+				       " vigil held --all lists every one)\n", held->len, total);
 	fputs(out->str, stdout);
+	/* a script reading the JSON gets the same page: say so where it is seen */
+	if (json && (gint64) held->len < total)
+		fprintf(stderr, "vigil: the oldest %u of %" G_GINT64_FORMAT " held posts;"
+			" vigil held --json --all lists every one\n", held->len, total);
 	g_string_free(out, TRUE);
 	g_ptr_array_free(held, TRUE);
 	return 0;

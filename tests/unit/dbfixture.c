@@ -156,7 +156,7 @@ expectf(struct fixture *fx, const char *sql, const char *fmt, ...)
 char *
 outbox_data(struct fixture *fx, const char *where, gsize *len)
 {
-	char *sql = g_strdup_printf("SELECT data, (SELECT count(*) FROM outbox WHERE %s) FROM outbox WHERE %s",
+	char *sql = g_strdup_printf("SELECT data, (SELECT count(*) FROM outbox WHERE %s) FROM " OUTBOX_DATA " WHERE %s",
 				    where, where);
 	sqlite3 *db;
 	sqlite3_stmt *stmt;

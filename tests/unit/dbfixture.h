@@ -12,6 +12,10 @@
 
 #define FIXTURE_LIST "security@example.org"
 
+/* for queries: outbox rows with their bytes, posts with their raw messages */
+#define OUTBOX_DATA "outbox JOIN outbox_data ON outbox_id = id"
+#define POSTS_RAW "posts LEFT JOIN post_raw ON post_id = id"
+
 struct fixture {
 	char *dir;
 	struct config *cfg;

@@ -5,7 +5,7 @@
  * write that fails fails the message, and what a failed commit or a
  * crash leaves is found by archive_recover(); the export of a thread.
  *
- * store_commit and outbox_queue are wrapped (-Wl,--wrap) so that a
+ * store_commit and outbox_queue_with are wrapped (-Wl,--wrap) so that a
  * test can make them fail.
  */
 #include <stdarg.h>
@@ -35,16 +35,18 @@
 /* ------------------------------------------------------------ the wraps */
 
 static int fail_commit;		/* store_commit rolls back and fails */
-static int fail_queue;		/* outbox_queue fails */
+static int fail_queue;		/* outbox_queue_with fails */
 
 enum store_rc __real_store_commit(struct store *st, GError **err);
 enum store_rc __wrap_store_commit(struct store *st, GError **err);
-enum store_rc __real_outbox_queue(struct store *st, gint64 post_id, const char *kind,
-				  const char *sender, const GPtrArray *rcpts, const GByteArray *data,
-				  gint64 now, GArray *ids, GError **err);
-enum store_rc __wrap_outbox_queue(struct store *st, gint64 post_id, const char *kind,
-				  const char *sender, const GPtrArray *rcpts, const GByteArray *data,
-				  gint64 now, GArray *ids, GError **err);
+enum store_rc __real_outbox_queue_with(struct store *st, gint64 post_id, const char *kind,
+				       const char *sender, const GPtrArray *rcpts, gint64 size,
+				       store_writer fill, gpointer ud, gint64 now, GArray *ids,
+				       GError **err);
+enum store_rc __wrap_outbox_queue_with(struct store *st, gint64 post_id, const char *kind,
+				       const char *sender, const GPtrArray *rcpts, gint64 size,
+				       store_writer fill, gpointer ud, gint64 now, GArray *ids,
+				       GError **err);
 
 /* __wrap_store_commit - a commit that fails as a full disk would, when asked to */
 enum store_rc
@@ -57,14 +59,15 @@ __wrap_store_commit(struct store *st, GError **err)
 	return STORE_RETRY;
 }
 
-/* __wrap_outbox_queue - queueing that fails, when asked to */
+/* __wrap_outbox_queue_with - queueing that fails, when asked to */
 enum store_rc
-__wrap_outbox_queue(struct store *st, gint64 post_id, const char *kind, const char *sender,
-		    const GPtrArray *rcpts, const GByteArray *data, gint64 now, GArray *ids,
-		    GError **err)
+__wrap_outbox_queue_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
+			 const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
+			 gint64 now, GArray *ids, GError **err)
 {
 	if (!fail_queue)
-		return __real_outbox_queue(st, post_id, kind, sender, rcpts, data, now, ids, err);
+		return __real_outbox_queue_with(st, post_id, kind, sender, rcpts, size, fill, ud, now,
+						ids, err);
 	g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "outbox: database is locked (test)");
 	return STORE_RETRY;
 }
@@ -279,7 +282,7 @@ relayed_copy_archived(void **state)
 	f = files(fx);
 	assert_int_equal(f->len, 1);
 	got = contents(g_ptr_array_index(f, 0));
-	copy = query(fx, "SELECT data FROM outbox WHERE kind = 'relay'");
+	copy = query(fx, "SELECT data FROM " OUTBOX_DATA " WHERE kind = 'relay'");
 	want = lf(copy);
 	assert_string_equal(got, want);
 	assert_non_null(strstr(got, "List-Id: Sec <security.example.org>\n"));

@@ -60,18 +60,18 @@ held_with_autoreply(void **state)
 
 	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
 	assert_int_equal(fx->ids->len, 2);
-	expect(fx, "SELECT status || ' ' || reason || ' ' || report_id || ' ' || length(raw) FROM posts",
+	expect(fx, "SELECT status || ' ' || reason || ' ' || report_id || ' ' || length(raw) FROM " POSTS_RAW,
 	       "held non-member 2026-0001 114");
 	expect(fx, "SELECT kind || ' <' || sender || '> ' || recipients FROM outbox WHERE kind = 'autoreply'",
 	       "autoreply <> rep@example.net");
-	expect(fx, "SELECT instr(data, 'overflow') || instr(data, 'details') FROM outbox WHERE kind = 'autoreply'",
+	expect(fx, "SELECT instr(data, 'overflow') || instr(data, 'details') FROM " OUTBOX_DATA " WHERE kind = 'autoreply'",
 	       "00");
 	/* the moderators (alice, the owner; not the members bob and carol) are told how to decide */
 	expect(fx, "SELECT kind || ' <' || sender || '> ' || recipients FROM outbox WHERE kind <> 'autoreply'",
 	       "moderator-held <owner@example.org> alice@example.org");
 	expect(fx, "SELECT instr(data, '2026-0001') > 0 AND instr(data, 'vigil show 1') > 0"
 	       " AND instr(data, 'vigil approve 1') > 0 AND instr(data, 'Auto-Submitted: auto-generated') > 0"
-	       " FROM outbox WHERE kind = 'moderator-held'", "1");
+	       " FROM " OUTBOX_DATA " WHERE kind = 'moderator-held'", "1");
 	expect(fx, "SELECT action || ' ' || report_id FROM audit", "hold 2026-0001");
 	/* the same reporter an hour later: held, not answered */
 	assert_int_equal(take(fx, report, "Rep@Example.NET", "security@example.org", NOW + 3600, &err), INTAKE_OK);
@@ -93,13 +93,13 @@ member_relayed(void **state)
 	GError *err = NULL;
 
 	assert_int_equal(take(fx, post, "bob@example.org", "Security@Example.org", NOW, &err), INTAKE_OK);
-	expect(fx, "SELECT status || ' ' || ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM posts",
+	expect(fx, "SELECT status || ' ' || ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM " POSTS_RAW,
 	       "relayed - -");
 	expect(fx, "SELECT kind || ' ' || sender || ' ' || replace(recipients, char(10), ',') FROM outbox",
 	       "relay security-bounces@example.org alice@example.org,carol@example.org");
 	expect(fx, "SELECT instr(data, 'List-Id: Sec <security.example.org>') = 1"
 	       " AND instr(data, 'X-Loop: security@example.org' || char(13, 10)) > 0"
-	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM outbox", "1");
+	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM " OUTBOX_DATA, "1");
 }
 
 /* member_by_from - From alone makes a member's post */
@@ -174,7 +174,7 @@ other_recipients_forwarded(void **state)
 					fx->ids, &err), INTAKE_OK);
 	expect(fx, "SELECT count(*) FROM posts", "1");
 	expect(fx, "SELECT sender || ' ' || replace(recipients, char(10), ',') || ' ' || length(data)"
-	       " FROM outbox WHERE kind = 'forward'", "rep@example.net dave@example.com,erin@example.com 120");
+	       " FROM " OUTBOX_DATA " WHERE kind = 'forward'", "rep@example.net dave@example.com,erin@example.com 120");
 	assert_int_equal(fx->ids->len, 3);	/* auto-reply, moderators' notice, forward */
 }
 
@@ -349,7 +349,7 @@ approved(struct fixture *fx, const char *msg, const char *sender, const char *re
 	" FROM outbox WHERE kind = 'relay' AND post_id = (SELECT max(id) FROM posts)"
 /* LAST_RELAY_HAS - the newest post's members' copy carries this header line */
 #define LAST_RELAY_HAS(line) "SELECT instr(data, '" line "' || char(13, 10)) > 0" \
-	" FROM outbox WHERE kind = 'relay' AND post_id = (SELECT max(id) FROM posts)"
+	" FROM " OUTBOX_DATA " WHERE kind = 'relay' AND post_id = (SELECT max(id) FROM posts)"
 
 /* thread_member_reply - a member's reply reaches the members and the reporter, named in Cc */
 static void
@@ -392,7 +392,7 @@ thread_reply_all(void **state)
 	expect(fx, LAST_RELAY_HAS("Cc: Reporter <Rep@Example.NET>"), "1");
 	/* the Cc field as the author wrote it, and no other */
 	expect(fx, "SELECT ((length(data) - length(replace(data, 'Cc:', ''))) / 3) || ' '"
-	       " || instr(data, 'rep@example.net') FROM outbox WHERE kind = 'relay' AND post_id = 2", "1 0");
+	       " || instr(data, 'rep@example.net') FROM " OUTBOX_DATA " WHERE kind = 'relay' AND post_id = 2", "1 0");
 }
 
 /* thread_reporter_followup - the reporter's own follow-up passes, to every member */
@@ -410,7 +410,7 @@ thread_reporter_followup(void **state)
 	mark = fx->ids->len;
 	assert_int_equal(take(fx, followup, "rep@example.net", "security@example.org", NOW + 120, &err), INTAKE_OK);
 	expect(fx, LAST_POST, "relayed reporter 2026-0001");
-	expect(fx, "SELECT ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM posts WHERE id = 2", "- -");
+	expect(fx, "SELECT ifnull(report_id, '-') || ' ' || ifnull(raw, '-') FROM " POSTS_RAW " WHERE id = 2", "- -");
 	expect(fx, LAST_RELAY, "1 security-bounces@example.org alice@example.org,bob@example.org,carol@example.org");
 	expect(fx, LAST_RELAY_HAS("Cc: rep@example.net"), "0");
 	assert_int_equal(fx->ids->len, mark + 1);	/* the copy alone: no auto-reply, no notice */
@@ -435,7 +435,7 @@ thread_other_reporter(void **state)
 	approved(fx, report_b, "other@example.net", "2026-0002", NOW + 100);
 	assert_int_equal(take(fx, into_b, "rep@example.net", "security@example.org", NOW + 300, &err), INTAKE_OK);
 	expect(fx, LAST_POST, "held non-member 2026-0002");
-	expect(fx, "SELECT report_id || ' ' || (raw IS NOT NULL) FROM posts WHERE id = 3", "2026-0003 1");
+	expect(fx, "SELECT report_id || ' ' || (raw IS NOT NULL) FROM " POSTS_RAW " WHERE id = 3", "2026-0003 1");
 	expect(fx, LAST_RELAY, "0  ");
 	assert_int_equal(take(fx, mixed, "rep@example.net", "security@example.org", NOW + 400, &err), INTAKE_OK);
 	expect(fx, LAST_POST, "held non-member 2026-0001");
@@ -484,7 +484,7 @@ thread_reply_gets_message_id(void **state)
 	line = g_strdup_printf("Message-ID: <%s>", mid);
 	sql = g_strdup_printf("SELECT instr(data, '%s' || char(13, 10)) > 0"
 			      " AND (length(data) - length(replace(data, 'Message-ID:', ''))) / 11 = 1"
-			      " FROM outbox WHERE kind = 'relay' AND post_id = 2", line);
+			      " FROM " OUTBOX_DATA " WHERE kind = 'relay' AND post_id = 2", line);
 	expect(fx, sql, "1");
 	/* the reporter answers bob's copy: it finds the thread */
 	followup = g_strdup_printf("From: rep@example.net\nTo: security@example.org\nSubject: Re: overflow\n"
@@ -582,7 +582,7 @@ bounce_threshold(void **state)
 	expect(fx, "SELECT count(*) FROM outbox", "1");
 	assert_int_equal(fx->ids->len, 1);
 	expect(fx, "SELECT instr(data, 'bob@example.org') > 0 AND instr(data, '5.1.1') > 0"
-	       " AND instr(data, 'failed 3 times') > 0 FROM outbox WHERE kind = 'bounce-owner'", "1");
+	       " AND instr(data, 'failed 3 times') > 0 FROM " OUTBOX_DATA " WHERE kind = 'bounce-owner'", "1");
 	expect(fx, "SELECT group_concat(reported, '') FROM (SELECT reported FROM bounces ORDER BY id)", "001");
 	expect(fx, "SELECT count(*) || ' ' || actor || ' ' || detail FROM audit WHERE action = 'bounce-report'",
 	       "1 vigil bob@example.org");
@@ -614,7 +614,7 @@ bounce_window(void **state)
 	bounce_at(fx, "carol@example.org", "failed", "5.1.1", NOW + 32 * day);
 	expect(fx, "SELECT count(*) || ' ' || recipients FROM outbox WHERE kind = 'bounce-owner'",
 	       "1 owner@example.org");
-	expect(fx, "SELECT instr(data, 'carol@example.org') > 0 FROM outbox", "1");
+	expect(fx, "SELECT instr(data, 'carol@example.org') > 0 FROM " OUTBOX_DATA, "1");
 }
 
 /* bounce_not_counted - a non-member's failures and a member's delays are stored, never reported */

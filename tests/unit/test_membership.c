@@ -544,7 +544,7 @@ invite_sent_at_once(void **state)
 	/* not a member yet */
 	expect(fx, "SELECT count(*) FROM members WHERE address = 'newbie@example.net'", "0");
 	/* the token is in the invitation, in no other table, and in no log line */
-	expect_mentions(fx, token, "outbox.data:1");
+	expect_mentions(fx, token, "outbox_data.data:1");
 	expect_mentions(fx, upper, "");
 	lacks("log", logged, token);
 	lacks("log", logged, upper);
@@ -914,7 +914,7 @@ join_accept(void **state)
 	has("log", logged, "action=join result=accepted");
 	lacks("log", logged, token);
 	g_free(logged);
-	expect_mentions(fx, token, "outbox.data:1");
+	expect_mentions(fx, token, "outbox_data.data:1");
 
 	/* what vigil member show reads */
 	assert_int_equal(store_member_find(fx->st, LIST, "newbie@example.net", &m, NULL), STORE_OK);

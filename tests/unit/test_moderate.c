@@ -197,7 +197,7 @@ held_notice(void **state)
 	/* the subject from the mail stays out of the notice's header block */
 	lacks("held notice header", n.head, "overflow");
 	notice_clear(&n);
-	expect(fx, "SELECT instr(data, char(27)) FROM outbox WHERE kind = 'moderator-held'", "0");
+	expect(fx, "SELECT instr(data, char(27)) FROM " OUTBOX_DATA " WHERE kind = 'moderator-held'", "0");
 }
 
 /* approve_by_as - the whole of an approval, as --as alice */
@@ -233,7 +233,7 @@ approve_by_as(void **state)
 	expect(fx, "SELECT instr(data, 'List-Id: Sec <security.example.org>') = 1"
 	       " AND instr(data, 'Subject: overflow' || char(13, 10)) > 0"
 	       " AND instr(data, char(13, 10, 13, 10) || 'details of the flaw' || char(13, 10)) > 0"
-	       " FROM outbox WHERE kind = 'relay'", "1");
+	       " FROM " OUTBOX_DATA " WHERE kind = 'relay'", "1");
 	/* the sender is the report's reporter now */
 	assert_int_equal(store_reporter_list(fx->st, LIST, "2026-0001", &reporters, NULL), STORE_OK);
 	assert_int_equal(reporters->len, 1);
@@ -633,7 +633,7 @@ maintain_remind_expire(void **state)
 
 	maintain_run(fx, NOW + 7202, 1, 0);
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'moderator-digest'", "2");
-	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'moderator-digest'"
+	expect(fx, "SELECT count(*) FROM " OUTBOX_DATA " WHERE kind = 'moderator-digest'"
 	       " AND instr(data, '2026-0001') > 0", "2");
 
 	before = query(fx, SNAPSHOT);
@@ -684,17 +684,17 @@ maintain_only_due(void **state)
 	moderate_decision_clear(&d);
 	maintain_run(fx, NOW + 3601, 1, 0);
 	expect(fx, "SELECT instr(data, '2026-0001') > 0 AND instr(data, '2026-0002') = 0"
-	       " AND instr(data, '2026-0003') = 0 FROM outbox WHERE kind = 'moderator-digest'", "1");
+	       " AND instr(data, '2026-0003') = 0 FROM " OUTBOX_DATA " WHERE kind = 'moderator-digest'", "1");
 	maintain_run(fx, NOW + 7202, 2, 0);
 	expect(fx, "SELECT instr(data, '2026-0001') > 0 AND instr(data, '2026-0002') > 0"
-	       " AND instr(data, '2026-0003') = 0 FROM outbox WHERE kind = 'moderator-digest'"
+	       " AND instr(data, '2026-0003') = 0 FROM " OUTBOX_DATA " WHERE kind = 'moderator-digest'"
 	       " ORDER BY id DESC LIMIT 1", "1");
 	/* the first expires, the second is reminded of again, the decided one is left alone */
 	maintain_run(fx, NOW + 86401, 1, 1);
 	expect(fx, "SELECT group_concat(status, ',') FROM (SELECT status FROM posts ORDER BY id)",
 	       "expired,held,discarded");
 	expect(fx, "SELECT instr(data, '2026-0001') = 0 AND instr(data, '2026-0002') > 0"
-	       " FROM outbox WHERE kind = 'moderator-digest' ORDER BY id DESC LIMIT 1", "1");
+	       " FROM " OUTBOX_DATA " WHERE kind = 'moderator-digest' ORDER BY id DESC LIMIT 1", "1");
 	maintain_run(fx, NOW + 89401, 0, 1);
 	expect(fx, "SELECT group_concat(status, ',') FROM (SELECT status FROM posts ORDER BY id)",
 	       "expired,expired,discarded");
@@ -724,7 +724,7 @@ maintain_disabled(void **state)
 	expect(fx, "SELECT group_concat(status, ',') FROM (SELECT status FROM posts ORDER BY id)", "expired,held");
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'expired'", "1");
 	expect(fx, "SELECT count(*) || ' ' || min(instr(data, '2026-0002') > 0) || ' ' || max(instr(data, '2026-0001'))"
-	       " FROM outbox WHERE kind = 'moderator-digest'", "2 1 0");
+	       " FROM " OUTBOX_DATA " WHERE kind = 'moderator-digest'", "2 1 0");
 	/* the digest promises no expiry: not the old 1d, not "0s" */
 	notice_get(fx, "id = (SELECT max(id) FROM outbox WHERE kind = 'moderator-digest')", &n);
 	has("digest", n.text, "2026-0002");
@@ -930,7 +930,7 @@ report_cc_reaches(void **state)
 	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox WHERE kind = 'relay' AND post_id = 2",
 	       "alice@example.org,bob@example.org,olga@example.org,rep@example.net,vendor@example.com");
 	expect(fx, "SELECT instr(data, 'Cc: rep@example.net, vendor@example.com' || char(13, 10)) > 0"
-	       " FROM outbox WHERE kind = 'relay' AND post_id = 2", "1");
+	       " FROM " OUTBOX_DATA " WHERE kind = 'relay' AND post_id = 2", "1");
 	cc_ok(fx, "1", false, "vendor@example.com", "alice@example.org", NULL, "2026-0001");
 	assert_int_equal(take(fx, reply, "carol@example.org", NOW + 800), 3);
 	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox WHERE kind = 'relay' AND post_id = 3",
@@ -964,7 +964,7 @@ approve_thread_reply(void **state)
 	expect(fx, "SELECT count(*) || ' ' || sender || ' ' || replace(recipients, char(10), ',') FROM outbox"
 	       " WHERE kind = 'relay' AND post_id = 2", "1 security-bounces@example.org"
 	       " alice@example.org,bob@example.org,carol@example.org,olga@example.org,rep@example.net");
-	expect(fx, "SELECT instr(data, 'Cc: rep@example.net' || char(13, 10)) > 0 FROM outbox"
+	expect(fx, "SELECT instr(data, 'Cc: rep@example.net' || char(13, 10)) > 0 FROM " OUTBOX_DATA
 	       " WHERE kind = 'relay' AND post_id = 2", "1");
 	/* the reporters are as they were: mallory is nobody's reporter */
 	expect(fx, "SELECT group_concat(report_id || ' ' || address || ' ' || kind, ', ') FROM reporters",
@@ -1001,7 +1001,7 @@ approve_gives_message_id(void **state)
 	expect(fx, "SELECT thread FROM posts", "2026-0001");
 	sql = g_strdup_printf("SELECT instr(data, 'Message-ID: <%s>' || char(13, 10)) > 0"
 			      " AND (length(data) - length(replace(data, 'Message-ID:', ''))) / 11 = 1"
-			      " FROM outbox WHERE kind = 'relay'", mid);
+			      " FROM " OUTBOX_DATA " WHERE kind = 'relay'", mid);
 	expect(fx, sql, "1");
 	expect(fx, "SELECT address || ' ' || kind FROM reporters WHERE report_id = '2026-0001'",
 	       "rep@example.net reporter");

@@ -1,6 +1,8 @@
 /*
  * test_store - migrations, members, report ids, the auto-reply log, the
- * outbox, on a real sqlite file
+ * held list a page at a time, the outbox (claims one by one and in
+ * batches), raw messages and outbox bytes written and read in pieces,
+ * on a real sqlite file
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +130,7 @@ from_version_1(void **state)
 	struct fixture *fx = *state;
 	struct post_row *p = NULL;
 	struct member *m = NULL;
+	struct store_blob *b = NULL;
 	GPtrArray *held = NULL;
 	GError *err = NULL;
 	sqlite3 *db;
@@ -148,8 +151,13 @@ from_version_1(void **state)
 	assert_string_equal(p->status, "held");
 	assert_string_equal(p->report_id, "2026-0001");
 	assert_int_equal(g_bytes_get_size(p->raw), 5);
+	assert_memory_equal(g_bytes_get_data(p->raw, NULL), "hi!\n\n", 5);
 	assert_int_equal(p->decided, 0);
 	store_post_row_free(p);
+	/* raw messages and outbox bytes moved to tables of their own (version 4) */
+	assert_int_equal(store_outbox_body(fx->st, 1, &b, &err), STORE_OK);
+	assert_int_equal(store_blob_size(b), 1);
+	store_blob_close(b);
 	assert_int_equal(store_member_find(fx->st, L, "alice@example.org", &m, &err), STORE_OK);
 	assert_string_equal(m->role, "moderator");
 	assert_string_equal(m->unix_user, "");
@@ -314,6 +322,8 @@ outbox(void **state)
 	GPtrArray *rcpts = g_ptr_array_new();
 	GByteArray *data = g_byte_array_new();
 	struct outbox_item *it = NULL, *again = NULL;
+	struct store_blob *b = NULL;
+	char buf[21];
 	GArray *ids;
 	gint64 id, n;
 
@@ -328,8 +338,12 @@ outbox(void **state)
 	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, &it, &err), STORE_OK);
 	assert_int_equal(it->rcpts->len, 2);
 	assert_string_equal(it->sender, "owner@example.org");
-	assert_int_equal(g_bytes_get_size(it->data), 21);
 	assert_int_equal(it->attempts, 1);
+	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_OK);
+	assert_int_equal(store_blob_size(b), 21);
+	assert_int_equal(store_blob_read(b, buf, 21, 0, &err), STORE_OK);
+	assert_memory_equal(buf, "Subject: x\r\n\r\nbody\r\n", 21);
+	store_blob_close(b);
 	/* a second sender finds it taken, and does not list it */
 	assert_int_equal(store_outbox_claim(fx->st, id, 200, 600, &again, &err), STORE_NOTFOUND);
 	assert_null(again);
@@ -349,10 +363,202 @@ outbox(void **state)
 	assert_int_equal(store_outbox_done(fx->st, id, &err), STORE_OK);
 	assert_int_equal(store_outbox_count(fx->st, &n, &err), STORE_OK);
 	assert_int_equal(n, 0);
+	/* its bytes went with it */
+	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_NOTFOUND);
+	assert_null(b);
 	store_outbox_item_free(it);
 	store_outbox_item_free(again);
 	g_ptr_array_free(rcpts, TRUE);
 	g_byte_array_unref(data);
+}
+
+/* queue - an outbox row of one recipient and a few bytes; its id */
+static gint64
+queue(struct fixture *fx, const char *rcpt)
+{
+	GPtrArray *rcpts = g_ptr_array_new();
+	GByteArray *data = g_byte_array_new();
+	GError *err = NULL;
+	gint64 id = 0;
+
+	g_ptr_array_add(rcpts, (char *) rcpt);
+	g_byte_array_append(data, (const guint8 *) "x\r\n", 3);
+	assert_int_equal(store_outbox_add(fx->st, 0, "relay", "", rcpts, data, 100, &id, &err), STORE_OK);
+	g_ptr_array_free(rcpts, TRUE);
+	g_byte_array_unref(data);
+	return id;
+}
+
+/* ids_of - the ids of claimed items, "1,2,3" */
+static char *
+ids_of(GPtrArray *items)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < items->len; i++)
+		g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "",
+				       ((struct outbox_item *) g_ptr_array_index(items, i))->id);
+	g_ptr_array_free(items, TRUE);
+	return g_string_free(s, FALSE);
+}
+
+/* claim_due - what store_outbox_claim_due() takes, as "1,2,3" */
+static char *
+claim_due(struct fixture *fx, gint64 now, gint64 after, int max)
+{
+	GPtrArray *items = NULL;
+	GError *err = NULL;
+
+	assert_int_equal(store_outbox_claim_due(fx->st, now, 600, after, max, &items, &err), STORE_OK);
+	return ids_of(items);
+}
+
+/* outbox_batches - rows due are claimed oldest first, a batch at a time; a row released behind waits */
+static void
+outbox_batches(void **state)
+{
+	struct fixture *fx = *state;
+	GPtrArray *left = g_ptr_array_new();
+	GError *err = NULL;
+	gint64 id[5];
+	char *got;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		id[i] = queue(fx, "a@example.org");
+	assert_int_equal(id[4], id[0] + 4);
+	got = claim_due(fx, 100, 0, 2);
+	assert_string_equal(got, "1,2");
+	g_free(got);
+	got = claim_due(fx, 100, 2, 2);
+	assert_string_equal(got, "3,4");
+	g_free(got);
+	/* 1 is deferred and released while the flush goes on: it is behind */
+	g_ptr_array_add(left, "a@example.org");
+	assert_int_equal(store_outbox_retry(fx->st, id[0], left, "451 later", TRUE, &err), STORE_OK);
+	got = claim_due(fx, 100, 4, 2);
+	assert_string_equal(got, "5");
+	g_free(got);
+	got = claim_due(fx, 100, 5, 2);
+	assert_string_equal(got, "");
+	g_free(got);
+	/* the next flush starts over and finds it; the others are still claimed */
+	got = claim_due(fx, 101, 0, 32);
+	assert_string_equal(got, "1");
+	g_free(got);
+	/* their claims run out */
+	got = claim_due(fx, 100 + 600, 0, 32);
+	assert_string_equal(got, "2,3,4,5");
+	g_free(got);
+	g_ptr_array_free(left, TRUE);
+}
+
+/* a writer of a blob in three pieces, or of too few or too many bytes */
+struct pieces {
+	const guint8 *data;
+	size_t	len;
+	long	skew;		/* bytes written beyond (or short of) len */
+};
+
+/* write_pieces - a store_writer in three pieces */
+static void
+write_pieces(struct store_blob *b, gpointer ud)
+{
+	const struct pieces *p = ud;
+	size_t third = p->len / 3;
+
+	store_blob_write(b, p->data, third);
+	store_blob_write(b, p->data + third, third);
+	store_blob_write(b, p->data + 2 * third, (size_t) ((long) (p->len - 2 * third) + p->skew));
+}
+
+/* big_blobs - large raw messages and outbox bytes are written and read in pieces, exactly */
+static void
+big_blobs(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len = (17 << 20) + 5, i;		/* more than one piece of sqlite3_blob_* */
+	guint8 *data = g_malloc(len + 16), *back = g_malloc(len);
+	struct post_record rec = { L, "held", "non-member", "2026-0001", "r@example.net", NULL,
+				   "big", NULL, 500, (gint64) len, data, len, NULL };
+	struct pieces pc = { data, len, 0 };
+	GPtrArray *rcpts = g_ptr_array_new();
+	struct store_blob *b = NULL;
+	struct post_row *p = NULL;
+	GError *err = NULL;
+	gint64 post, id;
+
+	for (i = 0; i < len + 16; i++)
+		data[i] = (guint8) (i * 7 + i / 251);
+	g_ptr_array_add(rcpts, "a@example.org");
+	assert_int_equal(store_post_add(fx->st, &rec, &post, &err), STORE_OK);
+	assert_int_equal(store_post_find(fx->st, L, post, NULL, &p, &err), STORE_OK);
+	assert_int_equal(g_bytes_get_size(p->raw), len);
+	assert_memory_equal(g_bytes_get_data(p->raw, NULL), data, len);
+	store_post_row_free(p);
+
+	assert_int_equal(store_outbox_add_with(fx->st, post, "relay", "", rcpts, (gint64) len,
+					       write_pieces, &pc, 100, &id, &err), STORE_OK);
+	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_OK);
+	assert_int_equal(store_blob_size(b), len);
+	/* read back in odd pieces */
+	for (i = 0; i < len; i += 1000003)
+		assert_int_equal(store_blob_read(b, back + i, MIN(1000003, len - i), (gint64) i, &err), STORE_OK);
+	assert_memory_equal(back, data, len);
+	/* past the end is an error, not a short read */
+	assert_int_equal(store_blob_read(b, back, 2, (gint64) len - 1, &err), STORE_ERROR);
+	g_clear_error(&err);
+	store_blob_close(b);
+
+	/* a writer that writes less, or more, than it said fails */
+	for (pc.skew = -1; pc.skew <= 1; pc.skew += 2) {
+		assert_int_not_equal(store_outbox_add_with(fx->st, 0, "relay", "", rcpts, (gint64) len,
+							   write_pieces, &pc, 100, &id, &err), STORE_OK);
+		assert_non_null(err);
+		g_clear_error(&err);
+	}
+	g_ptr_array_free(rcpts, TRUE);
+	g_free(data);
+	g_free(back);
+}
+
+/* held_page - the oldest few held posts and how many there are */
+static void
+held_page(void **state)
+{
+	struct fixture *fx = *state;
+	struct post_record p = { L, "held", "non-member", NULL, "r@example.net", NULL,
+				 NULL, NULL, 0, 10, NULL, 0, NULL };
+	const char *subjects[] = { "c", "a", "d", "b" };
+	gint64 received[] = { 300, 100, 400, 200 };
+	GPtrArray *held;
+	GError *err = NULL;
+	gint64 id, total = -1;
+	char rid[16];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		g_snprintf(rid, sizeof rid, "2026-%04d", i + 1);
+		p.report_id = rid, p.subject = subjects[i], p.received = received[i];
+		assert_int_equal(store_post_add(fx->st, &p, &id, &err), STORE_OK);
+	}
+	p.report_id = NULL, p.status = "relayed", p.subject = "relayed", p.received = 50;
+	assert_int_equal(store_post_add(fx->st, &p, &id, &err), STORE_OK);
+	assert_int_equal(store_held_page(fx->st, L, 2, &held, &total, &err), STORE_OK);
+	assert_int_equal(total, 4);
+	assert_int_equal(held->len, 2);
+	assert_string_equal(((struct post_row *) g_ptr_array_index(held, 0))->subject, "a");
+	assert_string_equal(((struct post_row *) g_ptr_array_index(held, 1))->subject, "b");
+	g_ptr_array_free(held, TRUE);
+	assert_int_equal(store_held_page(fx->st, L, -1, &held, &total, &err), STORE_OK);
+	assert_int_equal(held->len, 4);
+	assert_string_equal(((struct post_row *) g_ptr_array_index(held, 3))->subject, "d");
+	g_ptr_array_free(held, TRUE);
+	assert_int_equal(store_held_page(fx->st, "other@example.org", 2, &held, &total, &err), STORE_OK);
+	assert_int_equal(total, 0);
+	assert_int_equal(held->len, 0);
+	g_ptr_array_free(held, TRUE);
 }
 
 int
@@ -368,6 +574,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(autoreply_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbox_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(big_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(held_page, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
