@@ -10,8 +10,9 @@
  *	All state lives in one sqlite file: members, held and relayed
  *	posts, report counters, reporters and the people copied on each
  *	report, the auto-reply log, bounces, the outbox, the audit trail,
- *	invitations and their sponsors, and which file of the list's
- *	archive (a Maildir) holds each archived post.  A report's thread is the posts whose thread column names
+ *	invitations and their sponsors, which file of the list's archive
+ *	(a Maildir) holds each archived post, and the digest of every
+ *	message taken in (store_taken_add()), for a week.  A report's thread is the posts whose thread column names
  *	it: the approved report itself and every message relayed in reply
  *	to it, found again by Message-ID (store_thread_of()).  The file is created and migrated on first use
  *	(PRAGMA user_version counts the migrations applied), in WAL mode,
@@ -259,6 +260,16 @@ static const char *const migrations[] = {
 	" data BLOB NOT NULL) STRICT;"
 	"INSERT INTO outbox_data (outbox_id, data) SELECT id, data FROM outbox;"
 	"ALTER TABLE outbox DROP COLUMN data;",
+
+	/*
+	 * 7: every message taken in, by the digest of its envelope and bytes,
+	 * so that the MTA's second attempt at a message whose answer it lost
+	 * stores nothing twice (store_taken_add())
+	 */
+	"CREATE TABLE taken ("
+	" digest BLOB PRIMARY KEY,"
+	" received INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX taken_by_time ON taken (received);",
 };
 
 /* store_version - the schema version this program writes */
@@ -973,6 +984,42 @@ store_report_next(struct store *st, const char *list, int year,
 	else
 		r = fail(st, rc, "report counter", err);
 	unprep(stmt);
+	return r;
+}
+
+/*
+ * store_taken_add - record a message taken in, by its digest, in the
+ * caller's transaction; STORE_EXISTS when it was taken in before
+ */
+enum store_rc
+store_taken_add(struct store *st, const unsigned char *digest, size_t len, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO taken (digest, received) VALUES (?1, ?2)"
+		      " ON CONFLICT (digest) DO NOTHING", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_blob(stmt, 1, digest, (int) len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 2, now);
+	if ((r = step_done(st, stmt, "taken", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_EXISTS;
+}
+
+/* store_taken_expire - forget the messages taken in before a time; *n how many */
+enum store_rc
+store_taken_expire(struct store *st, gint64 before, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "DELETE FROM taken WHERE received < ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, before);
+	if ((r = step_write(st, stmt, "taken expiry", err)) == STORE_OK)
+		*n = sqlite3_changes(st->db);
 	return r;
 }
 

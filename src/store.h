@@ -186,6 +186,9 @@ enum store_rc store_autoreply_mark(struct store *st, const char *list, const cha
 				   gint64 now, GError **err);
 enum store_rc store_report_next(struct store *st, const char *list, int year,
 				char **report_id, GError **err);
+enum store_rc store_taken_add(struct store *st, const unsigned char *digest, size_t len, gint64 now,
+			      GError **err);
+enum store_rc store_taken_expire(struct store *st, gint64 before, gint64 *n, GError **err);
 enum store_rc store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError **err);
 enum store_rc store_post_find(struct store *st, const char *list, gint64 id, const char *report_id,
 			      struct post_row **out, GError **err);

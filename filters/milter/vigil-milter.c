@@ -20,8 +20,11 @@
  *	refused with a 5xx, so vigil never generates a bounce; a failure
  *	before the store commits answers 451 with nothing stored.  Should
  *	Postfix refuse a recipient or header change after the commit (it
- *	has never been seen to), the answer is 451 too and the retry is
- *	stored once more: twice rather than delivered wrongly.
+ *	has never been seen to), the answer is 451 too.  A client sends a
+ *	451'd message again; when it was stored before the milter could
+ *	answer (the milter killed, Postfix answering for it with
+ *	milter_default_action = tempfail), intake_at_smtp() knows it,
+ *	decides it again for Postfix and stores nothing twice.
  *
  *	Callbacks of one connection run in sequence but on any thread of
  *	libmilter's pool: each connection has its own sqlite handle, kept
@@ -407,7 +410,7 @@ x_eom(SMFICTX *ctx)
 	switch (rc) {
 	case INTAKE_OK:
 		if (!apply(ctx, c, &out)) {
-			/* stored, but the MTA would deliver it wrongly: better twice than wrong */
+			/* stored, but the MTA would deliver it wrongly: the retry is decided again */
 			status = tempfail(ctx, "the MTA refused a recipient or header change");
 		} else if (!out.others && out.add_rcpts->len == 0) {
 			status = SMFIS_DISCARD;	/* held, and nobody else to deliver to */

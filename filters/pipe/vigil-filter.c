@@ -26,7 +26,8 @@
  *	EX_UNAVAILABLE for a message that can never be accepted.  The
  *	reason is printed on standard output for Postfix.  A connection to
  *	vigild lost once the message was read is 75: Postfix tries again,
- *	and the message may then be stored twice, never lost.
+ *	and if vigild had stored it, the second delivery stores nothing
+ *	(intake.c: the same message again).
  * SECURITY
  *	The message is passed on unread.  The socket's directory (the
  *	database's) is open to the vigil user only, and vigild serves only
