@@ -32,6 +32,12 @@
  *	and logged.  A message the relay refuses as a whole stays in the
  *	outbox: nothing is ever thrown away here.
  *
+ *	A claim names the process that made it (its boot, pid and start
+ *	time).  A flush of everything due first ends the claims of
+ *	processes that are gone - a sender killed in the middle of its
+ *	work - so that their rows are sent now rather than when the lease
+ *	runs out.
+ *
  *	Claims and done marks are committed without waiting for the disk
  *	(store_set_durable()): a machine that crashes may forget that a row
  *	was sent and send it again, but the row itself was synced when it
@@ -44,10 +50,113 @@
  */
 #include "outbox.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "log.h"
 #include "send.h"
 
 #define LEASE	600		/* seconds a claim lasts: longer than any SMTP transaction */
+
+/* boot_id - this boot of the machine (newly allocated), or NULL */
+static char *
+boot_id(void)
+{
+	char *s = NULL;
+
+	if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &s, NULL, NULL))
+		return NULL;
+	return g_strstrip(s);
+}
+
+/*
+ * start_time - when process pid started, in clock ticks since boot; 0 if
+ * it is gone (a zombie too: killed, not yet reaped)
+ */
+static guint64
+start_time(long pid)
+{
+	char path[64], *stat = NULL, *p;
+	guint64 t = 0;
+	int field;
+
+	g_snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if (!g_file_get_contents(path, &stat, NULL, NULL))
+		return 0;
+	/* after the command's closing parenthesis: state is field 3, starttime 22 */
+	if ((p = strrchr(stat, ')')) != NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X') {
+		for (field = 2; p && field < 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			t = g_ascii_strtoull(p + 1, NULL, 10);
+	}
+	g_free(stat);
+	return t;
+}
+
+/*
+ * claimant_new - this process as a claim names it, "BOOT PID START", or
+ * NULL when /proc cannot tell (the lease alone ends such a claim)
+ */
+static char *
+claimant_new(void)
+{
+	char *boot = boot_id();
+	guint64 t = start_time((long) getpid());
+	char *me = boot && t ? g_strdup_printf("%s %ld %" G_GUINT64_FORMAT, boot, (long) getpid(), t)
+			     : NULL;
+
+	g_free(boot);
+	return me;
+}
+
+/*
+ * claimant_gone - the process a claim names is no more: it ran before
+ * this boot (sqlite's WAL keeps a database to the processes of one
+ * machine), or its pid is free or another process's
+ */
+static bool
+claimant_gone(const char *by, const char *boot)
+{
+	char **f = g_strsplit(by, " ", -1);
+	bool gone = false;
+
+	if (boot && g_strv_length(f) == 3) {
+		long pid = strtol(f[1], NULL, 10);
+
+		gone = strcmp(f[0], boot) != 0 || pid <= 0
+			|| start_time(pid) != g_ascii_strtoull(f[2], NULL, 10);
+	}
+	g_strfreev(f);
+	return gone;
+}
+
+/* release_gone - end the claims of processes that are gone */
+static enum store_rc
+release_gone(struct store *st, gint64 now, GError **err)
+{
+	GPtrArray *by = NULL;
+	char *boot = boot_id();
+	enum store_rc r;
+	guint i;
+
+	r = store_outbox_claimants(st, now, &by, err);
+	for (i = 0; r == STORE_OK && boot && i < by->len; i++) {
+		const char *c = g_ptr_array_index(by, i);
+		gint64 n = 0;
+
+		if (!claimant_gone(c, boot))
+			continue;
+		if ((r = store_outbox_release(st, c, now, &n, err)) == STORE_OK && n > 0)
+			log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) claimed by process %s,"
+				" which is gone, released", n, strchr(c, ' ') + 1);
+	}
+	if (by)
+		g_ptr_array_free(by, TRUE);
+	g_free(boot);
+	return r;
+}
 
 /* log_failed - one line per recipient refused for good */
 static void
@@ -226,7 +335,8 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 
 /* claim_named - the rows of ids that nobody else is sending, claimed */
 static enum store_rc
-claim_named(struct store *st, const GArray *ids, gint64 now, GPtrArray **out, GError **err)
+claim_named(struct store *st, const GArray *ids, gint64 now, const char *me, GPtrArray **out,
+	    GError **err)
 {
 	enum store_rc r = STORE_OK;
 	guint i;
@@ -235,7 +345,7 @@ claim_named(struct store *st, const GArray *ids, gint64 now, GPtrArray **out, GE
 	for (i = 0; r == STORE_OK && i < ids->len; i++) {
 		struct outbox_item *it = NULL;
 
-		r = store_outbox_claim(st, g_array_index(ids, gint64, i), now, LEASE, &it, err);
+		r = store_outbox_claim(st, g_array_index(ids, gint64, i), now, LEASE, me, &it, err);
 		if (r == STORE_OK)
 			g_ptr_array_add(*out, it);
 		else if (r == STORE_NOTFOUND)	/* sent meanwhile, or another process has it */
@@ -310,21 +420,26 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 {
 	GPtrArray *items = NULL;
 	gint64 after = 0;
+	char *me = claimant_new();
 	enum store_rc r;
 
 	stats->sent = stats->left = stats->dropped = 0;
-	if ((r = store_set_durable(st, FALSE, err)) != STORE_OK)
+	if ((r = store_set_durable(st, FALSE, err)) != STORE_OK) {
+		g_free(me);
 		return r;
+	}
 	if (ids) {
-		if ((r = claim_named(st, ids, now, &items, err)) == STORE_OK)
+		if ((r = claim_named(st, ids, now, me, &items, err)) == STORE_OK)
 			r = flush_items(st, cfg, ss, items, stats, err);
 		g_ptr_array_free(items, TRUE);
+	} else {
+		r = release_gone(st, now, err);
 	}
-	while (ids == NULL) {
+	while (ids == NULL && r == STORE_OK) {
 		/* batch after batch of what is due; rows deferred on the way are behind */
 		guint n;
 
-		if ((r = store_outbox_claim_due(st, now, LEASE, after, OUTBOX_BATCH, &items, err))
+		if ((r = store_outbox_claim_due(st, now, LEASE, after, OUTBOX_BATCH, me, &items, err))
 		    != STORE_OK)
 			break;
 		if ((n = items->len) > 0) {
@@ -335,6 +450,7 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 		if (r != STORE_OK || n < OUTBOX_BATCH)
 			break;
 	}
+	g_free(me);
 	if (r == STORE_OK)
 		return store_set_durable(st, TRUE, err);
 	store_set_durable(st, TRUE, NULL);

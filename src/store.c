@@ -270,6 +270,9 @@ static const char *const migrations[] = {
 	" digest BLOB PRIMARY KEY,"
 	" received INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
 	"CREATE INDEX taken_by_time ON taken (received);",
+
+	/* 8: which process claimed an outbox row, so that a dead one's claim ends */
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;",
 };
 
 /* store_version - the schema version this program writes */
@@ -1773,12 +1776,13 @@ item_from_row(sqlite3_stmt *stmt)
 }
 
 /*
- * store_outbox_claim - take a row for sending, for lease seconds.
- * STORE_NOTFOUND when it is gone or another process holds it: two
- * senders never send the same row at the same time.
+ * store_outbox_claim - take a row for sending, for lease seconds, in the
+ * name of by (the claiming process, or NULL).  STORE_NOTFOUND when it
+ * is gone or another process holds it: two senders never send the same
+ * row at the same time.
  */
 enum store_rc
-store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
+store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease, const char *by,
 		   struct outbox_item **out, GError **err)
 {
 	sqlite3_stmt *stmt;
@@ -1787,13 +1791,14 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 	int rc;
 
 	*out = NULL;
-	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?2 + ?3, attempts = attempts + 1"
-		      " WHERE id = ?1 AND claimed_until <= ?2"
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?2 + ?3, attempts = attempts + 1,"
+		      " claimed_by = ?4 WHERE id = ?1 AND claimed_until <= ?2"
 		      " RETURNING id, kind, sender, recipients, attempts", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, lease);
+	bind_text(stmt, 4, by);
 	mine = !st->writing;
 	write_begin(st);
 	rc = sqlite3_step(stmt);
@@ -1828,18 +1833,20 @@ item_cmp(gconstpointer a, gconstpointer b)
 
 /*
  * store_outbox_claim_due - take up to max rows after id after that nobody
- * is sending at now, for lease seconds, oldest first, in one transaction
+ * is sending at now, for lease seconds, in the name of by (or NULL),
+ * oldest first, in one transaction
  */
 enum store_rc
 store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after, int max,
-		       GPtrArray **out, GError **err)
+		       const char *by, GPtrArray **out, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 	bool mine;
 
 	*out = NULL;
-	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?1 + ?2, attempts = attempts + 1"
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?1 + ?2, attempts = attempts + 1,"
+		      " claimed_by = ?5"
 		      " WHERE id IN (SELECT id FROM outbox WHERE claimed_until <= ?1 AND id > ?3"
 		      "  ORDER BY id LIMIT ?4)"
 		      " RETURNING id, kind, sender, recipients, attempts", &stmt, err)) != STORE_OK)
@@ -1848,6 +1855,7 @@ store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 	sqlite3_bind_int64(stmt, 2, lease);
 	sqlite3_bind_int64(stmt, 3, after);
 	sqlite3_bind_int(stmt, 4, max);
+	bind_text(stmt, 5, by);
 	mine = !st->writing;
 	write_begin(st);
 	r = collect(st, stmt, item_from_row, (GDestroyNotify) store_outbox_item_free, out,
@@ -1856,6 +1864,49 @@ store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 		write_end(st);
 	if (r == STORE_OK)
 		g_ptr_array_sort(*out, item_cmp);
+	return r;
+}
+
+/* store_outbox_claimants - who holds the rows claimed beyond now (strings) */
+enum store_rc
+store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT DISTINCT claimed_by FROM outbox"
+		      " WHERE claimed_until > ?1 AND claimed_by IS NOT NULL", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, now);
+	*out = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(*out, text(stmt, 0));
+	unprep(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_free(*out, TRUE);
+		*out = NULL;
+		return fail(st, rc, "outbox claimants", err);
+	}
+	return STORE_OK;
+}
+
+/* store_outbox_release - end the claims of by (a process gone); *n how many */
+enum store_rc
+store_outbox_release(struct store *st, const char *by, gint64 now, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = 0"
+		      " WHERE claimed_by = ?1 AND claimed_until > ?2", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, by);
+	sqlite3_bind_int64(stmt, 2, now);
+	if ((r = step_write(st, stmt, "outbox release", err)) == STORE_OK)
+		*n = sqlite3_changes(st->db);
 	return r;
 }
 

@@ -268,9 +268,12 @@ enum store_rc store_outbox_add_with(struct store *st, gint64 post_id, const char
 				    store_writer fill, gpointer ud, gint64 now, gint64 *id, GError **err);
 enum store_rc store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err);
 enum store_rc store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
-				 struct outbox_item **out, GError **err);
+				 const char *by, struct outbox_item **out, GError **err);
 enum store_rc store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
-				     int max, GPtrArray **out, GError **err);
+				     int max, const char *by, GPtrArray **out, GError **err);
+enum store_rc store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **err);
+enum store_rc store_outbox_release(struct store *st, const char *by, gint64 now, gint64 *n,
+				   GError **err);
 enum store_rc store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err);
 enum store_rc store_outbox_done(struct store *st, gint64 id, GError **err);
 enum store_rc store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,

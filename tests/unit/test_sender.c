@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 
@@ -367,6 +368,80 @@ streamed(void **state)
 	g_string_free(m, TRUE);
 }
 
+/* proc_start - field 22 of /proc/PID/stat, the start time, as text */
+static char *
+proc_start(long pid)
+{
+	char *path = g_strdup_printf("/proc/%ld/stat", pid), *stat = NULL, **f, *t;
+
+	assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+	f = g_strsplit(strrchr(stat, ')') + 2, " ", -1);
+	t = g_strdup(f[19]);
+	g_strfreev(f);
+	g_free(stat);
+	g_free(path);
+	return t;
+}
+
+/* claim_as - claim row id at time 100 for the lease, in the name of by */
+static void
+claim_as(struct fixture *fx, gint64 id, const char *by)
+{
+	struct outbox_item *it = NULL;
+	GError *err = NULL;
+
+	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, by, &it, &err), STORE_OK);
+	store_outbox_item_free(it);
+}
+
+/*
+ * gone_released - rows claimed by processes that are gone (killed while
+ * sending: another boot, a pid now free) are sent by the next flush, not
+ * when the lease ends; those of a live process, or of a claim naming
+ * nobody, wait for their lease
+ */
+static void
+gone_released(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *boot = NULL, *by, *start;
+	gint64 a, b, c, d;
+	pid_t child;
+
+	assert_true(g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
+	g_strstrip(boot);
+	a = queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	b = queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	c = queue(s->fx, "c@example.org", MSG("three"), strlen(MSG("three")));
+	d = queue(s->fx, "d@example.org", MSG("four"), strlen(MSG("four")));
+	claim_as(s->fx, a, "00000000-0000-0000-0000-000000000000 1 1");	/* another boot */
+	if ((child = fork()) == 0)
+		_exit(0);
+	assert_true(child > 0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	by = g_strdup_printf("%s %ld 1", boot, (long) child);	/* reaped: its pid is free */
+	claim_as(s->fx, b, by);
+	g_free(by);
+	start = proc_start(1);
+	by = g_strdup_printf("%s 1 %s", boot, start);		/* init lives */
+	claim_as(s->fx, c, by);
+	g_free(by);
+	g_free(start);
+	claim_as(s->fx, d, NULL);
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 2);
+	expect(s->fx, "SELECT group_concat(recipients, ',') FROM (SELECT recipients FROM outbox ORDER BY id)",
+	       "c@example.org,d@example.org");
+	assert_int_equal(s->relay->rcpts->len, 2);
+	/* once their leases are over, the others go too */
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 700, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 2);
+	expect(s->fx, "SELECT count(*) FROM outbox", "0");
+	g_free(boot);
+}
+
 /* outbox_count - rows in the outbox, through a connection of its own */
 static int
 outbox_count(struct fixture *fx)
@@ -417,6 +492,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(stale_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(deferred_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(gone_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(threads, setup, teardown),
 	};
 
