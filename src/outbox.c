@@ -38,12 +38,19 @@
  *	work - so that their rows are sent now rather than when the lease
  *	runs out.
  *
- *	Claims and done marks are committed without waiting for the disk
- *	(store_set_durable()): a machine that crashes may forget that a row
- *	was sent and send it again, but the row itself was synced when it
- *	was queued, so nothing is lost.  With ids NULL, rows are claimed in
- *	batches of OUTBOX_BATCH, one transaction a batch, in the order they
- *	were queued; a row deferred during the flush waits for the next one.
+ *	A row leaves the outbox as soon as the relay has accepted it, in a
+ *	transaction of its own: a process that dies then sends nothing again
+ *	but the row whose acceptance it had not yet recorded.  That window -
+ *	from the end of the message on the wire, through the relay's
+ *	reply, to the commit - cannot be closed from this side of an SMTP
+ *	connection; it is the relay's processing of one message and one
+ *	small commit long.  Claims and done marks are committed without
+ *	waiting for the disk (store_set_durable()): a machine that crashes
+ *	may forget that a row was sent and send it again, but the row itself
+ *	was synced when it was queued, so nothing is lost.  With ids NULL,
+ *	rows are claimed in batches of OUTBOX_BATCH, one transaction a
+ *	batch, in the order they were queued; a row deferred during the
+ *	flush waits for the next one.
  *
  *	The return value is about the database only; what could not be
  *	sent is counted in stats and logged.
@@ -274,12 +281,11 @@ send_row(struct store *st, const struct config *cfg, struct send_session *ss,
 
 /*
  * flush_one - send one claimed row, batch after batch, until done or
- * stuck; a row the relay took in full is appended to done, to leave the
- * outbox with the others of its batch
+ * stuck; a row the relay took in full leaves the outbox at once (*sent)
  */
 static enum store_rc
 flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
-	  struct outbox_item *it, struct flush_stats *stats, GArray *done, GError **err)
+	  struct outbox_item *it, struct flush_stats *stats, bool *sent, GError **err)
 {
 	GPtrArray *rcpts = g_ptr_array_ref(it->rcpts);
 	enum store_rc r = STORE_OK;
@@ -300,7 +306,9 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 		}
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {
-			g_array_append_val(done, it->id);
+			/* now: until this commits, a crash sends the row again */
+			if ((r = store_outbox_done(st, it->id, err)) == STORE_OK)
+				*sent = true;
 			stats->sent++;
 			g_ptr_array_unref(left);
 			send_result_clear(&res);
@@ -354,63 +362,26 @@ claim_named(struct store *st, const GArray *ids, gint64 now, const char *me, GPt
 	return r;
 }
 
-/* done_all - the rows the relay took leave the outbox, in one transaction */
-static enum store_rc
-done_all(struct store *st, const GArray *done, GError **err)
-{
-	enum store_rc r;
-	guint i;
-
-	if (done->len <= 1)
-		return done->len ? store_outbox_done(st, g_array_index(done, gint64, 0), err) : STORE_OK;
-	if ((r = store_begin(st, err)) != STORE_OK)
-		return r;
-	for (i = 0; r == STORE_OK && i < done->len; i++)
-		r = store_outbox_done(st, g_array_index(done, gint64, i), err);
-	if (r == STORE_OK)
-		return store_commit(st, err);
-	store_rollback(st);
-	return r;
-}
-
-/* invitation_done - whether an invitation is among the rows done */
-static bool
-invitation_done(const GPtrArray *items, const GArray *done)
-{
-	guint i, j;
-
-	for (i = 0; i < items->len; i++) {
-		const struct outbox_item *it = g_ptr_array_index(items, i);
-
-		if (strcmp(it->kind, "invitation") != 0)
-			continue;
-		for (j = 0; j < done->len; j++)
-			if (g_array_index(done, gint64, j) == it->id)
-				return true;
-	}
-	return false;
-}
-
-/*
- * flush_items - send claimed rows; a database failure stops at once.
- * Rows sent leave the outbox together at the end of the batch: a crash
- * meanwhile sends them again, as a lost done mark would.
- */
+/* flush_items - send claimed rows, each leaving the outbox once sent; a database failure stops */
 static enum store_rc
 flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
 	    GPtrArray *items, struct flush_stats *stats, GError **err)
 {
-	GArray *done = g_array_new(FALSE, FALSE, sizeof(gint64));
-	enum store_rc r = STORE_OK, d;
+	enum store_rc r = STORE_OK;
+	bool invitation = false;
 	guint i;
 
-	for (i = 0; r == STORE_OK && i < items->len; i++)
-		r = flush_one(st, cfg, ss, g_ptr_array_index(items, i), stats, done, err);
-	d = done_all(st, done, r == STORE_OK ? err : NULL);
-	if (d == STORE_OK && invitation_done(items, done))
+	for (i = 0; r == STORE_OK && i < items->len; i++) {
+		struct outbox_item *it = g_ptr_array_index(items, i);
+		bool sent = false;
+
+		r = flush_one(st, cfg, ss, it, stats, &sent, err);
+		if (sent && strcmp(it->kind, "invitation") == 0)
+			invitation = true;
+	}
+	if (invitation)
 		store_forget(st);	/* its token leaves the WAL too */
-	g_array_free(done, TRUE);
-	return r == STORE_OK ? d : r;
+	return r;
 }
 
 /* outbox_flush_session - send the given rows, or all that are due, over a session's connection */
