@@ -4,20 +4,23 @@
 # database's write lock, reading the outbox, and the account of every
 # tagged message.
 #
-#   faults.py kill --etc ETC --exe PATH[,PATH] [--victim PID] --window S
-#                  --stats FILE --seed N
-#       Watch /proc for processes of this instance (MAIL_CONFIG=ETC in their
-#       environment) whose executable is one of PATH (the instance's own
-#       copies, so no other instance's process can match).  Without
+#   faults.py kill --etc ETC --exe PATH[,PATH] --pending-exe PIPE [--victim PID]
+#                  --window S --stats FILE --seed N
+#       Watch /proc for new processes of this instance (MAIL_CONFIG=ETC in
+#       their environment) whose executable is one of PATH (the instance's
+#       own copies, so no other instance's process can match); processes
+#       running PIPE (pipe(8), which forks and then executes the filter) are
+#       looked at again until they are something else.  Without
 #       --victim: kill -9 one of them at a random age, uniform up to about
 #       the longest lifetime seen so far (FILE keeps them).  With --victim:
 #       such a process is the trigger; kill -9 PID (ours, by PID) at a
 #       random moment from its start to twice its usual lifetime.  Prints
 #       "killed PID EXE AGE_MS" and exits 0, or "none" and exits 1 when
 #       nothing was killed within S seconds.
-#   faults.py lock DB SECONDS READY
-#       BEGIN IMMEDIATE on DB, touch READY once the lock is held, hold it
-#       SECONDS, roll back.  Run as the database's owner.
+#   faults.py lock DB READY RELEASE
+#       BEGIN IMMEDIATE on DB, write READY once the lock is held, hold it
+#       until RELEASE exists (5 minutes at most), roll back.  Run as the
+#       database's owner.
 #   faults.py outbox DB
 #       One line per outbox row: "id kind tags" (the tags its bytes carry).
 #       Run as the database's owner.
@@ -42,35 +45,67 @@ TAG = re.compile(r'FT\d{5}\.\d+')
 MEMBERS = ('alice', 'bob', 'carol')
 
 
-def proc_targets(etc, exes):
-    """pid -> exe for the live processes of this instance running one of exes,
-    but not their children: a sanitizer's helper (LeakSanitizer's tracer is
-    a clone of the process it checks) is no process of ours"""
-    found = {}
-    parent = {}
-    want = b'MAIL_CONFIG=' + etc.encode()
-    for name in os.listdir('/proc'):
-        if not name.isdigit():
-            continue
+class Watcher:
+    """the processes of this instance (MAIL_CONFIG=etc) running one of exes,
+    found cheaply: only processes new since the last look are examined,
+    and those still running pipe(8) (which may exec a target) again.  A
+    target's children are not targets: a sanitizer's helper (LeakSanitizer's
+    tracer is a clone of the process it checks) is no process of ours."""
+
+    def __init__(self, etc, exes, pending_exe):
+        self.want = b'MAIL_CONFIG=' + etc.encode()
+        self.exes = set(exes)
+        self.pending_exe = pending_exe
+        self.kind = {}          # pid -> 'target', 'pending' or 'other'
+
+    @staticmethod
+    def exe(pid):
         try:
-            exe = os.readlink('/proc/%s/exe' % name)
+            return os.readlink('/proc/%d/exe' % pid)
         except OSError:
-            continue
-        if exe not in exes:
-            continue
+            return None
+
+    def classify(self, pid):
+        exe = self.exe(pid)
+        if exe is None:
+            return None
+        if exe == self.pending_exe:
+            return 'pending'
+        if exe not in self.exes:
+            return 'other'
         try:
-            with open('/proc/%s/environ' % name, 'rb') as f:
-                if want not in f.read().split(b'\0'):
-                    continue
-            with open('/proc/%s/stat' % name) as f:
+            with open('/proc/%d/environ' % pid, 'rb') as f:
+                if self.want not in f.read().split(b'\0'):
+                    return 'other'
+            with open('/proc/%d/stat' % pid) as f:
                 stat = f.read().rsplit(')', 1)[1].split()
         except OSError:
-            continue
-        if stat[0] == 'Z':
-            continue
-        found[int(name)] = exe
-        parent[int(name)] = int(stat[1])
-    return {pid: exe for pid, exe in found.items() if parent[pid] not in found}
+            return None
+        if stat[0] == 'Z' or self.kind.get(int(stat[1])) == 'target':
+            return 'other'
+        return 'target'
+
+    def look(self):
+        """pid -> exe of the live targets"""
+        pids = set(int(n) for n in os.listdir('/proc') if n.isdigit())
+        for pid in list(self.kind):
+            if pid not in pids:
+                del self.kind[pid]
+        for pid in sorted(pids):
+            k = self.kind.get(pid)
+            if k is None or k != 'other':
+                k = self.classify(pid)
+                if k is None:
+                    self.kind.pop(pid, None)
+                    continue
+                self.kind[pid] = k
+        live = {}
+        for pid, k in self.kind.items():
+            if k == 'target':
+                exe = self.exe(pid)
+                if exe in self.exes:
+                    live[pid] = exe
+        return live
 
 
 def load_stats(path):
@@ -100,12 +135,14 @@ def cmd_kill(args):
     horizon = usual_lifetime(stats, exes, 300.0)
     if victim:
         horizon = max(150.0, 2 * horizon)
+    watcher = Watcher(etc, exes, args.get('--pending-exe', ''))
+    watcher.look()      # the processes there already are no news
     start = time.monotonic()
     seen = {}           # pid -> (first seen, exe, kill at)
     result = None
     while time.monotonic() - start < window and result is None:
         now = time.monotonic()
-        live = proc_targets(etc, exes)
+        live = watcher.look()
         for pid, exe in live.items():
             if pid not in seen:
                 seen[pid] = [now, exe, now + rng.uniform(0, horizon) / 1000.0]
@@ -126,7 +163,7 @@ def cmd_kill(args):
                 else:
                     result = 'killed %d %s %.0f' % (pid, os.path.basename(exe), (now - t0) * 1000.0)
                 break
-        time.sleep(0.002)
+        time.sleep(0.001)
     for k in stats:
         stats[k] = stats[k][-200:]
     with open(stats_file, 'w') as f:
@@ -135,12 +172,14 @@ def cmd_kill(args):
     return 0 if result else 1
 
 
-def cmd_lock(db, seconds, ready):
+def cmd_lock(db, ready, release):
     conn = sqlite3.connect(db, timeout=60, isolation_level=None)
     conn.execute('BEGIN IMMEDIATE')
     with open(ready, 'w') as f:
         f.write('%d\n' % os.getpid())
-    time.sleep(float(seconds))
+    start = time.monotonic()
+    while not os.path.exists(release) and time.monotonic() - start < 300:
+        time.sleep(0.05)
     conn.execute('ROLLBACK')
     conn.close()
     return 0

@@ -36,7 +36,9 @@
 #   relay-4xx    the re-injection listener answers 450 to RCPT, to DATA or
 #                after the message (smtpd_*_restrictions = defer; reload)
 #   db-locked    another writer holds the database (BEGIN IMMEDIATE) longer
-#                than vigil's busy timeout
+#                than vigil's busy timeout: one more message is sent once the
+#                lock is held, and the lock is held until a writer gave up
+#                ("database is locked" in a log), and a little longer
 #   db-full      the database's file system full (a filler file on our tmpfs)
 #   db-readonly  the database read-only: modes 0500/0400, or a read-only
 #                bind mount over state/
@@ -55,8 +57,6 @@
 #   FAULTS_DIR      where the results go (default: a new /tmp/vigil-faults.*);
 #                   rounds.tsv (one line a round), problems (every message
 #                   not where it should be), blocks/ (the ledgers)
-#   FAULTS_BUSY     seconds vigil waits for a busy database (store.c's
-#                   busy handler: about 11); db-locked holds the lock longer
 # Every function logs to stderr; stdout is the TAP stream.
 # shellcheck shell=bash
 set -u
@@ -64,8 +64,8 @@ set -u
 . "$VIGIL_SRCDIR/tests/e2e/lib.sh"
 
 FAULTS_PY=$VIGIL_SRCDIR/tests/faults/faults.py
+FAULTS_PYTHON=                  # a python3 the database's owner may run (faults_require)
 FAULTS_KINDS="kill-intake kill-filter kill-vigild kill-milter relay-down relay-4xx db-locked db-full db-readonly"
-FAULTS_BUSY=${FAULTS_BUSY:-11}
 FAULTS_INJECTED=0               # faults injected (a kill that found no victim is not)
 FAULTS_LOST=0                   # messages lost, by the block accounts
 FAULTS_DUP=0                    # messages duplicated, by the block accounts
@@ -80,6 +80,7 @@ FAULTS_ON=                      # the fault in force, for faults_off
 FAULTS_RO_MODES=()              # db-readonly: "MODE PATH" to restore
 FAULTS_SEND_PIDS=()             # swaks jobs of the round
 declare -A FAULTS_N=() FAULTS_KLOST=() FAULTS_KDUP=() FAULTS_KMSG=() FAULTS_EFFECT=()
+declare -A FAULTS_LOG0=()       # log file -> its size when the round began
 
 faults_log() { echo "faults: $*" >&2; }
 
@@ -91,6 +92,12 @@ faults_require() {
   [ -x "${VIGIL_BUILDDIR:-}/filters/pipe/vigild" ] || e2e_skip "vigild not built"
   [ -x "${VIGIL_BUILDDIR:-}/filters/pipe/vigil-intake" ] || e2e_skip "vigil-intake not built"
   command -v python3 >/dev/null 2>&1 || e2e_skip "python3 is not installed"
+  # the database's owner runs it too: not a python3 of root's own PATH
+  for FAULTS_PYTHON in /usr/bin/python3 "$(command -v python3)"; do
+    [ -x "$FAULTS_PYTHON" ] && faults_as_owner "$FAULTS_PYTHON" -c 'import sqlite3' 2>/dev/null && break
+    FAULTS_PYTHON=
+  done
+  [ -n "$FAULTS_PYTHON" ] || e2e_skip "no python3 with sqlite3 that $E2E_RUN_USER may run"
   command -v setpriv >/dev/null 2>&1 || e2e_skip "setpriv (util-linux) is not installed"
   command -v sqlite3 >/dev/null 2>&1 || e2e_skip "sqlite3 is not installed"
   command -v findmnt >/dev/null 2>&1 || e2e_skip "findmnt (util-linux) is not installed"
@@ -100,6 +107,11 @@ faults_require() {
     e2e_skip "cannot mount a tmpfs (the database-full fault needs one)"
   fi
   umount "$d" && rmdir "$d"
+}
+
+# faults_as_owner CMD...: CMD as the database's owner (the pipe user), from /
+faults_as_owner() {
+  (cd / && setpriv --reuid="$E2E_RUN_USER" --regid="$(id -g "$E2E_RUN_USER")" --clear-groups "$@")
 }
 
 # faults_init: the seed, the results directory, the EXIT trap
@@ -178,7 +190,7 @@ faults_up() {
   e2e_up $mode || return 1
   trap 'faults_cleanup; e2e_down' EXIT     # e2e_up put its own
   FW=$PFX_BASE/faults
-  mkdir -p "$FW" && chmod 755 "$FW"
+  mkdir -p "$FW/lock" && chmod 755 "$FW" && chown "$E2E_RUN_USER:" "$FW/lock"
   : > "$FW/ledger"
   cp "$PFX_ETC/master.cf" "$FW/master.cf"
   faults_mount_state || { e2e_log "cannot mount a tmpfs on $(faults_state)"; return 1; }
@@ -288,28 +300,35 @@ faults_reply() {
   echo "${code:-none}"
 }
 
-# faults_send N_MIN N_MAX: start the round's messages (background jobs,
-# staggered over a second); FAULTS_TAGS lists them
+# faults_send_one TYPE DELAY_MS: start one more message of the round (a
+# background job), TYPE post or report
+faults_send_one() {
+  local type=$1 tag who from
+  tag=$(printf 'FT%05d.%d' "$FAULTS_ROUND" "$((${#FAULTS_TAGS[@]} + 1))")
+  who=reporter
+  [ "$type" = post ] && who=$(pick alice bob carol)
+  from=$(faults_message "$tag" "$type" "$who")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tag" "$type" "$from" "$who" "$FAULTS_ROUND" \
+    "$FAULTS_KIND" "$FAULTS_WIRING" >> "$FW/ledger"
+  FAULTS_TAGS+=("$tag")
+  echo "$from" > "$FW/$tag.from"
+  (sleep "$(secs "$2")"; faults_swaks "$tag" "$from") &
+  FAULTS_SEND_PIDS+=($!)
+  FAULTS_MESSAGES=$((FAULTS_MESSAGES + 1))
+}
+
+# faults_send N_MIN N_MAX: start the round's messages, a post and a report
+# and more of either, staggered over a second; FAULTS_TAGS lists them
 faults_send() {
-  local n i tag type who from
+  local n i
   n=$(rand_ms "$1" "$2")
   FAULTS_TAGS=()
   FAULTS_SEND_PIDS=()
-  for ((i = 1; i <= n; i++)); do
-    tag=$(printf 'FT%05d.%d' "$FAULTS_ROUND" "$i")
-    if [ "$i" = 1 ]; then type=post; elif [ "$i" = 2 ]; then type=report
-    else type=$(pick post report); fi
-    who=reporter
-    [ "$type" = post ] && who=$(pick alice bob carol)
-    from=$(faults_message "$tag" "$type" "$who")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tag" "$type" "$from" "$who" "$FAULTS_ROUND" \
-      "$FAULTS_KIND" "$FAULTS_WIRING" >> "$FW/ledger"
-    FAULTS_TAGS+=("$tag")
-    echo "$from" > "$FW/$tag.from"
-    (sleep "$(secs "$(rand_ms 0 1000)")"; faults_swaks "$tag" "$from") &
-    FAULTS_SEND_PIDS+=($!)
+  faults_send_one post "$(rand_ms 0 1000)"
+  faults_send_one report "$(rand_ms 0 1000)"
+  for ((i = 3; i <= n; i++)); do
+    faults_send_one "$(pick post report)" "$(rand_ms 0 1000)"
   done
-  FAULTS_MESSAGES=$((FAULTS_MESSAGES + n))
 }
 
 # faults_wait_sent: the round's SMTP clients are done
@@ -354,6 +373,25 @@ faults_master_cf() {
   postfix -c "$PFX_ETC" reload >> "$FW/reload.log" 2>&1
 }
 
+# faults_log_mark: remember where the logs end, for faults_logged
+faults_log_mark() {
+  local f
+  FAULTS_LOG0=()
+  for f in "$PFX_LOG" "${VIGILD_LOG:-}" "${MILTER_LOG:-}"; do
+    [ -n "$f" ] && FAULTS_LOG0[$f]=$(stat -c %s "$f" 2>/dev/null || echo 0)
+  done
+}
+
+# faults_logged REGEX: a log of the instance (Postfix's, vigild's, the
+# milter's) has a line matching REGEX since faults_log_mark
+faults_logged() {
+  local f
+  for f in "${!FAULTS_LOG0[@]}"; do
+    tail -c +"$((${FAULTS_LOG0[$f]} + 1))" "$f" 2>/dev/null | grep -qE -- "$1" && return 0
+  done
+  return 1
+}
+
 # faults_db_files: the database's files that exist
 faults_db_files() {
   local f
@@ -361,38 +399,54 @@ faults_db_files() {
   return 0
 }
 
-# faults_on KIND: put the fault in force (all but the kills); FAULTS_DETAIL says how
+# faults_on KIND: put the fault in force (all but the kills); FAULTS_DETAIL
+# says how; false when it could not be
 faults_on() {
-  local st f v
+  local st f v t
   st=$(faults_state)
   FAULTS_ON=$1
   case $1 in
     relay-down)
-      faults_master_cf down
-      for ((v = 0; v < 40; v++)); do
+      faults_master_cf down || return 1
+      for ((v = 0; v < 100; v++)); do
         [ -z "$(ss -Hltn "sport = :$PFX_RPORT")" ] && break
         sleep 0.05
       done
+      [ -z "$(ss -Hltn "sport = :$PFX_RPORT")" ] || { faults_log "the relay still listens"; return 1; }
       FAULTS_DETAIL=listener-removed ;;
     relay-4xx)
       v=$(pick smtpd_recipient_restrictions smtpd_data_restrictions smtpd_end_of_data_restrictions)
-      faults_master_cf "$v"
+      faults_master_cf "$v" || return 1
       FAULTS_DETAIL=${v#smtpd_}; FAULTS_DETAIL=${FAULTS_DETAIL%_restrictions} ;;
     db-locked)
-      rm -f "$FW/locked"
-      setpriv --reuid="$E2E_RUN_USER" --regid="$(id -g "$E2E_RUN_USER")" --clear-groups \
-        python3 "$FAULTS_PY" lock "$st/vigil.db" "$FAULTS_HOLD" "$FW/locked" \
-        >> "$FW/lock.log" 2>&1 &
+      rm -f "$FW/lock/locked" "$FW/lock/unlock"
+      faults_as_owner "$FAULTS_PYTHON" "$FAULTS_PY" lock "$st/vigil.db" "$FW/lock/locked" \
+        "$FW/lock/unlock" >> "$FW/lock.log" 2>&1 &
       FAULTS_LOCK_PID=$!
       for ((v = 0; v < 600; v++)); do
-        [ -s "$FW/locked" ] && break
+        [ -s "$FW/lock/locked" ] && break
         e2e_alive "$FAULTS_LOCK_PID" || break
         sleep 0.05
       done
-      FAULTS_DETAIL=held-${FAULTS_HOLD}s ;;
+      if [ ! -s "$FW/lock/locked" ]; then
+        faults_log "the database could not be locked: $(tail -n 3 "$FW/lock.log")"
+        FAULTS_DETAIL=
+        return 1
+      fi
+      # a writer that waits for it: a message sent now
+      faults_send_one post 0
+      t=$(date +%s%N)
+      for ((v = 0; v < 1800; v++)); do
+        faults_logged 'database is locked' && break
+        sleep 0.05
+      done
+      sleep "$(secs "$(rand_ms 300 2000)")"
+      FAULTS_DETAIL=held-$((($(date +%s%N) - t) / 1000000))ms ;;
     db-full)
       cat /dev/zero > "$st/.faults-filler" 2>/dev/null
-      FAULTS_DETAIL=free-$(df --output=avail -B1 "$st" | tail -n 1 | tr -d ' ')B ;;
+      v=$(df --output=avail -B1 "$st" | tail -n 1 | tr -d ' ')
+      [ "$v" -lt 65536 ] || { faults_log "$st is not full: $v bytes free"; return 1; }
+      FAULTS_DETAIL=free-${v}B ;;
     db-readonly)
       if [ "$(pick modes bind)" = modes ]; then
         FAULTS_RO_MODES=("$(stat -c %a "$st") $st")
@@ -402,7 +456,7 @@ faults_on() {
         FAULTS_DETAIL=modes
       else
         mount --bind "$st" "$st" && FAULTS_RO_BIND=$st &&
-          mount -o remount,bind,ro "$st"
+          mount -o remount,bind,ro "$st" || return 1
         FAULTS_DETAIL=ro-bind
       fi ;;
   esac
@@ -416,6 +470,7 @@ faults_off() {
     relay-down|relay-4xx) faults_master_cf restore ;;
     db-locked)
       if [ -n "$FAULTS_LOCK_PID" ]; then
+        touch "$FW/lock/unlock"
         wait "$FAULTS_LOCK_PID" 2>/dev/null
         FAULTS_LOCK_PID=
       fi ;;
@@ -447,7 +502,8 @@ faults_kill() {
       fi
       return 0 ;;
   esac
-  out=$(python3 "$FAULTS_PY" kill --etc "$PFX_ETC" --exe "$exes" ${victim:+--victim "$victim"} \
+  out=$("$FAULTS_PYTHON" "$FAULTS_PY" kill --etc "$PFX_ETC" --exe "$exes" ${victim:+--victim "$victim"} \
+          --pending-exe "$(postconf -c "$PFX_ETC" -h daemon_directory)/pipe" \
           --window 6 --stats "$FAULTS_DIR/lifetimes.json" --seed "$RANDOM")
   case $out in
     killed*) FAULTS_VICTIM=${out#killed } ;;
@@ -469,8 +525,8 @@ faults_pipe_procs() {
 # faults_outbox_count: rows in vigil's outbox ("?" when it cannot be read)
 faults_outbox_count() {
   local n
-  n=$(cd / && setpriv --reuid="$E2E_RUN_USER" --regid="$(id -g "$E2E_RUN_USER")" --clear-groups \
-        sqlite3 -cmd '.timeout 10000' "$(faults_state)/vigil.db" 'SELECT count(*) FROM outbox;' 2>/dev/null)
+  n=$(faults_as_owner sqlite3 -cmd '.timeout 10000' "$(faults_state)/vigil.db" \
+        'SELECT count(*) FROM outbox;' 2>/dev/null)
   echo "${n:-?}"
 }
 
@@ -520,12 +576,16 @@ faults_settle() {
 # the held posts, the outbox and Postfix's queue; prints faults.py's lines
 faults_account() {
   local q=$PFX_BASE/spool
-  vigil_cli held --json --all > "$FW/held.json" 2> "$FW/held.err" || echo '[]' > "$FW/held.json"
-  (cd / && setpriv --reuid="$E2E_RUN_USER" --regid="$(id -g "$E2E_RUN_USER")" --clear-groups \
-     python3 "$FAULTS_PY" outbox "$(faults_state)/vigil.db") > "$FW/outbox.txt" 2>> "$FW/held.err"
+  if ! vigil_cli held --json --all > "$FW/held.json" 2> "$FW/held.err" ||
+     ! faults_as_owner "$FAULTS_PYTHON" "$FAULTS_PY" outbox "$(faults_state)/vigil.db" \
+       > "$FW/outbox.txt" 2>> "$FW/held.err"; then
+    echo "the database cannot be read: $(head -c 300 "$FW/held.err")"
+    echo "account: unknown, ? lost, ? duplicated"
+    return 1
+  fi
   find "$q/incoming" "$q/active" "$q/deferred" "$q/hold" "$q/maildrop" -type f 2>/dev/null |
     xargs -r grep -aoh 'FT[0-9]\{5\}\.[0-9]*' > "$FW/queued.txt" 2>/dev/null
-  python3 "$FAULTS_PY" account "$1" "$PFX_MAIL" "$FW/held.json" "$FW/outbox.txt" "$FW/queued.txt"
+  "$FAULTS_PYTHON" "$FAULTS_PY" account "$1" "$PFX_MAIL" "$FW/held.json" "$FW/outbox.txt" "$FW/queued.txt"
 }
 
 # faults_round_account: the messages of this round, once settled
@@ -555,7 +615,8 @@ faults_block_account() {
   done
   lost=$(sed -n 's/^account: .*, \([0-9]*\) lost, .*/\1/p' <<<"$out")
   dup=$(sed -n 's/^account: .*, \([0-9]*\) duplicated$/\1/p' <<<"$out")
-  FAULTS_LOST=$((FAULTS_LOST + ${lost:-0}))
+  # no account is no proof: every message of the block counts as lost
+  FAULTS_LOST=$((FAULTS_LOST + ${lost:-$(grep -c . "$FW/ledger")}))
   FAULTS_DUP=$((FAULTS_DUP + ${dup:-0}))
   ok "block $FAULTS_BLOCK ($FAULTS_WIRING): $(tail -n 1 <<<"$out")" \
     test "${lost:-x}" = 0 -a "${dup:-x}" = 0
@@ -584,8 +645,8 @@ faults_round() {
   FAULTS_ROUND=$((FAULTS_ROUND + 1))
   FAULTS_KIND=$kind
   FAULTS_VICTIM= FAULTS_DETAIL= FAULTS_RESENT=0
-  FAULTS_HOLD=$((FAULTS_BUSY + $(rand_ms 1 3)))
   log0=$(wc -l < "$PFX_LOG")
+  faults_log_mark
   t0=$(date +%s%N)
   faults_send 4 6
   case $kind in
@@ -593,10 +654,11 @@ faults_round() {
     *)
       at=$(rand_ms 0 800)
       sleep "$(secs "$at")"
-      faults_on "$kind"
-      [ "$kind" = db-locked ] || sleep "$(secs "$(rand_ms 500 2500)")"
-      faults_off
-      FAULTS_VICTIM="at ${at}ms $FAULTS_DETAIL" ;;
+      if faults_on "$kind"; then
+        [ "$kind" = db-locked ] || sleep "$(secs "$(rand_ms 500 2500)")"
+        FAULTS_VICTIM="at ${at}ms $FAULTS_DETAIL"
+      fi
+      faults_off ;;
   esac
   faults_wait_sent
   faults_off
@@ -610,7 +672,7 @@ faults_round() {
     "${FAULTS_VICTIM:-none}" "deferred=$defers" "resent=$FAULTS_RESENT" "flushed=$FAULTS_FLUSHES" \
     "$((($(date +%s%N) - t0) / 1000000))ms" "$(tail -n 1 <<<"$out")" >> "$FAULTS_DIR/rounds.tsv"
   if [ -z "$FAULTS_VICTIM" ]; then
-    diag "round $FAULTS_ROUND ($FAULTS_WIRING $kind): nothing to kill; not counted"
+    diag "round $FAULTS_ROUND ($FAULTS_WIRING $kind): not injected (nothing to kill); not counted"
     [ "$ok" = 1 ] || sed 's/^/#   /' <<<"$out"
     return 1
   fi
