@@ -32,15 +32,19 @@
  *	and logged.  A message the relay refuses as a whole stays in the
  *	outbox: nothing is ever thrown away here.
  *
- *	A claim names the process that made it (its boot, pid and start
- *	time).  A flush of everything due first ends the claims of
- *	processes that are gone - a sender killed in the middle of its
- *	work - so that their rows are sent now rather than when the lease
- *	runs out.
+ *	A claim names the flush that made it: the process (its boot, pid
+ *	and start time) and the flush's number in it.  A flush of
+ *	everything due first ends the claims of processes that are gone - a
+ *	sender killed in the middle of its work - and those of this
+ *	process's flushes that have ended, so that their rows are sent now
+ *	rather than when the lease runs out.  A flush that a database
+ *	failure stops gives back the rows it still holds.
  *
  *	A row leaves the outbox as soon as the relay has accepted it, in a
- *	transaction of its own: a process that dies then sends nothing again
- *	but the row whose acceptance it had not yet recorded.  That window -
+ *	transaction of its own, tried again for DONE_PATIENCE seconds while
+ *	the database is busy or full (a row left behind would be sent
+ *	again): a process that dies sends nothing again but the row whose
+ *	acceptance it had not yet recorded.  That window -
  *	from the end of the message on the wire, through the relay's
  *	reply, to the commit - cannot be closed from this side of an SMTP
  *	connection; it is the relay's processing of one message and one
@@ -65,6 +69,15 @@
 #include "send.h"
 
 #define LEASE	600		/* seconds a claim lasts: longer than any SMTP transaction */
+#define DONE_PATIENCE 120	/* seconds a failing done mark or release is tried again */
+
+/*
+ * the flushes of this process under way, by claimant: a claim of this
+ * process that names none of them was left by a flush that has ended
+ */
+static GMutex flushes_lock;
+static GHashTable *flushes;
+static guint64 flushes_made;
 
 /* boot_id - this boot of the machine (newly allocated), or NULL */
 static char *
@@ -103,25 +116,47 @@ start_time(long pid)
 }
 
 /*
- * claimant_new - this process as a claim names it, "BOOT PID START", or
- * NULL when /proc cannot tell (the lease alone ends such a claim)
+ * claimant_new - a new flush of this process as its claims name it,
+ * "BOOT PID START N", under way until claimant_end(); NULL when /proc
+ * cannot tell (the lease alone ends such a claim)
  */
 static char *
 claimant_new(void)
 {
 	char *boot = boot_id();
 	guint64 t = start_time((long) getpid());
-	char *me = boot && t ? g_strdup_printf("%s %ld %" G_GUINT64_FORMAT, boot, (long) getpid(), t)
-			     : NULL;
+	char *me = NULL;
 
+	if (boot && t) {
+		g_mutex_lock(&flushes_lock);
+		if (flushes == NULL)
+			flushes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		me = g_strdup_printf("%s %ld %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, boot,
+				     (long) getpid(), t, ++flushes_made);
+		g_hash_table_add(flushes, g_strdup(me));
+		g_mutex_unlock(&flushes_lock);
+	}
 	g_free(boot);
 	return me;
 }
 
+/* claimant_end - the flush is over; frees me */
+static void
+claimant_end(char *me)
+{
+	if (me) {
+		g_mutex_lock(&flushes_lock);
+		g_hash_table_remove(flushes, me);
+		g_mutex_unlock(&flushes_lock);
+	}
+	g_free(me);
+}
+
 /*
- * claimant_gone - the process a claim names is no more: it ran before
+ * claimant_gone - the flush a claim names is over: its process ran before
  * this boot (sqlite's WAL keeps a database to the processes of one
- * machine), or its pid is free or another process's
+ * machine), or its pid is free or another process's, or it is this
+ * process and the flush has ended
  */
 static bool
 claimant_gone(const char *by, const char *boot)
@@ -129,11 +164,16 @@ claimant_gone(const char *by, const char *boot)
 	char **f = g_strsplit(by, " ", -1);
 	bool gone = false;
 
-	if (boot && g_strv_length(f) == 3) {
+	if (boot && g_strv_length(f) >= 3) {
 		long pid = strtol(f[1], NULL, 10);
 
 		gone = strcmp(f[0], boot) != 0 || pid <= 0
 			|| start_time(pid) != g_ascii_strtoull(f[2], NULL, 10);
+		if (!gone && pid == (long) getpid()) {
+			g_mutex_lock(&flushes_lock);
+			gone = flushes == NULL || !g_hash_table_contains(flushes, by);
+			g_mutex_unlock(&flushes_lock);
+		}
 	}
 	g_strfreev(f);
 	return gone;
@@ -156,13 +196,61 @@ release_gone(struct store *st, gint64 now, GError **err)
 		if (!claimant_gone(c, boot))
 			continue;
 		if ((r = store_outbox_release(st, c, now, &n, err)) == STORE_OK && n > 0)
-			log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) claimed by process %s,"
-				" which is gone, released", n, strchr(c, ' ') + 1);
+			log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) claimed by process %s"
+				" (flush, start time), which is over, released", n, strchr(c, ' ') + 1);
 	}
 	if (by)
 		g_ptr_array_free(by, TRUE);
 	g_free(boot);
 	return r;
+}
+
+/*
+ * mark_done - a row the relay took leaves the outbox; while the database
+ * is busy or full this is tried again for a while, since a row left
+ * behind is sent again
+ */
+static enum store_rc
+mark_done(struct store *st, const struct outbox_item *it, GError **err)
+{
+	gint64 until = g_get_monotonic_time() + DONE_PATIENCE * G_TIME_SPAN_SECOND;
+	GError *e = NULL;
+	enum store_rc r;
+
+	while ((r = store_outbox_done(st, it->id, &e)) == STORE_RETRY
+	       && g_get_monotonic_time() < until) {
+		log_msg(LOG_WARNING, "outbox=%" G_GINT64_FORMAT " kind=%s sent, not yet marked so: %s",
+			it->id, it->kind, e->message);
+		g_clear_error(&e);
+		g_usleep(G_USEC_PER_SEC / 2);
+	}
+	if (r != STORE_OK) {
+		log_msg(LOG_ERR, "outbox=%" G_GINT64_FORMAT " kind=%s sent, but it stays in the outbox"
+			" and will be sent again: %s", it->id, it->kind, e->message);
+		g_propagate_error(err, e);
+	}
+	return r;
+}
+
+/*
+ * give_back - after a database failure, the rows a flush still holds are
+ * due again (tried for a while: a process that goes on living keeps its
+ * claims otherwise until it flushes again, or for the lease)
+ */
+static void
+give_back(struct store *st, const char *me, gint64 now)
+{
+	gint64 until = g_get_monotonic_time() + DONE_PATIENCE * G_TIME_SPAN_SECOND, n = 0;
+	GError *e = NULL;
+
+	while (me && store_outbox_release(st, me, now, &n, &e) == STORE_RETRY
+	       && g_get_monotonic_time() < until) {
+		g_clear_error(&e);
+		g_usleep(G_USEC_PER_SEC / 2);
+	}
+	if (e)
+		log_msg(LOG_WARNING, "outbox: rows still claimed: %s", e->message);
+	g_clear_error(&e);
 }
 
 /* log_failed - one line per recipient refused for good */
@@ -307,7 +395,7 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {
 			/* now: until this commits, a crash sends the row again */
-			if ((r = store_outbox_done(st, it->id, err)) == STORE_OK)
+			if ((r = mark_done(st, it, err)) == STORE_OK)
 				*sent = true;
 			stats->sent++;
 			g_ptr_array_unref(left);
@@ -396,7 +484,7 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 
 	stats->sent = stats->left = stats->dropped = 0;
 	if ((r = store_set_durable(st, FALSE, err)) != STORE_OK) {
-		g_free(me);
+		claimant_end(me);
 		return r;
 	}
 	if (ids) {
@@ -421,7 +509,9 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 		if (r != STORE_OK || n < OUTBOX_BATCH)
 			break;
 	}
-	g_free(me);
+	if (r != STORE_OK)
+		give_back(st, me, now);
+	claimant_end(me);
 	if (r == STORE_OK)
 		return store_set_durable(st, TRUE, err);
 	store_set_durable(st, TRUE, NULL);

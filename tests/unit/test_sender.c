@@ -395,9 +395,10 @@ claim_as(struct fixture *fx, gint64 id, const char *by)
 }
 
 /*
- * gone_released - rows claimed by processes that are gone (killed while
- * sending: another boot, a pid now free) are sent by the next flush, not
- * when the lease ends; those of a live process, or of a claim naming
+ * gone_released - rows claimed by flushes that are over (their process
+ * killed while sending: another boot, a pid now free; or this process's
+ * own flush that a database failure stopped) are sent by the next flush,
+ * not when the lease ends; those of a live process, or of a claim naming
  * nobody, wait for their lease
  */
 static void
@@ -407,7 +408,7 @@ gone_released(void **state)
 	struct flush_stats stats;
 	GError *err = NULL;
 	char *boot = NULL, *by, *start;
-	gint64 a, b, c, d;
+	gint64 a, b, c, d, e;
 	pid_t child;
 
 	assert_true(g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
@@ -416,25 +417,31 @@ gone_released(void **state)
 	b = queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
 	c = queue(s->fx, "c@example.org", MSG("three"), strlen(MSG("three")));
 	d = queue(s->fx, "d@example.org", MSG("four"), strlen(MSG("four")));
-	claim_as(s->fx, a, "00000000-0000-0000-0000-000000000000 1 1");	/* another boot */
+	e = queue(s->fx, "e@example.org", MSG("five"), strlen(MSG("five")));
+	claim_as(s->fx, a, "00000000-0000-0000-0000-000000000000 1 1 1");	/* another boot */
 	if ((child = fork()) == 0)
 		_exit(0);
 	assert_true(child > 0);
 	assert_int_equal(waitpid(child, NULL, 0), child);
-	by = g_strdup_printf("%s %ld 1", boot, (long) child);	/* reaped: its pid is free */
+	by = g_strdup_printf("%s %ld 1 1", boot, (long) child);	/* reaped: its pid is free */
 	claim_as(s->fx, b, by);
 	g_free(by);
 	start = proc_start(1);
-	by = g_strdup_printf("%s 1 %s", boot, start);		/* init lives */
+	by = g_strdup_printf("%s 1 %s 1", boot, start);		/* init lives */
 	claim_as(s->fx, c, by);
 	g_free(by);
 	g_free(start);
 	claim_as(s->fx, d, NULL);
+	start = proc_start((long) getpid());
+	by = g_strdup_printf("%s %ld %s 1000000", boot, (long) getpid(), start);	/* ours, ended */
+	claim_as(s->fx, e, by);
+	g_free(by);
+	g_free(start);
 	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
-	assert_int_equal(stats.sent, 2);
+	assert_int_equal(stats.sent, 3);
 	expect(s->fx, "SELECT group_concat(recipients, ',') FROM (SELECT recipients FROM outbox ORDER BY id)",
 	       "c@example.org,d@example.org");
-	assert_int_equal(s->relay->rcpts->len, 2);
+	assert_int_equal(s->relay->rcpts->len, 3);
 	/* once their leases are over, the others go too */
 	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 700, &stats, &err), STORE_OK);
 	assert_int_equal(stats.sent, 2);
