@@ -13,8 +13,10 @@
 #       looked at again until they are something else.  Without
 #       --victim: kill -9 one of them at a random age, uniform up to about
 #       the longest lifetime seen so far (FILE keeps them).  With --victim:
-#       such a process is the trigger; kill -9 PID (ours, by PID) at a
-#       random moment from its start to twice its usual lifetime.  Prints
+#       the first such process is the trigger; kill -9 PID (ours, by PID)
+#       at a random moment from its start to its usual lifetime (half the
+#       time: while vigild has its message) or to four times that (60 ms
+#       at least), whether the trigger still runs or not.  Prints
 #       "killed PID EXE AGE_MS" and exits 0, or "none" and exits 1 when
 #       nothing was killed within S seconds.
 #   faults.py lock DB READY RELEASE
@@ -132,13 +134,18 @@ def cmd_kill(args):
     stats_file = args['--stats']
     rng = random.Random(int(args['--seed']))
     stats = load_stats(stats_file)
-    horizon = usual_lifetime(stats, exes, 300.0)
     if victim:
-        horizon = max(150.0, 2 * horizon)
+        # vigild takes the message in while the trigger waits (half the
+        # kills land then), then sends what it queued
+        life = usual_lifetime(stats, exes, 20.0)
+        horizon = life if rng.random() < 0.5 else max(60.0, 4 * life)
+    else:
+        horizon = usual_lifetime(stats, exes, 300.0)
     watcher = Watcher(etc, exes, args.get('--pending-exe', ''))
     watcher.look()      # the processes there already are no news
     start = time.monotonic()
     seen = {}           # pid -> (first seen, exe, kill at)
+    victim_at = None    # --victim: when to kill it, from the first trigger on
     result = None
     while time.monotonic() - start < window and result is None:
         now = time.monotonic()
@@ -146,22 +153,27 @@ def cmd_kill(args):
         for pid, exe in live.items():
             if pid not in seen:
                 seen[pid] = [now, exe, now + rng.uniform(0, horizon) / 1000.0]
+                if victim and victim_at is None:
+                    victim_at = (now, seen[pid][2])
             seen[pid][1] = exe
+        if victim_at and now >= victim_at[1]:
+            try:
+                os.kill(victim, signal.SIGKILL)
+                result = 'killed %d victim %.0f' % (victim, (now - victim_at[0]) * 1000.0)
+            except OSError:
+                break
+            continue
         for pid, (t0, exe, at) in list(seen.items()):
             if pid not in live:
                 life = (now - t0) * 1000.0
                 stats.setdefault(os.path.basename(exe), []).append(round(life, 1))
                 del seen[pid]
-            elif now >= at:
-                target = victim if victim else pid
+            elif now >= at and not victim:
                 try:
-                    os.kill(target, signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                 except OSError:
                     continue
-                if victim:
-                    result = 'killed %d %s %.0f' % (victim, 'victim', (now - t0) * 1000.0)
-                else:
-                    result = 'killed %d %s %.0f' % (pid, os.path.basename(exe), (now - t0) * 1000.0)
+                result = 'killed %d %s %.0f' % (pid, os.path.basename(exe), (now - t0) * 1000.0)
                 break
         time.sleep(0.001)
     for k in stats:

@@ -37,8 +37,9 @@
 #                after the message (smtpd_*_restrictions = defer; reload)
 #   db-locked    another writer holds the database (BEGIN IMMEDIATE) longer
 #                than vigil's busy timeout: one more message is sent once the
-#                lock is held, and the lock is held until a writer gave up
-#                ("database is locked" in a log), and a little longer
+#                lock is held, and the lock is held until a message was
+#                refused for it ("not stored ... database is locked" in a
+#                log), and a little longer
 #   db-full      the database's file system full (a filler file on our tmpfs)
 #   db-readonly  the database read-only: modes 0500/0400, or a read-only
 #                bind mount over state/
@@ -79,7 +80,7 @@ FAULTS_LOCK_PID=                # the python process holding the database's lock
 FAULTS_ON=                      # the fault in force, for faults_off
 FAULTS_RO_MODES=()              # db-readonly: "MODE PATH" to restore
 FAULTS_SEND_PIDS=()             # swaks jobs of the round
-declare -A FAULTS_N=() FAULTS_KLOST=() FAULTS_KDUP=() FAULTS_KMSG=() FAULTS_EFFECT=()
+declare -A FAULTS_N=() FAULTS_KLOST=() FAULTS_KDUP=() FAULTS_KMSG=() FAULTS_EFFECT=() FAULTS_AGAIN=()
 declare -A FAULTS_LOG0=()       # log file -> its size when the round began
 
 faults_log() { echo "faults: $*" >&2; }
@@ -221,6 +222,7 @@ faults_down() {
   vigild_stop
   milter_stop
   e2e_stop_master
+  dns_stop
   e2e_kill_leftovers
   faults_umount || faults_umount -l
   e2e_down
@@ -392,6 +394,16 @@ faults_logged() {
   return 1
 }
 
+# faults_log_count REGEX: lines matching REGEX in the logs since faults_log_mark
+faults_log_count() {
+  local f n=0 c
+  for f in "${!FAULTS_LOG0[@]}"; do
+    c=$(tail -c +"$((${FAULTS_LOG0[$f]} + 1))" "$f" 2>/dev/null | grep -cE -- "$1")
+    n=$((n + ${c:-0}))
+  done
+  echo "$n"
+}
+
 # faults_db_files: the database's files that exist
 faults_db_files() {
   local f
@@ -437,7 +449,7 @@ faults_on() {
       faults_send_one post 0
       t=$(date +%s%N)
       for ((v = 0; v < 1800; v++)); do
-        faults_logged 'database is locked' && break
+        faults_logged '(tempfail|not stored).*database is locked' && break
         sleep 0.05
       done
       sleep "$(secs "$(rand_ms 300 2000)")"
@@ -641,7 +653,7 @@ faults_sanitizer_clean() {
 # faults_round KIND: one round with one fault of KIND; false when a kill
 # found nothing to kill (the round's mail is still accounted for)
 faults_round() {
-  local kind=$1 t0 at log0 out defers ok=1
+  local kind=$1 t0 at log0 out defers again ok=1
   FAULTS_ROUND=$((FAULTS_ROUND + 1))
   FAULTS_KIND=$kind
   FAULTS_VICTIM= FAULTS_DETAIL= FAULTS_RESENT=0
@@ -666,11 +678,14 @@ faults_round() {
   faults_resend
   faults_settle 120 || ok=0
   defers=$(tail -n +"$((log0 + 1))" "$PFX_LOG" | grep -cE 'relay=vigil,.*status=deferred')
+  # vigild's and the milter's (vigil-intake logs to syslog only)
+  again=$(faults_log_count 'action=again')
   out=$(faults_round_account)
   case $out in *" 0 lost, 0 duplicated") ;; *) ok=0 ;; esac
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$FAULTS_ROUND" "$FAULTS_WIRING" "$kind" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$FAULTS_ROUND" "$FAULTS_WIRING" "$kind" \
     "${FAULTS_VICTIM:-none}" "deferred=$defers" "resent=$FAULTS_RESENT" "flushed=$FAULTS_FLUSHES" \
-    "$((($(date +%s%N) - t0) / 1000000))ms" "$(tail -n 1 <<<"$out")" >> "$FAULTS_DIR/rounds.tsv"
+    "again=$again" "$((($(date +%s%N) - t0) / 1000000))ms" "$(tail -n 1 <<<"$out")" \
+    >> "$FAULTS_DIR/rounds.tsv"
   if [ -z "$FAULTS_VICTIM" ]; then
     diag "round $FAULTS_ROUND ($FAULTS_WIRING $kind): not injected (nothing to kill); not counted"
     [ "$ok" = 1 ] || sed 's/^/#   /' <<<"$out"
@@ -679,11 +694,12 @@ faults_round() {
   FAULTS_INJECTED=$((FAULTS_INJECTED + 1))
   FAULTS_N[$kind]=$((${FAULTS_N[$kind]:-0} + 1))
   FAULTS_KMSG[$kind]=$((${FAULTS_KMSG[$kind]:-0} + ${#FAULTS_TAGS[@]}))
-  [ "$defers" -gt 0 ] || [ "$FAULTS_RESENT" -gt 0 ] || [ "$FAULTS_FLUSHES" -gt 0 ] &&
-    FAULTS_EFFECT[$kind]=$((${FAULTS_EFFECT[$kind]:-0} + 1))
+  [ "$defers" -gt 0 ] || [ "$FAULTS_RESENT" -gt 0 ] || [ "$FAULTS_FLUSHES" -gt 0 ] ||
+    [ "$again" -gt 0 ] && FAULTS_EFFECT[$kind]=$((${FAULTS_EFFECT[$kind]:-0} + 1))
+  FAULTS_AGAIN[$kind]=$((${FAULTS_AGAIN[$kind]:-0} + again))
   TAP_N=$((TAP_N + 1))
   if [ "$ok" = 1 ]; then
-    echo "ok $TAP_N - round $FAULTS_ROUND $FAULTS_WIRING $kind ($FAULTS_VICTIM): ${#FAULTS_TAGS[@]} messages, deferred $defers, resent $FAULTS_RESENT, flushed $FAULTS_FLUSHES"
+    echo "ok $TAP_N - round $FAULTS_ROUND $FAULTS_WIRING $kind ($FAULTS_VICTIM): ${#FAULTS_TAGS[@]} messages, deferred $defers, resent $FAULTS_RESENT, flushed $FAULTS_FLUSHES, again $again"
   else
     TAP_FAILED=$((TAP_FAILED + 1))
     echo "not ok $TAP_N - round $FAULTS_ROUND $FAULTS_WIRING $kind ($FAULTS_VICTIM): ${#FAULTS_TAGS[@]} messages"
@@ -695,12 +711,14 @@ faults_round() {
 # faults_summary: the breakdown by kind, then the last line
 faults_summary() {
   local k
-  echo "# kind          injected  messages  with effect  lost  duplicated"
+  echo "# kind          injected  messages  with effect  taken again  lost  duplicated"
   for k in $FAULTS_KINDS; do
     [ "${FAULTS_N[$k]:-0}" -gt 0 ] || continue
-    printf '# %-13s %8d  %8d  %11d  %4d  %10d\n' "$k" "${FAULTS_N[$k]}" "${FAULTS_KMSG[$k]:-0}" \
-      "${FAULTS_EFFECT[$k]:-0}" "${FAULTS_KLOST[$k]:-0}" "${FAULTS_KDUP[$k]:-0}"
+    printf '# %-13s %8d  %8d  %11d  %11d  %4d  %10d\n' "$k" "${FAULTS_N[$k]}" "${FAULTS_KMSG[$k]:-0}" \
+      "${FAULTS_EFFECT[$k]:-0}" "${FAULTS_AGAIN[$k]:-0}" "${FAULTS_KLOST[$k]:-0}" "${FAULTS_KDUP[$k]:-0}"
   done
+  echo "# (with effect: rounds where Postfix deferred, a client had to send again, vigil flush sent"
+  echo "#  mail, or a message came again; taken again: vigild's and the milter's action=again lines)"
   echo "# $FAULTS_MESSAGES messages in $FAULTS_ROUND rounds; seed $FAULTS_SEED; results in $FAULTS_DIR"
   echo "faults: $FAULTS_INJECTED injected, $FAULTS_LOST lost, $FAULTS_DUP duplicated"
 }
