@@ -384,19 +384,20 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 		GPtrArray *left = NULL;
 		enum send_rc rc = send_row(st, cfg, ss, it, batch, &res);
 
+		if (rc == SEND_DONE)
+			left = left_after(res.deferred, rcpts, batch->len);
+		/* done first, the rest after: until this commits, a crash sends the row again */
+		if (left && left->len == 0 && (r = mark_done(st, it, err)) == STORE_OK)
+			*sent = true;
 		if (rc == SEND_DONE) {
 			log_failed(it, res.failed);
 			stats->dropped += res.failed->len;
 			if (res.accepted->len > 0)
 				log_msg(LOG_INFO, "outbox=%" G_GINT64_FORMAT " kind=%s rcpts=%u status=sent",
 					it->id, it->kind, res.accepted->len);
-			left = left_after(res.deferred, rcpts, batch->len);
 		}
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {
-			/* now: until this commits, a crash sends the row again */
-			if ((r = mark_done(st, it, err)) == STORE_OK)
-				*sent = true;
 			stats->sent++;
 			g_ptr_array_unref(left);
 			send_result_clear(&res);
