@@ -17,8 +17,8 @@
 #       at a random moment from its start to its usual lifetime (half the
 #       time: while vigild has its message) or to four times that (60 ms
 #       at least), whether the trigger still runs or not.  Prints
-#       "killed PID EXE AGE_MS" and exits 0, or "none" and exits 1 when
-#       nothing was killed within S seconds.
+#       "killed PID EXE AGE_MS at UNIXTIME" and exits 0, or "none" and
+#       exits 1 when nothing was killed within S seconds.
 #   faults.py lock DB READY RELEASE
 #       BEGIN IMMEDIATE on DB, write READY once the lock is held, hold it
 #       until RELEASE exists (5 minutes at most), roll back.  Run as the
@@ -159,7 +159,8 @@ def cmd_kill(args):
         if victim_at and now >= victim_at[1]:
             try:
                 os.kill(victim, signal.SIGKILL)
-                result = 'killed %d victim %.0f' % (victim, (now - victim_at[0]) * 1000.0)
+                result = 'killed %d victim %.0f at %.3f' % (victim, (now - victim_at[0]) * 1000.0,
+                                                            time.time())
             except OSError:
                 break
             continue
@@ -173,7 +174,8 @@ def cmd_kill(args):
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     continue
-                result = 'killed %d %s %.0f' % (pid, os.path.basename(exe), (now - t0) * 1000.0)
+                result = 'killed %d %s %.0f at %.3f' % (pid, os.path.basename(exe), (now - t0) * 1000.0,
+                                                        time.time())
                 break
         time.sleep(0.001)
     for k in stats:

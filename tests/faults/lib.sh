@@ -73,7 +73,7 @@ FAULTS_DUP=0                    # messages duplicated, by the block accounts
 FAULTS_MESSAGES=0               # messages sent
 FAULTS_ROUND=0                  # rounds so far, over all blocks
 FAULTS_WIRING=                  # the wiring of the running block
-FAULTS_BLOCK=0
+FAULTS_BLOCK=0                  # blocks so far
 FAULTS_STATE_MNT=               # state/ while our tmpfs is mounted on it
 FAULTS_RO_BIND=                 # state/ while our read-only bind mount is on it
 FAULTS_LOCK_PID=                # the python process holding the database's lock
@@ -83,6 +83,7 @@ FAULTS_SEND_PIDS=()             # swaks jobs of the round
 declare -A FAULTS_N=() FAULTS_KLOST=() FAULTS_KDUP=() FAULTS_KMSG=() FAULTS_EFFECT=() FAULTS_AGAIN=()
 declare -A FAULTS_LOG0=()       # log file -> its size when the round began
 
+# faults_log TEXT...: one line on stderr
 faults_log() { echo "faults: $*" >&2; }
 
 # faults_require: skip unless the e2e harness can run every wiring, and
@@ -93,13 +94,13 @@ faults_require() {
   [ -x "${VIGIL_BUILDDIR:-}/filters/pipe/vigild" ] || e2e_skip "vigild not built"
   [ -x "${VIGIL_BUILDDIR:-}/filters/pipe/vigil-intake" ] || e2e_skip "vigil-intake not built"
   command -v python3 >/dev/null 2>&1 || e2e_skip "python3 is not installed"
+  command -v setpriv >/dev/null 2>&1 || e2e_skip "setpriv (util-linux) is not installed"
   # the database's owner runs it too: not a python3 of root's own PATH
   for FAULTS_PYTHON in /usr/bin/python3 "$(command -v python3)"; do
     [ -x "$FAULTS_PYTHON" ] && faults_as_owner "$FAULTS_PYTHON" -c 'import sqlite3' 2>/dev/null && break
     FAULTS_PYTHON=
   done
   [ -n "$FAULTS_PYTHON" ] || e2e_skip "no python3 with sqlite3 that $E2E_RUN_USER may run"
-  command -v setpriv >/dev/null 2>&1 || e2e_skip "setpriv (util-linux) is not installed"
   command -v sqlite3 >/dev/null 2>&1 || e2e_skip "sqlite3 is not installed"
   command -v findmnt >/dev/null 2>&1 || e2e_skip "findmnt (util-linux) is not installed"
   d=$(mktemp -d /tmp/vigil-faults-mnt.XXXXXX) || e2e_skip "mktemp failed"
@@ -508,7 +509,7 @@ faults_kill() {
     kill-milter)
       sleep "$(secs "$(rand_ms 0 1300)")"
       if [ -n "$MILTER_PID" ] && e2e_alive "$MILTER_PID" && kill -KILL "$MILTER_PID" 2>/dev/null; then
-        FAULTS_VICTIM="$MILTER_PID vigil-milter"
+        FAULTS_VICTIM="$MILTER_PID vigil-milter at $(date +%s.%3N)"
       else
         FAULTS_VICTIM=
       fi
@@ -521,7 +522,8 @@ faults_kill() {
     killed*) FAULTS_VICTIM=${out#killed } ;;
     *) FAULTS_VICTIM= ;;
   esac
-  [ "$1" = kill-vigild ] && [ -n "$FAULTS_VICTIM" ] && FAULTS_VICTIM="$victim vigild ${FAULTS_VICTIM##* }"
+  # "PID EXE AGE_MS at TIME"; kill-vigild: the age is the time since the trigger
+  [ "$1" = kill-vigild ] && [ -n "$FAULTS_VICTIM" ] && FAULTS_VICTIM="$victim vigild ${FAULTS_VICTIM#* victim }"
   return 0
 }
 
@@ -619,6 +621,12 @@ faults_block_account() {
       *) echo "block $FAULTS_BLOCK: $line" >> "$FAULTS_DIR/problems" ;;
     esac
   done <<<"$out"
+  # the evidence of a block that went wrong: its logs
+  if [ "$(grep -vc '^account:' <<<"$out")" -gt 0 ]; then
+    for line in "$PFX_LOG" "${VIGILD_LOG:-}" "${MILTER_LOG:-}"; do
+      [ -n "$line" ] && [ -f "$line" ] && cp "$line" "$FAULTS_DIR/blocks/$FAULTS_BLOCK-$(basename "$line")"
+    done
+  fi
   for k in $FAULTS_KINDS; do
     lost=$(grep -c " round [0-9]* $k (.* LOST" <<<"$out")
     dup=$(grep -c " round [0-9]* $k (.* DUPLICATED" <<<"$out")
