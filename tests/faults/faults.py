@@ -5,14 +5,15 @@
 # tagged message.
 #
 #   faults.py kill --etc ETC --exe PATH[,PATH] --pending-exe PIPE [--victim PID]
-#                  --window S --stats FILE --seed N
+#                  [--default-ms MS] --window S --stats FILE --seed N
 #       Watch /proc for new processes of this instance (MAIL_CONFIG=ETC in
 #       their environment) whose executable is one of PATH (the instance's
 #       own copies, so no other instance's process can match); processes
 #       running PIPE (pipe(8), which forks and then executes the filter) are
 #       looked at again until they are something else.  Without
 #       --victim: kill -9 one of them at a random age, uniform up to about
-#       the longest lifetime seen so far (FILE keeps them).  With --victim:
+#       the longest lifetime seen so far (FILE keeps them; MS until three
+#       were seen).  With --victim:
 #       the first such process is the trigger; kill -9 PID (ours, by PID)
 #       at a random moment from its start to its usual lifetime (half the
 #       time: while vigild has its message) or to four times that (60 ms
@@ -50,7 +51,8 @@ MEMBERS = ('alice', 'bob', 'carol')
 class Watcher:
     """the processes of this instance (MAIL_CONFIG=etc) running one of exes,
     found cheaply: only processes new since the last look are examined,
-    and those still running pipe(8) (which may exec a target) again.  A
+    and those still running pipe(8) (which may exec a target) again; while
+    a child of pipe(8) has yet to execute the filter, without a pause.  A
     target's children are not targets: a sanitizer's helper (LeakSanitizer's
     tracer is a clone of the process it checks) is no process of ours."""
 
@@ -71,21 +73,30 @@ class Watcher:
         exe = self.exe(pid)
         if exe is None:
             return None
-        if exe == self.pending_exe:
-            return 'pending'
-        if exe not in self.exes:
+        if exe not in self.exes and exe != self.pending_exe:
             return 'other'
         try:
-            with open('/proc/%d/environ' % pid, 'rb') as f:
-                if self.want not in f.read().split(b'\0'):
-                    return 'other'
             with open('/proc/%d/stat' % pid) as f:
                 stat = f.read().rsplit(')', 1)[1].split()
         except OSError:
             return None
-        if stat[0] == 'Z' or self.kind.get(int(stat[1])) == 'target':
+        parent = self.kind.get(int(stat[1]))
+        if exe == self.pending_exe:
+            # a child of pipe(8) is about to execute the filter
+            return 'forked' if parent in ('pending', 'forked') else 'pending'
+        try:
+            with open('/proc/%d/environ' % pid, 'rb') as f:
+                if self.want not in f.read().split(b'\0'):
+                    return 'other'
+        except OSError:
+            return None
+        if stat[0] == 'Z' or parent == 'target':
             return 'other'
         return 'target'
+
+    def hot(self):
+        """a child of pipe(8) has forked: look again at once"""
+        return 'forked' in self.kind.values()
 
     def look(self):
         """pid -> exe of the live targets"""
@@ -134,13 +145,17 @@ def cmd_kill(args):
     stats_file = args['--stats']
     rng = random.Random(int(args['--seed']))
     stats = load_stats(stats_file)
-    if victim:
-        # vigild takes the message in while the trigger waits (half the
-        # kills land then), then sends what it queued
-        life = usual_lifetime(stats, exes, 20.0)
-        horizon = life if rng.random() < 0.5 else max(60.0, 4 * life)
-    else:
-        horizon = usual_lifetime(stats, exes, 300.0)
+    default = float(args.get('--default-ms', '100'))
+    # half the kills of vigild land while the trigger waits (vigild has the
+    # message), the others while vigild sends what it queued
+    near = rng.random() < 0.5
+
+    def horizon():
+        """ms: up to about the longest lifetime seen, as seen so far"""
+        life = usual_lifetime(stats, exes, default)
+        if victim:
+            return life if near else max(60.0, 4 * life)
+        return life
     watcher = Watcher(etc, exes, args.get('--pending-exe', ''))
     watcher.look()      # the processes there already are no news
     start = time.monotonic()
@@ -152,7 +167,7 @@ def cmd_kill(args):
         live = watcher.look()
         for pid, exe in live.items():
             if pid not in seen:
-                seen[pid] = [now, exe, now + rng.uniform(0, horizon) / 1000.0]
+                seen[pid] = [now, exe, now + rng.uniform(0, horizon()) / 1000.0]
                 if victim and victim_at is None:
                     victim_at = (now, seen[pid][2])
             seen[pid][1] = exe
@@ -177,7 +192,8 @@ def cmd_kill(args):
                 result = 'killed %d %s %.0f at %.3f' % (pid, os.path.basename(exe), (now - t0) * 1000.0,
                                                         time.time())
                 break
-        time.sleep(0.001)
+        if not watcher.hot():
+            time.sleep(0.001)
     for k in stats:
         stats[k] = stats[k][-200:]
     with open(stats_file, 'w') as f:

@@ -22,8 +22,9 @@
 #   vigild  the same, with vigild running (vigild_start: ours, by PID)
 #   milter  vigil-milter (e2e_up --milter; ours, by PID)
 #
-# A round sends 4 to 6 messages, each tagged FTrrrrr.n in its Subject and
-# Message-ID, staggered over a second, on parallel SMTP sessions with swaks:
+# A round sends 4 to 6 messages (kill-filter: 8 to 10), each tagged
+# FTrrrrr.n in its Subject and Message-ID, staggered over a second, on
+# parallel SMTP sessions with swaks:
 # posts by a member (each other member must get one copy) and reports by
 # reporter+TAG, a non-member (held once, one auto-reply, one notice to the
 # moderators).  While they flow, one fault is injected at a random point:
@@ -243,8 +244,8 @@ faults_block() {
   fi
   for kind in "$@"; do
     faults_applies "$kind" "$wiring" || continue
-    # a kill that finds nothing to kill is no fault: try again (3 times)
-    for tries in 1 2 3; do
+    # a kill that finds nothing to kill is no fault: try again (8 times)
+    for tries in 1 2 3 4 5 6 7 8; do
       faults_round "$kind" && break
     done
   done
@@ -501,11 +502,12 @@ faults_off() {
 # faults_kill KIND: kill -9 at a random point; FAULTS_VICTIM says what
 # (empty: nothing was there to kill)
 faults_kill() {
-  local out exes victim=
+  local out exes victim= life
+  # life: ms a victim usually lives, until lifetimes are seen
   case $1 in
-    kill-intake) exes=$PFX_BASE/bin/vigil-filter,$PFX_BASE/bin/vigil-intake ;;
-    kill-filter) exes=$PFX_BASE/bin/vigil-filter ;;
-    kill-vigild) exes=$PFX_BASE/bin/vigil-filter; victim=$VIGILD_PID ;;
+    kill-intake) exes=$PFX_BASE/bin/vigil-filter,$PFX_BASE/bin/vigil-intake; life=100 ;;
+    kill-filter) exes=$PFX_BASE/bin/vigil-filter; life=10 ;;
+    kill-vigild) exes=$PFX_BASE/bin/vigil-filter; victim=$VIGILD_PID; life=10 ;;
     kill-milter)
       sleep "$(secs "$(rand_ms 0 1300)")"
       if [ -n "$MILTER_PID" ] && e2e_alive "$MILTER_PID" && kill -KILL "$MILTER_PID" 2>/dev/null; then
@@ -516,7 +518,7 @@ faults_kill() {
       return 0 ;;
   esac
   out=$("$FAULTS_PYTHON" "$FAULTS_PY" kill --etc "$PFX_ETC" --exe "$exes" ${victim:+--victim "$victim"} \
-          --pending-exe "$(postconf -c "$PFX_ETC" -h daemon_directory)/pipe" \
+          --pending-exe "$(postconf -c "$PFX_ETC" -h daemon_directory)/pipe" --default-ms "$life" \
           --window 6 --stats "$FAULTS_DIR/lifetimes.json" --seed "$RANDOM")
   case $out in
     killed*) FAULTS_VICTIM=${out#killed } ;;
@@ -668,7 +670,9 @@ faults_round() {
   log0=$(wc -l < "$PFX_LOG")
   faults_log_mark
   t0=$(date +%s%N)
-  faults_send 4 6
+  # a vigil-filter that hands its message to vigild lives a few
+  # milliseconds: more of them, more chances to catch one
+  if [ "$kind" = kill-filter ]; then faults_send 8 10; else faults_send 4 6; fi
   case $kind in
     kill-*) faults_kill "$kind" ;;
     *)
