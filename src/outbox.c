@@ -40,27 +40,35 @@
  *	rather than when the lease runs out.  A flush that a database
  *	failure stops gives back the rows it still holds.
  *
- *	A row leaves the outbox as soon as the relay has accepted it, in a
- *	transaction of its own, tried again for DONE_PATIENCE seconds while
- *	the database is busy or full (a row left behind would be sent
- *	again): a process that dies sends nothing again but the row whose
- *	acceptance it had not yet recorded.  That window -
- *	from the end of the message on the wire, through the relay's
- *	reply, to the commit - cannot be closed from this side of an SMTP
- *	connection; it is the relay's processing of one message and one
- *	small commit long.  Claims and done marks are committed without
- *	waiting for the disk (store_set_durable()): a machine that crashes
- *	may forget that a row was sent and send it again, but the row itself
- *	was synced when it was queued, so nothing is lost.  With ids NULL,
- *	rows are claimed in batches of OUTBOX_BATCH, one transaction a
- *	batch, in the order they were queued; a row deferred during the
- *	flush waits for the next one.
+ *	The moment the relay has accepted a row, the row's id is written to
+ *	a file of the flush's own next to the database, DATABASE-sent-PID-
+ *	START-N (the claimant's line first), which takes no lock; then the
+ *	row leaves the outbox in a transaction of its own, tried again for
+ *	DONE_PATIENCE seconds while the database is busy or full.  The file
+ *	goes when every row in it is marked.  A flush of everything due
+ *	first applies the files of flushes that are over: the rows they name
+ *	leave the outbox, not to be sent again, before the claims of those
+ *	flushes are released.  So a process that dies sends nothing again
+ *	but a row whose end was on the wire and whose acceptance it had not
+ *	yet noted: a window as long as the relay's processing of one message
+ *	(from the final dot to its 250), which cannot be closed from this
+ *	side of an SMTP connection.
+ *
+ *	Claims, done marks and notes are committed without waiting for the
+ *	disk (store_set_durable()): a machine that crashes may forget that a
+ *	row was sent and send it again, but the row itself was synced when
+ *	it was queued, so nothing is lost.  With ids NULL, rows are claimed
+ *	in batches of OUTBOX_BATCH, one transaction a batch, in the order
+ *	they were queued; a row deferred during the flush waits for the next
+ *	one.
  *
  *	The return value is about the database only; what could not be
  *	sent is counted in stats and logged.
  */
 #include "outbox.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -179,23 +187,175 @@ claimant_gone(const char *by, const char *boot)
 	return gone;
 }
 
-/* release_gone - end the claims of processes that are gone */
+/* a flush's note of the rows the relay took, until they are marked done */
+struct sent_note {
+	char	*path;		/* DATABASE-sent-PID-START-N; NULL: none (no claimant) */
+	const char *by;		/* the flush's claimant */
+	int	 fd;		/* -1 until the first row */
+	gint64	 unmarked;	/* the row in it that could not be marked done (0: none): keep it */
+};
+
+/* note_init - the note of the flush by (NULL: no note) */
+static void
+note_init(struct sent_note *n, const char *database, const char *by)
+{
+	const char *sp = by ? strchr(by, ' ') : NULL;
+
+	n->path = sp ? g_strdup_printf("%s-sent-%s", database, sp + 1) : NULL;
+	if (n->path)
+		g_strdelimit(n->path + strlen(database), " ", '-');
+	n->by = by;
+	n->fd = -1;
+	n->unmarked = 0;
+}
+
+/* note_write - all of s to the note; false when it cannot be */
+static bool
+note_write(struct sent_note *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t k = write(n->fd, s, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		s += k;
+		len -= (size_t) k;
+	}
+	return true;
+}
+
+/*
+ * note_sent - the relay took row id: say so at once in the note, which
+ * waits for no lock; a note that cannot be written is logged, and the
+ * database's done mark alone counts
+ */
+static void
+note_sent(struct sent_note *n, gint64 id)
+{
+	char line[32];
+
+	if (n->path == NULL)
+		return;
+	if (n->fd < 0) {
+		char *head = g_strconcat(n->by, "\n", NULL);
+		bool ok;
+
+		n->fd = open(n->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+		ok = n->fd >= 0 && note_write(n, head);
+		g_free(head);
+		if (!ok) {
+			log_msg(LOG_WARNING, "outbox: %s: %s", n->path, g_strerror(errno));
+			if (n->fd >= 0) {
+				close(n->fd);
+				unlink(n->path);
+			}
+			g_clear_pointer(&n->path, g_free);
+			n->fd = -1;
+			return;
+		}
+	}
+	g_snprintf(line, sizeof line, "%" G_GINT64_FORMAT "\n", id);
+	if (!note_write(n, line))
+		log_msg(LOG_WARNING, "outbox: %s: %s", n->path, g_strerror(errno));
+}
+
+/* note_end - the flush ends: its note goes, unless a row in it is still to be marked */
+static void
+note_end(struct sent_note *n)
+{
+	if (n->fd >= 0) {
+		close(n->fd);
+		if (!n->unmarked)
+			unlink(n->path);
+	}
+	g_free(n->path);
+}
+
+/* apply_note - the rows of one note of a flush that is over (lines[0]: its claimant) */
 static enum store_rc
-release_gone(struct store *st, gint64 now, GError **err)
+apply_note(struct store *st, char **lines, GError **err)
+{
+	enum store_rc r = STORE_OK;
+	gint64 done = 0, n;
+	guint i;
+
+	for (i = 1; r == STORE_OK && lines[i]; i++) {
+		if (*lines[i] == '\0')
+			continue;
+		r = store_outbox_done_by(st, g_ascii_strtoll(lines[i], NULL, 10), lines[0], &n, err);
+		done += r == STORE_OK ? n : 0;
+	}
+	if (done > 0)
+		log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) the relay took from process %s"
+			" (flush, start time), which could not mark them: not sent again", done,
+			strchr(lines[0], ' ') ? strchr(lines[0], ' ') + 1 : lines[0]);
+	return r;
+}
+
+/*
+ * apply_notes - the notes of flushes that are over: the rows they name
+ * that their flush still holds leave the outbox (the relay has them); a
+ * note is removed once applied
+ */
+static enum store_rc
+apply_notes(struct store *st, const char *database, const char *boot, GError **err)
+{
+	char *dir = g_path_get_dirname(database), *base = g_path_get_basename(database);
+	char *prefix = g_strconcat(base, "-sent-", NULL);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	enum store_rc r = STORE_OK;
+
+	while (r == STORE_OK && d && (name = g_dir_read_name(d)) != NULL) {
+		char *path, *text = NULL, **lines = NULL;
+
+		if (!g_str_has_prefix(name, prefix))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		if (g_file_get_contents(path, &text, NULL, NULL))
+			lines = g_strsplit(text, "\n", -1);
+		if (lines && lines[0] && claimant_gone(lines[0], boot)
+		    && (r = apply_note(st, lines, err)) == STORE_OK)
+			unlink(path);
+		g_strfreev(lines);
+		g_free(text);
+		g_free(path);
+	}
+	if (d)
+		g_dir_close(d);
+	g_free(prefix);
+	g_free(base);
+	g_free(dir);
+	return r;
+}
+
+/*
+ * release_gone - end the claims of processes that are gone, once their
+ * notes of what the relay took are applied
+ */
+static enum store_rc
+release_gone(struct store *st, const char *database, gint64 now, GError **err)
 {
 	GPtrArray *by = NULL;
 	char *boot = boot_id();
-	enum store_rc r;
+	enum store_rc r = STORE_OK;
 	guint i;
 
-	r = store_outbox_claimants(st, now, &by, err);
+	if (boot)
+		r = apply_notes(st, database, boot, err);
+	if (r == STORE_OK)
+		r = store_outbox_claimants(st, now, &by, err);
 	for (i = 0; r == STORE_OK && boot && i < by->len; i++) {
 		const char *c = g_ptr_array_index(by, i);
 		gint64 n = 0;
 
 		if (!claimant_gone(c, boot))
 			continue;
-		if ((r = store_outbox_release(st, c, now, &n, err)) == STORE_OK && n > 0)
+		if ((r = store_outbox_release(st, c, now, 0, &n, err)) == STORE_OK && n > 0)
 			log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) claimed by process %s"
 				" (flush, start time), which is over, released", n, strchr(c, ' ') + 1);
 	}
@@ -234,16 +394,18 @@ mark_done(struct store *st, const struct outbox_item *it, GError **err)
 
 /*
  * give_back - after a database failure, the rows a flush still holds are
- * due again (tried for a while: a process that goes on living keeps its
- * claims otherwise until it flushes again, or for the lease)
+ * due again, but the one the relay took that could not be marked done
+ * (its note settles it); tried for a while: a process that goes on
+ * living keeps its claims otherwise until it flushes again, or for the
+ * lease
  */
 static void
-give_back(struct store *st, const char *me, gint64 now)
+give_back(struct store *st, const char *me, gint64 now, gint64 except)
 {
 	gint64 until = g_get_monotonic_time() + DONE_PATIENCE * G_TIME_SPAN_SECOND, n = 0;
 	GError *e = NULL;
 
-	while (me && store_outbox_release(st, me, now, &n, &e) == STORE_RETRY
+	while (me && store_outbox_release(st, me, now, except, &n, &e) == STORE_RETRY
 	       && g_get_monotonic_time() < until) {
 		g_clear_error(&e);
 		g_usleep(G_USEC_PER_SEC / 2);
@@ -373,7 +535,8 @@ send_row(struct store *st, const struct config *cfg, struct send_session *ss,
  */
 static enum store_rc
 flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
-	  struct outbox_item *it, struct flush_stats *stats, bool *sent, GError **err)
+	  struct outbox_item *it, struct sent_note *note, struct flush_stats *stats, bool *sent,
+	  GError **err)
 {
 	GPtrArray *rcpts = g_ptr_array_ref(it->rcpts);
 	enum store_rc r = STORE_OK;
@@ -386,9 +549,14 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 
 		if (rc == SEND_DONE)
 			left = left_after(res.deferred, rcpts, batch->len);
-		/* done first, the rest after: until this commits, a crash sends the row again */
-		if (left && left->len == 0 && (r = mark_done(st, it, err)) == STORE_OK)
-			*sent = true;
+		/* noted and done first, the rest after: until it is noted, a crash sends it again */
+		if (left && left->len == 0) {
+			note_sent(note, it->id);
+			if ((r = mark_done(st, it, err)) == STORE_OK)
+				*sent = true;
+			else
+				note->unmarked = it->id;
+		}
 		if (rc == SEND_DONE) {
 			log_failed(it, res.failed);
 			stats->dropped += res.failed->len;
@@ -454,7 +622,7 @@ claim_named(struct store *st, const GArray *ids, gint64 now, const char *me, GPt
 /* flush_items - send claimed rows, each leaving the outbox once sent; a database failure stops */
 static enum store_rc
 flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
-	    GPtrArray *items, struct flush_stats *stats, GError **err)
+	    GPtrArray *items, struct sent_note *note, struct flush_stats *stats, GError **err)
 {
 	enum store_rc r = STORE_OK;
 	bool invitation = false;
@@ -464,7 +632,7 @@ flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
 		struct outbox_item *it = g_ptr_array_index(items, i);
 		bool sent = false;
 
-		r = flush_one(st, cfg, ss, it, stats, &sent, err);
+		r = flush_one(st, cfg, ss, it, note, stats, &sent, err);
 		if (sent && strcmp(it->kind, "invitation") == 0)
 			invitation = true;
 	}
@@ -481,6 +649,7 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 	GPtrArray *items = NULL;
 	gint64 after = 0;
 	char *me = claimant_new();
+	struct sent_note note;
 	enum store_rc r;
 
 	stats->sent = stats->left = stats->dropped = 0;
@@ -488,12 +657,13 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 		claimant_end(me);
 		return r;
 	}
+	note_init(&note, cfg->database, me);
 	if (ids) {
 		if ((r = claim_named(st, ids, now, me, &items, err)) == STORE_OK)
-			r = flush_items(st, cfg, ss, items, stats, err);
+			r = flush_items(st, cfg, ss, items, &note, stats, err);
 		g_ptr_array_free(items, TRUE);
 	} else {
-		r = release_gone(st, now, err);
+		r = release_gone(st, cfg->database, now, err);
 	}
 	while (ids == NULL && r == STORE_OK) {
 		/* batch after batch of what is due; rows deferred on the way are behind */
@@ -504,14 +674,15 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 			break;
 		if ((n = items->len) > 0) {
 			after = ((struct outbox_item *) g_ptr_array_index(items, n - 1))->id;
-			r = flush_items(st, cfg, ss, items, stats, err);
+			r = flush_items(st, cfg, ss, items, &note, stats, err);
 		}
 		g_ptr_array_free(items, TRUE);
 		if (r != STORE_OK || n < OUTBOX_BATCH)
 			break;
 	}
 	if (r != STORE_OK)
-		give_back(st, me, now);
+		give_back(st, me, now, note.unmarked);
+	note_end(&note);	/* before the flush is over: a note kept is then a note to apply */
 	claimant_end(me);
 	if (r == STORE_OK)
 		return store_set_durable(st, TRUE, err);

@@ -1892,19 +1892,24 @@ store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **e
 	return STORE_OK;
 }
 
-/* store_outbox_release - end the claims of by (a process gone); *n how many */
+/*
+ * store_outbox_release - end the claims of by (a flush that is over), but
+ * that of row except (0: none); *n how many
+ */
 enum store_rc
-store_outbox_release(struct store *st, const char *by, gint64 now, gint64 *n, GError **err)
+store_outbox_release(struct store *st, const char *by, gint64 now, gint64 except, gint64 *n,
+		     GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
 	*n = 0;
 	if ((r = prep(st, "UPDATE outbox SET claimed_until = 0"
-		      " WHERE claimed_by = ?1 AND claimed_until > ?2", &stmt, err)) != STORE_OK)
+		      " WHERE claimed_by = ?1 AND claimed_until > ?2 AND id <> ?3", &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, by);
 	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, except);
 	if ((r = step_write(st, stmt, "outbox release", err)) == STORE_OK)
 		*n = sqlite3_changes(st->db);
 	return r;
@@ -1928,6 +1933,26 @@ store_outbox_done(struct store *st, gint64 id, GError **err)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
 	return step_write(st, stmt, "outbox done", err);
+}
+
+/*
+ * store_outbox_done_by - the relay accepted a row claimed by by, whose
+ * sender could not record it: remove it if by still holds it; *n 1 or 0
+ */
+enum store_rc
+store_outbox_done_by(struct store *st, gint64 id, const char *by, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1 AND claimed_by = ?2", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_text(stmt, 2, by);
+	if ((r = step_write(st, stmt, "outbox done", err)) == STORE_OK)
+		*n = sqlite3_changes(st->db);
+	return r;
 }
 
 /* store_outbox_retry - keep what is left of a row; release: end the claim */

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "dbfixture.h"
 #include "message.h"
@@ -449,6 +450,92 @@ gone_released(void **state)
 	g_free(boot);
 }
 
+/* write_note - a flush's note of the rows the relay took, as outbox.c writes it */
+static char *
+write_note(struct fixture *fx, const char *by, const char *rows)
+{
+	char *path = g_strdup_printf("%s-sent-%s", fx->cfg->database, strchr(by, ' ') + 1);
+	char *text = g_strdup_printf("%s\n%s", by, rows);
+
+	g_strdelimit(path + strlen(fx->cfg->database), " ", '-');
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_free(text);
+	return path;
+}
+
+/*
+ * notes_applied - a flush killed after the relay took a row, before it
+ * marked it done, left a note: the next flush removes the row instead of
+ * sending it again, and the note; a live flush's note is not touched
+ */
+static void
+notes_applied(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *boot = NULL, *start, *live, *dead_note, *live_note;
+	const char *dead = "00000000-0000-0000-0000-000000000000 1 1 1";
+	gint64 a, b, c;
+
+	assert_true(g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
+	g_strstrip(boot);
+	a = queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	b = queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	c = queue(s->fx, "c@example.org", MSG("three"), strlen(MSG("three")));
+	claim_as(s->fx, a, dead);
+	claim_as(s->fx, b, dead);
+	start = proc_start(1);
+	live = g_strdup_printf("%s 1 %s 1", boot, start);	/* init's, under way */
+	claim_as(s->fx, c, live);
+	dead_note = write_note(s->fx, dead, "1\n");
+	live_note = write_note(s->fx, live, "3\n");
+	assert_int_equal(a, 1);
+	assert_int_equal(c, 3);
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	/* a: the relay has it, gone unsent; b: sent now; c: still init's */
+	assert_int_equal(stats.sent, 1);
+	assert_int_equal(s->relay->rcpts->len, 1);
+	assert_string_equal(g_ptr_array_index(s->relay->rcpts, 0), "b@example.org");
+	expect(s->fx, "SELECT group_concat(id) FROM outbox", "3");
+	assert_false(g_file_test(dead_note, G_FILE_TEST_EXISTS));
+	assert_true(g_file_test(live_note, G_FILE_TEST_EXISTS));
+	/* and a flush that ends well leaves no note behind */
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 700, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 1);
+	g_unlink(live_note);
+	expect(s->fx, "SELECT count(*) FROM outbox", "0");
+	g_free(dead_note);
+	g_free(live_note);
+	g_free(live);
+	g_free(start);
+	g_free(boot);
+}
+
+/* no_note_left - a flush that went well leaves no note next to the database */
+static void
+no_note_left(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *dir = g_path_get_dirname(s->fx->cfg->database);
+	GDir *d;
+	const char *name;
+	int notes = 0;
+
+	queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 2);
+	d = g_dir_open(dir, 0, NULL);
+	while (d && (name = g_dir_read_name(d)) != NULL)
+		notes += strstr(name, "-sent-") != NULL;
+	g_dir_close(d);
+	assert_int_equal(notes, 0);
+	g_free(dir);
+}
+
 /* outbox_count - rows in the outbox, through a connection of its own */
 static int
 outbox_count(struct fixture *fx)
@@ -500,6 +587,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(deferred_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(gone_released, setup, teardown),
+		cmocka_unit_test_setup_teardown(notes_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_note_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(threads, setup, teardown),
 	};
 
