@@ -53,6 +53,10 @@
 # (a bounded wait), and every message of the round is accounted for
 # (tests/faults/faults.py account).  At the end of a block every message of
 # the block is accounted for once more: that count is the one reported.
+# A duplicate that the account proves to come from the window SMTP leaves
+# between the relay's acceptance of a message and vigil's note of it (a
+# kill of a sending process while the relay processed the end of the
+# message) is counted like any other and named; its TAP line is a TODO.
 #
 # Environment read:
 #   FAULTS_SEED     the random seed (default: from the clock; printed)
