@@ -79,7 +79,7 @@ run(gpointer ud)
 	while (wait_for_work(s)) {
 		struct flush_stats stats;
 
-		if (st == NULL && store_open(s->cfg->database, &st, &err) != STORE_OK) {
+		if (st == NULL && store_open_rw(s->cfg->database, &st, &err) != STORE_OK) {
 			log_msg(LOG_WARNING, "outbox: %s", err->message);
 			g_clear_error(&err);
 			continue;

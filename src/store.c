@@ -43,6 +43,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -658,6 +659,46 @@ store_open(const char *path, struct store **out, GError **err)
 	}
 	*out = st;
 	return STORE_OK;
+}
+
+/*
+ * store_open_rw - store_open() for a program that writes: a database
+ * that cannot be written (read-only file system, modes) is refused
+ * before sqlite opens it, STORE_RETRY, and so is a connection that comes
+ * out read-only all the same.  sqlite falls back to a read-only
+ * descriptor when it cannot open one for writing, and keeps the
+ * descriptor of a closed connection open while another connection of the
+ * process holds a lock on the file: a resident program that opened
+ * read-only connections over and over for as long as its database was
+ * read-only would keep every one of those descriptors, and the file
+ * system busy, long after.
+ */
+enum store_rc
+store_open_rw(const char *path, struct store **out, GError **err)
+{
+	static const char *const files[] = { "", "-wal", "-shm" };
+	enum store_rc r;
+	guint i;
+
+	*out = NULL;
+	for (i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *f = g_strconcat(path, files[i], NULL);
+		int e = access(f, W_OK) == 0 ? 0 : errno;
+
+		g_free(f);
+		if (e != 0 && e != ENOENT) {
+			g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s%s: not writable: %s",
+				    path, files[i], g_strerror(e));
+			return STORE_RETRY;
+		}
+	}
+	if ((r = store_open(path, out, err)) == STORE_OK && sqlite3_db_readonly((*out)->db, "main") == 1) {
+		store_close(*out);
+		*out = NULL;
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s: opened read-only", path);
+		r = STORE_RETRY;
+	}
+	return r;
 }
 
 /*

@@ -397,7 +397,7 @@ x_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	if (c->cr)
 		append(c, "\r", 1);
-	if (c->st == NULL && store_open(cfg->database, &c->st, &err) != STORE_OK) {
+	if (c->st == NULL && store_open_rw(cfg->database, &c->st, &err) != STORE_OK) {
 		status = tempfail(ctx, err->message);
 		g_error_free(err);
 		reset(c);

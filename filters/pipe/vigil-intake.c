@@ -141,7 +141,7 @@ main(int argc, char **argv)
 		status = fail(EX_TEMPFAIL, "reading the message", g_strerror(errno));
 		goto out;
 	}
-	if (store_open(cfg->database, &st, &err) != STORE_OK) {
+	if (store_open_rw(cfg->database, &st, &err) != STORE_OK) {
 		status = fail(EX_TEMPFAIL, "database", err->message);
 		goto out;
 	}

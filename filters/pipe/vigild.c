@@ -273,7 +273,7 @@ take_store(GError **err)
 {
 	struct store *st = g_async_queue_try_pop(stores);
 
-	if (st == NULL && store_open(cfg->database, &st, err) != STORE_OK)
+	if (st == NULL && store_open_rw(cfg->database, &st, err) != STORE_OK)
 		return NULL;
 	return st;
 }
