@@ -15,6 +15,13 @@ enum action {
 	ACTION_TEMPFAIL,	/* try again later */
 };
 
+/* what a list asks of a member's or reporter's post (require_authentication) */
+enum auth_require {
+	AUTH_NONE,		/* nothing: the addresses are taken as they are */
+	AUTH_DKIM,		/* an aligned DKIM pass */
+	AUTH_DKIM_OR_SPF,	/* an aligned DKIM pass or SPF pass */
+};
+
 struct facts {
 	bool	 parsed;		/* the message has a readable header block */
 	bool	 sender_null;		/* envelope sender <> */

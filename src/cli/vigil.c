@@ -1651,6 +1651,19 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 	return status;
 }
 
+/* auth_note - what require_authentication leaves to the postmaster, on stderr */
+static void
+auth_note(const struct list_config *l)
+{
+	if (l->require_authentication == AUTH_NONE)
+		fprintf(stderr, "vigil: note: [list %s] require_authentication = none: whoever forges a"
+			" member's address posts as that member; see vigil.conf(5)\n", l->address);
+	else
+		fprintf(stderr, "vigil: note: [list %s] trusts Authentication-Results of %s: the MTA must"
+			" remove those a sender wrote before its verifier runs (header_checks,"
+			" filters/postfix/README)\n", l->address, l->trusted_authserv_id);
+}
+
 /* cmd_check_config - check-config */
 static int
 cmd_check_config(struct ctx *c, int argc, char **argv)
@@ -1667,6 +1680,8 @@ cmd_check_config(struct ctx *c, int argc, char **argv)
 		    || !archive_check(g_ptr_array_index(c->cfg->lists, i), &err))
 			die(1, "%s", err->message);
 	config_print(c->cfg, stdout);
+	for (i = 0; i < c->cfg->lists->len; i++)
+		auth_note(g_ptr_array_index(c->cfg->lists, i));
 	return 0;
 }
 
