@@ -154,7 +154,8 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 	f->in_thread = j->thread.report_id != NULL;
 	f->thread_mixed = j->thread.mixed;
 	if (f->in_thread && (r = thread_is_reporter(j->st, l->address, j->thread.report_id, j->sender,
-						    j->post, &f->reporter, err)) != STORE_OK)
+						    j->post, &f->sender_reporter, &f->from_reporter,
+						    err)) != STORE_OK)
 		return r;
 	if (j->sender)
 		return store_autoreply_last(j->st, l->address, j->sender, &f->last_autoreply, err);

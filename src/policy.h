@@ -32,7 +32,13 @@ struct facts {
 	bool	 can_refuse;		/* the client is still connected (milter) */
 	bool	 in_thread;		/* its references lead to a report's thread */
 	bool	 thread_mixed;		/* ... and also to another report's */
-	bool	 reporter;		/* the sender or From is a reporter of that report */
+	bool	 sender_reporter;	/* the envelope sender is a reporter of that report */
+	bool	 from_reporter;		/* a From: address is a reporter of that report */
+	int	 require_auth;		/* enum auth_require of the list */
+	bool	 sender_dkim;		/* the verifier's aligned DKIM pass for the envelope sender */
+	bool	 sender_spf;		/* ... SPF pass */
+	bool	 from_dkim;		/* ... DKIM pass for every From: address */
+	bool	 from_spf;		/* ... SPF pass for every From: address */
 	const char *auto_submitted;	/* header values, NULL when absent */
 	const char *precedence;
 	const char *auto_response_suppress;
