@@ -768,7 +768,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 	if (json)
 		g_string_append_c(out, '[');
 	else if (held->len > 0)
-		g_string_append_printf(out, "%-6s %-10s %-20s %-5s %-10s %8s  %-30s %s\n", "ID", "REPORT",
+		g_string_append_printf(out, "%-6s %-10s %-20s %-5s %-15s %8s  %-30s %s\n", "ID", "REPORT",
 				       "RECEIVED", "AGE", "REASON", "SIZE", "SENDER", "SUBJECT");
 	for (i = 0; i < held->len; i++) {
 		const struct post_row *h = g_ptr_array_index(held, i);
@@ -792,7 +792,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 			char *sender = text_escape(*h->sender ? h->sender : "<>");
 			char *subject = text_escape(h->subject);
 
-			g_string_append_printf(out, "%-6" G_GINT64_FORMAT " %-10s %-20s %-5s %-10s %8" G_GINT64_FORMAT
+			g_string_append_printf(out, "%-6" G_GINT64_FORMAT " %-10s %-20s %-5s %-15s %8" G_GINT64_FORMAT
 					       "  %-30s %s\n", h->id, h->report_id, when, a, h->reason,
 					       h->size, sender, subject);
 			g_free(a);
