@@ -16,6 +16,8 @@
  *	with its default and bounds; an unknown group or key, a missing
  *	required key or a bad value is an error that names the file, the
  *	group and the key.  Members are kept in the database, not here.
+ *	require_authentication other than none without a
+ *	trusted_authserv_id is an error that says what the id is.
  *
  *	config_default_path() is $VIGIL_CONFIG, else the compiled-in
  *	SYSCONFDIR/vigil/vigil.conf.
@@ -39,6 +41,7 @@
 
 #include "addr.h"
 #include "dmarc.h"
+#include "policy.h"
 
 G_DEFINE_QUARK(vigil-config-error-quark, config_error)
 
@@ -53,6 +56,7 @@ enum opt_type {
 	OPT_CHOICE,			/* one of choices, stored as its index (an int) */
 	OPT_RESOLVER,
 	OPT_GROUP,			/* the name of a group that exists */
+	OPT_AUTHSERV,			/* an authserv-id: a host name, as verifiers write it */
 };
 
 struct opt {
@@ -77,6 +81,9 @@ static const struct opt main_opts[] = {
 /* in the order of enum dmarc_mitigation */
 static const char *const mitigations[] = { "none", "munge_from", "always_munge", NULL };
 
+/* in the order of enum auth_require */
+static const char *const requirements[] = { "none", "dkim", "dkim_or_spf", NULL };
+
 static const struct opt list_opts[] = {
 	{ "name", OPT_STRING, "", 0, 0, offsetof(struct list_config, name), NULL },
 	{ "owner", OPT_ADDRESS, NULL, 0, 0, offsetof(struct list_config, owner), NULL },
@@ -98,6 +105,9 @@ static const struct opt list_opts[] = {
 	{ "bounce_window", OPT_DURATION, "30d", 1, 3650 * DAY, offsetof(struct list_config, bounce_window), NULL },
 	{ "invite_expiry", OPT_DURATION, "7d", 3600, 365 * DAY, offsetof(struct list_config, invite_expiry), NULL },
 	{ "vouches_required", OPT_NUMBER, "1", 1, 100, offsetof(struct list_config, vouches_required), NULL },
+	{ "require_authentication", OPT_CHOICE, "none", 0, 0,
+	  offsetof(struct list_config, require_authentication), requirements },
+	{ "trusted_authserv_id", OPT_AUTHSERV, "", 0, 0, offsetof(struct list_config, trusted_authserv_id), NULL },
 };
 
 #define LIST_PREFIX "list "
@@ -223,6 +233,18 @@ config_group_gid(const char *name, gid_t *gid)
 	return rc == 0 && found != NULL;
 }
 
+/* authserv_ok - letters, digits, '.', '-' and '_', as a host name is written */
+static gboolean
+authserv_ok(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '_')
+			return FALSE;
+	return p > s && p - s <= 255;
+}
+
 /* set_value - check one value against its table row and store it */
 static gboolean
 set_value(void *base, const struct opt *o, const char *value,
@@ -250,6 +272,15 @@ set_value(void *base, const struct opt *o, const char *value,
 	case OPT_RESOLVER:
 		if ((why = dmarc_resolver_check(value)) != NULL) {
 			set_error(err, path, group, o->key, value, why);
+			return FALSE;
+		}
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_AUTHSERV:
+		if (!authserv_ok(value)) {
+			set_error(err, path, group, o->key, value, "must be the authserv-id of the verifier"
+				  " (a host name: letters, digits, '.', '-', '_'), as its Authentication-Results"
+				  " fields begin");
 			return FALSE;
 		}
 		*(char **) p = g_strdup(value);
@@ -379,6 +410,7 @@ list_free(gpointer p)
 	g_free(l->archive_url);
 	g_free(l->archive);
 	g_free(l->archive_group);
+	g_free(l->trusted_authserv_id);
 	g_free(l);
 }
 
@@ -514,7 +546,14 @@ config_load(const char *path, GError **err)
 			g_free(l->bounce_address);
 			l->bounce_address = bounces_of(l->address);
 		}
-
+		if (ok && l->require_authentication != AUTH_NONE && *l->trusted_authserv_id == '\0') {
+			g_set_error(err, CONFIG_ERROR, 1, "%s: [" LIST_PREFIX "%s] trusted_authserv_id: required with"
+				    " require_authentication = %s: the authserv-id your MTA's verifier (OpenDKIM,"
+				    " OpenDMARC, an SPF policy daemon) writes at the start of its"
+				    " Authentication-Results fields", path, l->address,
+				    requirements[l->require_authentication]);
+			ok = FALSE;
+		}
 	}
 	if (!ok || !bounces_apart(cfg, err) || !archives_apart(cfg, err))
 		goto fail;

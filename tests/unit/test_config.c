@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dmarc.h"
 #include "message.h"
+#include "policy.h"
 
 #define LIST "[list security@example.org]\nowner = owner@example.org\n"
 
@@ -297,6 +298,22 @@ new_errors(void **state)
 		  L " vouches_required: must be a whole number" },
 		{ "vouches_required negative", LIST "vouches_required = -1\n",
 		  L " vouches_required: must be a whole number" },
+		{ "require_authentication unknown", LIST "require_authentication = spf\n",
+		  L " require_authentication: must be one of: none, dkim, dkim_or_spf" },
+		{ "require_authentication in another case", LIST "require_authentication = DKIM\n",
+		  L " require_authentication: must be one of: none, dkim, dkim_or_spf" },
+		{ "require_authentication without trusted_authserv_id", LIST "require_authentication = dkim\n",
+		  L " trusted_authserv_id: required with require_authentication = dkim: the authserv-id your"
+		  " MTA's verifier" },
+		{ "dkim_or_spf without trusted_authserv_id", LIST "require_authentication = dkim_or_spf\n"
+		  "trusted_authserv_id =\n",
+		  L " trusted_authserv_id: required with require_authentication = dkim_or_spf" },
+		{ "trusted_authserv_id with a blank", LIST "trusted_authserv_id = mx example.org\n",
+		  L " trusted_authserv_id: must be the authserv-id of the verifier" },
+		{ "trusted_authserv_id with a ';'", LIST "trusted_authserv_id = mx.example.org;\n",
+		  L " trusted_authserv_id: must be the authserv-id" },
+		{ "trusted_authserv_id with a job id", LIST "trusted_authserv_id = mx.example.org/4AbC\n",
+		  L " trusted_authserv_id: must be the authserv-id" },
 	};
 #undef L
 	size_t i;
@@ -468,6 +485,58 @@ invite_keys(void **state)
 	}
 }
 
+/* auth_keys - require_authentication and trusted_authserv_id: defaults, values, printed */
+static void
+auth_keys(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		int require;
+		const char *id;
+	} rows[] = {
+		{ "defaults: off, no id", "", AUTH_NONE, "" },
+		{ "dkim", "require_authentication = dkim\ntrusted_authserv_id = mx.example.org\n", AUTH_DKIM,
+		  "mx.example.org" },
+		{ "dkim_or_spf", "require_authentication = dkim_or_spf\ntrusted_authserv_id = MX-1.example.org\n",
+		  AUTH_DKIM_OR_SPF, "MX-1.example.org" },
+		{ "an id without the requirement (copies still lose claims in its name)",
+		  "trusted_authserv_id = mx.example.org\n", AUTH_NONE, "mx.example.org" },
+		{ "none, said", "require_authentication = none\n", AUTH_NONE, "" },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *path, *text = g_strconcat(LIST, rows[i].text, NULL), *out = NULL;
+		size_t len = 0;
+		GError *err = NULL;
+		struct config *cfg = load(text, &path, &err);
+		const struct list_config *l;
+		char *want;
+		FILE *fp;
+
+		if (cfg == NULL)
+			fail_msg("%s: %s", rows[i].name, err->message);
+		l = g_ptr_array_index(cfg->lists, 0);
+		if (l->require_authentication != rows[i].require || strcmp(l->trusted_authserv_id, rows[i].id) != 0)
+			fail_msg("%s: got %d \"%s\", want %d \"%s\"", rows[i].name, l->require_authentication,
+				 l->trusted_authserv_id, rows[i].require, rows[i].id);
+		fp = open_memstream(&out, &len);
+		config_print(cfg, fp);
+		fclose(fp);
+		want = g_strdup_printf("require_authentication = %s\ntrusted_authserv_id = %s\n",
+				       rows[i].require == AUTH_NONE ? "none"
+				       : rows[i].require == AUTH_DKIM ? "dkim" : "dkim_or_spf", rows[i].id);
+		if (strstr(out, want) == NULL)
+			fail_msg("%s: check-config printed\n%s\nwithout\n%s", rows[i].name, out, want);
+		g_free(want);
+		free(out);
+		config_free(cfg);
+		g_free(text);
+		g_free(path);
+	}
+}
+
 /* print_invite - check-config prints the invitation keys */
 static void
 print_invite(void **state)
@@ -584,6 +653,7 @@ main(void)
 		cmocka_unit_test(units),
 		cmocka_unit_test(invite_keys),
 		cmocka_unit_test(print_invite),
+		cmocka_unit_test(auth_keys),
 		cmocka_unit_test(find_rcpt),
 	};
 
