@@ -139,22 +139,18 @@ static enum store_rc
 gather(struct job *j, const struct list_config *l, struct facts *f, GError **err)
 {
 	enum store_rc r;
-	guint i;
 
 	header_facts(j, l, f);
+	/* the envelope sender, not From: anyone may write a member's address there */
 	if ((r = is_member(j, l, j->sender, &f->sender_member, err)) != STORE_OK)
 		return r;
-	for (i = 0; !f->from_member && i < j->post->from->len; i++)
-		if ((r = is_member(j, l, g_ptr_array_index(j->post->from, i), &f->from_member, err))
-		    != STORE_OK)
-			return r;
 	thread_clear(&j->thread);
 	if (j->post->parsed && (r = thread_resolve(j->st, l->address, j->post, &j->thread, err)) != STORE_OK)
 		return r;
 	f->in_thread = j->thread.report_id != NULL;
 	f->thread_mixed = j->thread.mixed;
 	if (f->in_thread && (r = thread_is_reporter(j->st, l->address, j->thread.report_id, j->sender,
-						    j->post, &f->reporter, err)) != STORE_OK)
+						    &f->reporter, err)) != STORE_OK)
 		return r;
 	if (j->sender)
 		return store_autoreply_last(j->st, l->address, j->sender, &f->last_autoreply, err);
@@ -476,24 +472,18 @@ intake_author_policy(const struct config *cfg, const struct list_config *l, cons
 }
 
 /*
- * may_relay - might l relay the post: the sender or a From address is a
- * member, or it replies to something (a reporter's follow-up).  A read
- * outside the transaction, only to spare held mail a DNS lookup.
+ * may_relay - might l relay the post: the envelope sender is a member, or
+ * it replies to something (a reporter's follow-up).  A read outside the
+ * transaction, only to spare held mail a DNS lookup.
  */
 static bool
 may_relay(struct job *j, const struct list_config *l)
 {
 	bool yes = false;
-	guint i;
 
 	if (j->post->references->len > 0)
 		return true;
-	if (is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes)
-		return true;
-	for (i = 0; i < j->post->from->len; i++)
-		if (is_member(j, l, g_ptr_array_index(j->post->from, i), &yes, NULL) != STORE_OK || yes)
-			return true;
-	return false;
+	return is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes;
 }
 
 /* author_policy - the DMARC policy for the first list that may relay the post */

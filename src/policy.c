@@ -19,13 +19,19 @@
  *			never relayed again, no auto-reply.
  *	malformed	no readable header block: HOLD (never refused, never
  *			dropped), auto-reply by the envelope rules only.
- *	member		envelope sender or a From address is a member: RELAY.
+ *	member		the envelope sender is a member: RELAY.
  *	reporter	a reply in a report's thread (its references lead
- *			there) whose envelope sender or From is a reporter of
- *			that report: RELAY.  Not when its references also
- *			lead to another report: a reporter never reaches
- *			someone else's thread.
+ *			there) whose envelope sender is a reporter of that
+ *			report: RELAY.  Not when its references also lead to
+ *			another report: a reporter never reaches someone
+ *			else's thread.
  *	non-member	everything else: HOLD with an auto-reply.
+ *
+ *	Who sent a message is its envelope sender, the address the MTA
+ *	checks (SPF) and bounces go to.  A From: address is what the
+ *	sender says of itself, and anyone may write a member's there: a
+ *	post From: a member with a stranger's envelope is held for the
+ *	moderators like any report, never relayed.
  *
  *	The held auto-reply (RFC 3834) is suppressed for a null envelope
  *	sender, MAILER-DAEMON, Auto-Submitted other than "no", Precedence
@@ -202,7 +208,7 @@ policy_decide(const struct facts *f)
 			no = interval_no_reply(f);
 		return hold("malformed", no);
 	}
-	if (f->sender_member || f->from_member) {
+	if (f->sender_member) {
 		struct verdict v = { ACTION_RELAY, "member", false, "relayed" };
 
 		return v;

@@ -20,12 +20,11 @@ struct facts {
 	bool	 sender_null;		/* envelope sender <> */
 	bool	 sender_mailer_daemon;	/* envelope sender MAILER-DAEMON@ */
 	bool	 sender_member;		/* envelope sender is a member of the list */
-	bool	 from_member;		/* a From: address is a member of the list */
 	bool	 loop;			/* carries this list's loop marker */
 	bool	 can_refuse;		/* the client is still connected (milter) */
 	bool	 in_thread;		/* its references lead to a report's thread */
 	bool	 thread_mixed;		/* ... and also to another report's */
-	bool	 reporter;		/* the sender or From is a reporter of that report */
+	bool	 reporter;		/* the envelope sender is a reporter of that report */
 	const char *auto_submitted;	/* header values, NULL when absent */
 	const char *precedence;
 	const char *auto_response_suppress;

@@ -5,7 +5,7 @@
  *	#include "thread.h"
  *
  *	enum store_rc thread_resolve(st, list, post, &thread, err);
- *	enum store_rc thread_is_reporter(st, list, report_id, sender, post, &yes, err);
+ *	enum store_rc thread_is_reporter(st, list, report_id, sender, &yes, err);
  *	enum store_rc thread_copies(st, list, report_id, sender, post, &addresses, err);
  * DESCRIPTION
  *	An approved report opens a thread; every message relayed in reply
@@ -19,8 +19,9 @@
  *	another report: a reporter's mail that touches someone else's
  *	report is then not let through.
  *
- *	thread_is_reporter() says whether the envelope sender or a From
- *	address is a reporter of the report (not merely copied on it).
+ *	thread_is_reporter() says whether the envelope sender is a reporter
+ *	of the report (not merely copied on it).  A From address is not
+ *	enough: anyone may write the reporter's address there.
  *
  *	thread_copies() is who gets a thread's message besides the members:
  *	the report's reporters and the people copied on it, but not the
@@ -91,10 +92,10 @@ is_author(const char *addr, const char *sender, const struct post *post)
 	return (sender && strcmp(addr, sender) == 0) || message_from_is(post, addr);
 }
 
-/* thread_is_reporter - the sender or a From address reported this report */
+/* thread_is_reporter - the envelope sender reported this report */
 enum store_rc
 thread_is_reporter(struct store *st, const char *list, const char *report_id, const char *sender,
-		   const struct post *post, bool *yes, GError **err)
+		   bool *yes, GError **err)
 {
 	GPtrArray *people;
 	enum store_rc r;
@@ -106,7 +107,7 @@ thread_is_reporter(struct store *st, const char *list, const char *report_id, co
 	for (i = 0; !*yes && i < people->len; i++) {
 		const struct reporter *p = g_ptr_array_index(people, i);
 
-		*yes = strcmp(p->kind, "reporter") == 0 && is_author(p->address, sender, post);
+		*yes = strcmp(p->kind, "reporter") == 0 && sender && strcmp(p->address, sender) == 0;
 	}
 	g_ptr_array_free(people, TRUE);
 	return STORE_OK;

@@ -102,17 +102,48 @@ member_relayed(void **state)
 	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM outbox", "1");
 }
 
-/* member_by_from - From alone makes a member's post */
+/*
+ * forged_from_held - From: a member is no member's post: anyone may write
+ * it.  The envelope sender decides; the post is held, never relayed.
+ */
 static void
-member_by_from(void **state)
+forged_from_held(void **state)
 {
+	static const struct {
+		const char *name;
+		const char *sender;
+		const char *from;
+		const char *want;	/* the post, then its outbox rows */
+	} rows[] = {
+		{ "a stranger's envelope", "mallory@attacker.example", "Carol <CAROL@example.org>",
+		  "held non-member autoreply,moderator-held" },
+		{ "another list's envelope", "bounces+carol=example.org@lists.example", "carol@example.org",
+		  "held non-member autoreply,moderator-held" },
+		{ "the null sender", "", "Alice <alice@example.org>", "held non-member moderator-held" },
+		{ "a member among several From", "eve@attacker.example", "eve@attacker.example, bob@example.org",
+		  "held non-member autoreply,moderator-held" },
+		{ "a From group of members", "oscar@attacker.example", "Team: alice@example.org, bob@example.org;",
+		  "held non-member autoreply,moderator-held" },
+	};
 	struct fixture *fx = *state;
-	static const char post[] = "From: Carol <CAROL@example.org>\nSubject: x\n\ny\n";
-	GError *err = NULL;
+	size_t i;
 
-	assert_int_equal(take(fx, post, "bounces+carol=example.org@lists.example", "security@example.org", NOW, &err),
-			 INTAKE_OK);
-	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox", "alice@example.org,bob@example.org");
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *post = g_strdup_printf("From: %s\nSubject: please deploy\n\nrun this\n", rows[i].from);
+		char *got;
+		GError *err = NULL;
+
+		if (take(fx, post, rows[i].sender, "security@example.org", NOW, &err) != INTAKE_OK)
+			fail_msg("%s: %s", rows[i].name, err ? err->message : "?");
+		got = query(fx, "SELECT status || ' ' || reason || ' ' || (SELECT group_concat(kind) FROM"
+			    " (SELECT kind FROM outbox WHERE post_id = p.id ORDER BY id)) FROM posts p"
+			    " WHERE id = (SELECT max(id) FROM posts)");
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].name, got, rows[i].want);
+		g_free(got);
+		g_free(post);
+	}
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'relay'", "0");
 }
 
 /* loop_kept - our own marker: kept, relayed to nobody, no auto-reply */
@@ -736,7 +767,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(member_relayed, setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(member_by_from, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(forged_from_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(loop_kept, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(malformed_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),
