@@ -122,6 +122,7 @@ header_facts(struct job *j, const struct list_config *l, struct facts *f)
 	f->parsed = j->post->parsed;
 	f->sender_null = j->sender == NULL;
 	f->sender_mailer_daemon = addr_is_mailer_daemon(j->sender);
+	f->sender_ours = j->sender && config_find_rcpt(j->cfg, j->sender, NULL, NULL) != NULL;
 	f->loop = message_has_loop(j->post, l->address);
 	f->can_refuse = j->smtp != NULL;
 	f->auto_submitted = j->post->auto_submitted;

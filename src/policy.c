@@ -34,10 +34,12 @@
  *	moderators like any report, never relayed.
  *
  *	The held auto-reply (RFC 3834) is suppressed for a null envelope
- *	sender, MAILER-DAEMON, Auto-Submitted other than "no", Precedence
- *	bulk, junk or list, any List-Id, X-Auto-Response-Suppress asking
- *	for no auto-replies, and a sender answered within the list's
- *	autoreply_interval.  no_autoreply names the rule that suppressed it.
+ *	sender, MAILER-DAEMON, one of our own list or bounce addresses (a
+ *	forged sender: the answer would only come back), Auto-Submitted
+ *	other than "no", Precedence bulk, junk or list, any List-Id,
+ *	X-Auto-Response-Suppress asking for no auto-replies, and a sender
+ *	answered within the list's autoreply_interval.  no_autoreply names
+ *	the rule that suppressed it.
  *
  *	A held post waits for one decision: held becomes approved,
  *	rejected, discarded or expired, and nothing else ever changes
@@ -67,8 +69,9 @@
  *
  *	policy_join() is the rule for a message to LIST+join-TOKEN, after
  *	the token was looked up: an automatic message (null sender,
- *	MAILER-DAEMON, Auto-Submitted, Precedence bulk/junk/list, List-Id,
- *	our loop marker) never accepts an invitation and is not answered -
+ *	MAILER-DAEMON, one of our own addresses, Auto-Submitted,
+ *	Precedence bulk/junk/list, List-Id, our loop marker) never accepts
+ *	an invitation and is not answered -
  *	a vacation reply to the invitation must not make anyone a member.
  *	A sent, unexpired invitation is accepted.  Anything else (a wrong,
  *	used, expired or cancelled token) is refused with one short answer,
@@ -135,6 +138,8 @@ envelope_no_reply(const struct facts *f)
 		return "null-sender";
 	if (f->sender_mailer_daemon)
 		return "mailer-daemon";
+	if (f->sender_ours)
+		return "own-address";
 	return NULL;
 }
 

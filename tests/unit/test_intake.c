@@ -146,6 +146,34 @@ forged_from_held(void **state)
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'relay'", "0");
 }
 
+/*
+ * own_address_not_answered - a sender that is the list's own address or
+ * its bounce address is forged: held, and no auto-reply to ourselves
+ */
+static void
+own_address_not_answered(void **state)
+{
+	static const char *const senders[] = {
+		"security@example.org", "Security-Bounces@Example.ORG", "security+urgent@example.org",
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(senders); i++) {
+		char *got;
+		GError *err = NULL;
+
+		if (take(fx, report, senders[i], "security@example.org", NOW, &err) != INTAKE_OK)
+			fail_msg("%s: %s", senders[i], err ? err->message : "?");
+		got = query(fx, "SELECT status || ' ' || reason || ' ' || (SELECT group_concat(kind) FROM"
+			    " outbox WHERE post_id = p.id) FROM posts p WHERE id = (SELECT max(id) FROM posts)");
+		if (strcmp(got, "held non-member moderator-held") != 0)
+			fail_msg("%s: got %s, want held non-member moderator-held", senders[i], got);
+		g_free(got);
+	}
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
+}
+
 /* loop_kept - our own marker: kept, relayed to nobody, no auto-reply */
 static void
 loop_kept(void **state)
@@ -768,6 +796,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(member_relayed, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(forged_from_held, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(own_address_not_answered, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(loop_kept, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(malformed_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),
