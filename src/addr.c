@@ -13,7 +13,11 @@
  *	Addresses are compared in one canonical form: the addr-spec alone,
  *	the domain in its IDN A-label (xn--) form, ASCII letters folded to
  *	lower case.  This is the form stored in the database and used for
- *	RCPT TO.
+ *	RCPT TO.  Only a domain written in its normal form (a U-label in
+ *	lower case, composed characters) is converted: one that IDNA would
+ *	first have to map (fullwidth letters, non-ASCII capitals, combining
+ *	marks, the ideographic full stop) stays as written, so it never
+ *	equals the address it imitates.
  *
  *	addr_normalize() returns the canonical form of an address that came
  *	with a message (envelope or header), or NULL when addr is empty or
@@ -44,7 +48,30 @@
 #include <string.h>
 #include <gmime/gmime.h>
 
-/* canonical - A-label domain, ASCII lower case; NULL without local@domain */
+/*
+ * as_written - is alabel (lower case) the IDN form of the domain written,
+ * and not only a name it maps to: IDNA mapping (UTS #46) also turns
+ * fullwidth letters, non-ASCII capitals, decomposed characters and the
+ * ideographic full stop into the name they look like
+ */
+static bool
+as_written(const char *written, const char *alabel)
+{
+	char *w = g_ascii_strdown(written, -1);
+	char *u = g_hostname_to_unicode(alabel);
+	bool same = strcmp(w, alabel) == 0 || (u != NULL && strcmp(w, u) == 0);
+
+	g_free(w);
+	g_free(u);
+	return same;
+}
+
+/*
+ * canonical - A-label domain, ASCII lower case; NULL without local@domain.
+ * A non-ASCII domain that is not in its normal form (lower case, composed)
+ * keeps it, in ASCII lower case: alice@ｅｘａｍｐｌｅ.org is not
+ * alice@example.org, whatever a resolver makes of it.
+ */
 static char *
 canonical(const char *addr)
 {
@@ -61,6 +88,11 @@ canonical(const char *addr)
 	if (idn != NULL && *idn != '\0')
 		out = g_ascii_strdown(idn, -1);
 	g_object_unref(ia);
+	if (out != NULL && !g_str_is_ascii(at + 1) && strrchr(out, '@') != NULL
+	    && !as_written(at + 1, strrchr(out, '@') + 1)) {
+		g_free(out);
+		out = g_ascii_strdown(addr, -1);
+	}
 	return out;
 }
 
@@ -178,6 +210,11 @@ addr_check_strict(const char *typed, const char **why)
 	/* GMime must read it back as exactly this one mailbox (an A-label
 	 * domain comes back as its U-label: compare canonical forms) */
 	out = canonical(typed);
+	if (out != NULL && !g_str_is_ascii(strrchr(out, '@'))) {
+		g_free(out);
+		*why = "address domain is not an IDN name in its normal form (lower case, composed)";
+		return NULL;
+	}
 	list = internet_address_list_parse(NULL, typed);
 	if (list == NULL || internet_address_list_length(list) != 1
 	    || !INTERNET_ADDRESS_IS_MAILBOX(internet_address_list_get_address(list, 0))

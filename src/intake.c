@@ -167,6 +167,7 @@ header_facts(struct job *j, const struct list_config *l, struct facts *f)
 	f->parsed = j->post->parsed;
 	f->sender_null = j->sender == NULL;
 	f->sender_mailer_daemon = addr_is_mailer_daemon(j->sender);
+	f->sender_ours = j->sender && config_find_rcpt(j->cfg, j->sender, NULL, NULL) != NULL;
 	f->loop = message_has_loop(j->post, l->address);
 	f->can_refuse = j->smtp != NULL;
 	f->auto_submitted = j->post->auto_submitted;
@@ -190,7 +191,8 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 	header_facts(j, l, f);
 	if ((r = is_member(j, l, j->sender, &f->sender_member, err)) != STORE_OK)
 		return r;
-	for (i = 0; !f->from_member && i < j->post->from->len; i++)
+	/* From only where a verifier vouches for it: anyone may write a member's address there */
+	for (i = 0; f->require_auth != AUTH_NONE && !f->from_member && i < j->post->from->len; i++)
 		if ((r = is_member(j, l, g_ptr_array_index(j->post->from, i), &f->from_member, err))
 		    != STORE_OK)
 			return r;
@@ -555,24 +557,18 @@ intake_author_policy(const struct config *cfg, const struct list_config *l, cons
 }
 
 /*
- * may_relay - might l relay the post: the sender or a From address is a
- * member, or it replies to something (a reporter's follow-up).  A read
- * outside the transaction, only to spare held mail a DNS lookup.
+ * may_relay - might l relay the post: the envelope sender is a member, or
+ * it replies to something (a reporter's follow-up).  A read outside the
+ * transaction, only to spare held mail a DNS lookup.
  */
 static bool
 may_relay(struct job *j, const struct list_config *l)
 {
 	bool yes = false;
-	guint i;
 
 	if (j->post->references->len > 0)
 		return true;
-	if (is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes)
-		return true;
-	for (i = 0; i < j->post->from->len; i++)
-		if (is_member(j, l, g_ptr_array_index(j->post->from, i), &yes, NULL) != STORE_OK || yes)
-			return true;
-	return false;
+	return is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes;
 }
 
 /* author_policy - the DMARC policy for the first list that may relay the post */

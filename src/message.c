@@ -14,7 +14,9 @@
  *	message with GMime: From addresses (groups flattened, canonical
  *	A-label form) and the first one's display name, the To and Cc
  *	addresses, Subject, Message-ID, In-Reply-To and References,
- *	Auto-Submitted, Precedence, List-Id, X-Loop.  The raw bytes are not
+ *	Auto-Submitted, Precedence, List-Id, X-Loop (each value read as an
+ *	address and as an address list: "Team <list@example.org>" names
+ *	list@example.org too).  The raw bytes are not
  *	changed or kept; the caller keeps them for relaying.
  *
  *	A message GMime cannot read at all (no header block) comes back with
@@ -73,6 +75,25 @@ add_mailboxes(GPtrArray *out, InternetAddressList *list)
 			if (a)
 				g_ptr_array_add(out, a);
 		}
+	}
+}
+
+/*
+ * add_loops - the addresses an X-Loop value names: the value as one
+ * address, and each mailbox GMime reads in it, so that a display name,
+ * a comment or a second address does not hide our loop marker
+ */
+static void
+add_loops(GPtrArray *out, const char *value)
+{
+	InternetAddressList *list;
+	char *a = addr_normalize(value);
+
+	if (a)
+		g_ptr_array_add(out, a);
+	if (value && (list = internet_address_list_parse(options, value)) != NULL) {
+		add_mailboxes(out, list);
+		g_object_unref(list);
 	}
 }
 
@@ -234,12 +255,8 @@ message_parse(const char *raw, size_t len)
 	for (i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "X-Loop") == 0) {
-			char *a = addr_normalize(g_mime_header_get_value(h));
-
-			if (a)
-				g_ptr_array_add(post->loops, a);
-		}
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "X-Loop") == 0)
+			add_loops(post->loops, g_mime_header_get_value(h));
 	}
 	g_object_unref(msg);		/* drops the last reference to stream */
 	g_byte_array_free(view, FALSE);

@@ -19,33 +19,44 @@
  *			never relayed again, no auto-reply.
  *	malformed	no readable header block: HOLD (never refused, never
  *			dropped), auto-reply by the envelope rules only.
- *	member		envelope sender or a From address is a member, and
- *			that address is authenticated: RELAY.
+ *	member		the envelope sender is a member, or (when the list
+ *			requires authentication) a From address is, and that
+ *			address is authenticated: RELAY.
  *	reporter	a reply in a report's thread (its references lead
- *			there) whose envelope sender or From is a reporter of
- *			that report, and that address is authenticated:
- *			RELAY.  Not when its references also lead to another
- *			report: a reporter never reaches someone else's
- *			thread.
+ *			there) whose envelope sender, or authenticated From,
+ *			is a reporter of that report, and that address is
+ *			authenticated: RELAY.  Not when its references also
+ *			lead to another report: a reporter never reaches
+ *			someone else's thread.
  *	unauthenticated	a post the member or reporter rule would relay, but
  *			for an address that is not authenticated: HOLD,
  *			with an auto-reply by the rules below.
  *	non-member	everything else: HOLD with an auto-reply.
  *
+ *	Who sent a message is its envelope sender, the address the MTA
+ *	checks (SPF) and bounces go to.  A From: address is what the
+ *	sender says of itself, and anyone may write a member's there: with
+ *	AUTH_NONE a From: address never makes a post a member's or a
+ *	reporter's (a post From: a member with a stranger's envelope is
+ *	held like any report).  It counts only when the verifier vouches
+ *	for it.
+ *
  *	Authenticated depends on the list's require_auth: with AUTH_NONE
- *	every address is; with AUTH_DKIM an address the verifier reported
- *	an aligned DKIM pass for (sender_dkim for the envelope sender,
- *	from_dkim for the From addresses, all of them); with
+ *	every envelope sender is; with AUTH_DKIM an address the verifier
+ *	reported an aligned DKIM pass for (sender_dkim for the envelope
+ *	sender, from_dkim for the From addresses, all of them); with
  *	AUTH_DKIM_OR_SPF also one with an aligned SPF pass.  Each address
  *	counts for itself: an authenticated envelope sender does not make
  *	a forged From a member's, nor the reverse.
  *
  *	The held auto-reply (RFC 3834) is suppressed for a null envelope
- *	sender, MAILER-DAEMON, Auto-Submitted other than "no", Precedence
- *	bulk, junk or list, any List-Id, X-Auto-Response-Suppress asking
- *	for no auto-replies, an envelope sender that is not authenticated
- *	while the list requires it ("unauthenticated": a forged sender
- *	must not turn the list into a source of backscatter), and a sender
+ *	sender, MAILER-DAEMON, one of our own list or bounce addresses (a
+ *	forged sender: the answer would only come back), Auto-Submitted
+ *	other than "no", Precedence bulk, junk or list, any List-Id,
+ *	X-Auto-Response-Suppress asking for no auto-replies, an envelope
+ *	sender that is not authenticated while the list requires it
+ *	("unauthenticated": a forged sender must not turn the list into a
+ *	source of backscatter), and a sender
  *	answered within the list's autoreply_interval.  no_autoreply names
  *	the rule that suppressed it.
  *
@@ -77,8 +88,9 @@
  *
  *	policy_join() is the rule for a message to LIST+join-TOKEN, after
  *	the token was looked up: an automatic message (null sender,
- *	MAILER-DAEMON, Auto-Submitted, Precedence bulk/junk/list, List-Id,
- *	our loop marker) never accepts an invitation and is not answered -
+ *	MAILER-DAEMON, one of our own addresses, Auto-Submitted,
+ *	Precedence bulk/junk/list, List-Id, our loop marker) never accepts
+ *	an invitation and is not answered -
  *	a vacation reply to the invitation must not make anyone a member.
  *	A sent, unexpired invitation is accepted (the token is what
  *	counts, not the sender).  Anything else (a wrong, used, expired or
@@ -148,6 +160,8 @@ envelope_no_reply(const struct facts *f)
 		return "null-sender";
 	if (f->sender_mailer_daemon)
 		return "mailer-daemon";
+	if (f->sender_ours)
+		return "own-address";
 	return NULL;
 }
 
@@ -176,11 +190,15 @@ sender_authentic(const struct facts *f)
 	return authentic(f, f->sender_dkim, f->sender_spf);
 }
 
-/* from_authentic - the From addresses count */
+/*
+ * from_authentic - the From addresses count: only when the list requires
+ * authentication and the verifier vouches for them; otherwise From is
+ * the sender's word
+ */
 static bool
 from_authentic(const struct facts *f)
 {
-	return authentic(f, f->from_dkim, f->from_spf);
+	return f->require_auth != AUTH_NONE && authentic(f, f->from_dkim, f->from_spf);
 }
 
 /* auth_no_reply - no answer to an envelope sender the list cannot trust */
@@ -231,7 +249,7 @@ struct verdict
 policy_decide(const struct facts *f)
 {
 	const char *no;
-	bool reporter;
+	bool reporter, from;
 
 	if (f->size > f->max_size) {
 		struct verdict v = { ACTION_REJECT, "too-large", false, "rejected" };
@@ -265,7 +283,9 @@ policy_decide(const struct facts *f)
 	if ((no = envelope_no_reply(f)) == NULL && (no = header_no_reply(f)) == NULL
 	    && (no = auth_no_reply(f)) == NULL)
 		no = interval_no_reply(f);
-	if (f->sender_member || f->from_member || (reporter && (f->sender_reporter || f->from_reporter)))
+	from = f->require_auth != AUTH_NONE;	/* a From address claims to be the sender */
+	if (f->sender_member || (from && f->from_member)
+	    || (reporter && (f->sender_reporter || (from && f->from_reporter))))
 		return hold("unauthenticated", no);
 	return hold("non-member", no);
 }

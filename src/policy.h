@@ -26,8 +26,9 @@ struct facts {
 	bool	 parsed;		/* the message has a readable header block */
 	bool	 sender_null;		/* envelope sender <> */
 	bool	 sender_mailer_daemon;	/* envelope sender MAILER-DAEMON@ */
+	bool	 sender_ours;		/* envelope sender is a list or bounce address of ours */
 	bool	 sender_member;		/* envelope sender is a member of the list */
-	bool	 from_member;		/* a From: address is a member of the list */
+	bool	 from_member;		/* a From: address is a member (counts only authenticated) */
 	bool	 loop;			/* carries this list's loop marker */
 	bool	 can_refuse;		/* the client is still connected (milter) */
 	bool	 in_thread;		/* its references lead to a report's thread */

@@ -23,7 +23,8 @@
  *	thread_is_reporter() says whether the envelope sender (by_sender)
  *	and whether a From address (by_from) is a reporter of the report
  *	(not merely copied on it): policy asks each address for its own
- *	authentication.
+ *	authentication, and counts a From address only when a verifier
+ *	vouches for it (anyone may write the reporter's address there).
  *
  *	thread_copies() is who gets a thread's message besides the members:
  *	the report's reporters and the people copied on it, but not the

@@ -26,6 +26,15 @@ normalize(void **state)
 		{ "  <bob@example.org>  ", "bob@example.org" },
 		{ "zoe@bücher.example", "zoe@xn--bcher-kva.example" },
 		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
+		{ "zoe@XN--BCHER-KVA.example", "zoe@xn--bcher-kva.example" },
+		/* look-alikes that IDNA maps to another name keep their own form */
+		{ "alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85.org",
+		  "alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85.org" },
+		{ "Zoe@B\xc3\x9c" "CHER.example", "zoe@b\xc3\x9c" "cher.example" },
+		{ "zoe@bu\xcc\x88" "cher.example", "zoe@bu\xcc\x88" "cher.example" },
+		{ "alice@example\xe3\x80\x82org", "alice@example\xe3\x80\x82org" },
+		/* a real IDN that looks like an ASCII name is converted, and differs */
+		{ "alice@ex\xd0\xb0mple.org", "alice@xn--exmple-4nf.org" },
 		{ "", NULL },
 		{ "<>", NULL },
 		{ "localonly", NULL },
@@ -84,7 +93,8 @@ strict_refuses(void **state)
 		".alice@example.org", "alice.@example.org", "al..ice@example.org", "alice@-example.org",
 		"alice@example-.org", "alice@example..org", "alice@example.org.", "alice@exa_mple.org",
 		"\"alice\"@example.org", "alice@example.org\n", "ali\x1b" "ce@example.org",
-		"(comment)alice@example.org",
+		"(comment)alice@example.org", "zoe@B\xc3\x9c" "CHER.example",
+		"alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85.org",
 	};
 	size_t i;
 

@@ -102,17 +102,76 @@ member_relayed(void **state)
 	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM " OUTBOX_DATA, "1");
 }
 
-/* member_by_from - From alone makes a member's post */
+/*
+ * forged_from_held - From: a member is no member's post: anyone may write
+ * it.  The envelope sender decides; the post is held, never relayed.
+ */
 static void
-member_by_from(void **state)
+forged_from_held(void **state)
 {
+	static const struct {
+		const char *name;
+		const char *sender;
+		const char *from;
+		const char *want;	/* the post, then its outbox rows */
+	} rows[] = {
+		{ "a stranger's envelope", "mallory@attacker.example", "Carol <CAROL@example.org>",
+		  "held non-member autoreply,moderator-held" },
+		{ "another list's envelope", "bounces+carol=example.org@lists.example", "carol@example.org",
+		  "held non-member autoreply,moderator-held" },
+		{ "the null sender", "", "Alice <alice@example.org>", "held non-member moderator-held" },
+		{ "a member among several From", "eve@attacker.example", "eve@attacker.example, bob@example.org",
+		  "held non-member autoreply,moderator-held" },
+		{ "a From group of members", "oscar@attacker.example", "Team: alice@example.org, bob@example.org;",
+		  "held non-member autoreply,moderator-held" },
+	};
 	struct fixture *fx = *state;
-	static const char post[] = "From: Carol <CAROL@example.org>\nSubject: x\n\ny\n";
-	GError *err = NULL;
+	size_t i;
 
-	assert_int_equal(take(fx, post, "bounces+carol=example.org@lists.example", "security@example.org", NOW, &err),
-			 INTAKE_OK);
-	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox", "alice@example.org,bob@example.org");
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *post = g_strdup_printf("From: %s\nSubject: please deploy\n\nrun this\n", rows[i].from);
+		char *got;
+		GError *err = NULL;
+
+		if (take(fx, post, rows[i].sender, "security@example.org", NOW, &err) != INTAKE_OK)
+			fail_msg("%s: %s", rows[i].name, err ? err->message : "?");
+		got = query(fx, "SELECT status || ' ' || reason || ' ' || (SELECT group_concat(kind) FROM"
+			    " (SELECT kind FROM outbox WHERE post_id = p.id ORDER BY id)) FROM posts p"
+			    " WHERE id = (SELECT max(id) FROM posts)");
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].name, got, rows[i].want);
+		g_free(got);
+		g_free(post);
+	}
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'relay'", "0");
+}
+
+/*
+ * own_address_not_answered - a sender that is the list's own address or
+ * its bounce address is forged: held, and no auto-reply to ourselves
+ */
+static void
+own_address_not_answered(void **state)
+{
+	static const char *const senders[] = {
+		"security@example.org", "Security-Bounces@Example.ORG", "security+urgent@example.org",
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(senders); i++) {
+		char *got;
+		GError *err = NULL;
+
+		if (take(fx, report, senders[i], "security@example.org", NOW, &err) != INTAKE_OK)
+			fail_msg("%s: %s", senders[i], err ? err->message : "?");
+		got = query(fx, "SELECT status || ' ' || reason || ' ' || (SELECT group_concat(kind) FROM"
+			    " outbox WHERE post_id = p.id) FROM posts p WHERE id = (SELECT max(id) FROM posts)");
+		if (strcmp(got, "held non-member moderator-held") != 0)
+			fail_msg("%s: got %s, want held non-member moderator-held", senders[i], got);
+		g_free(got);
+	}
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
 }
 
 /* loop_kept - our own marker: kept, relayed to nobody, no auto-reply */
@@ -990,7 +1049,7 @@ auth_join(void **state)
 	expect(fx, "SELECT kind || ' ' || recipients FROM outbox", "join-invalid x@example.net");
 }
 
-/* auth_none_strips - require_authentication none: addresses taken as they come, our claims still dropped */
+/* auth_none_strips - require_authentication none: the envelope sender taken as it comes, our claims still dropped */
 static void
 auth_none_strips(void **state)
 {
@@ -1000,9 +1059,12 @@ auth_none_strips(void **state)
 	GError *err = NULL;
 
 	require(fx, AUTH_NONE);
-	assert_int_equal(take(fx, post, "mallory@evil.example", "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
 	expect(fx, "SELECT status || ' ' || reason FROM posts", "relayed member");
 	expect(fx, OUR_CLAIMS, "0");
+	/* the same From with a stranger's envelope: From is the sender's word, even with a pass */
+	assert_int_equal(take(fx, post, "mallory@evil.example", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts WHERE id = 2", "held non-member");
 }
 
 int
@@ -1011,7 +1073,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(member_relayed, setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(member_by_from, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(forged_from_held, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(own_address_not_answered, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(loop_kept, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(malformed_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),

@@ -1,6 +1,7 @@
 /*
  * test_message - what a moderator reads of a held post: message_readable()
- * on plain, multipart, attached, encoded and hostile messages
+ * on plain, multipart, attached, encoded and hostile messages; and our loop
+ * marker found by message_parse() however the X-Loop field writes it
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,6 +329,44 @@ deep(void **state)
 	g_string_free(s, TRUE);
 }
 
+/* loop_marker - message_has_loop(): our X-Loop address however it is written */
+static void
+loop_marker(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *fields;
+		bool want;
+	} rows[] = {
+		{ "the marker as vigil writes it", "X-Loop: security@example.org\n", true },
+		{ "in capitals", "X-Loop: SECURITY@Example.ORG\n", true },
+		{ "in angle brackets", "X-Loop: <security@example.org>\n", true },
+		{ "with a display name", "X-Loop: Security team <security@example.org>\n", true },
+		{ "with a quoted display name", "X-Loop: \"Security, team\" <security@example.org>\n", true },
+		{ "with a comment", "X-Loop: security@example.org (vigil)\n", true },
+		{ "folded", "X-Loop:\n\tsecurity@example.org\n", true },
+		{ "second of two addresses", "X-Loop: other@lists.example, security@example.org\n", true },
+		{ "second of two fields", "X-Loop: other@lists.example\nX-Loop: security@example.org\n", true },
+		{ "another list only", "X-Loop: other@lists.example\n", false },
+		{ "our address as a prefix", "X-Loop: security@example.org.attacker.example\n", false },
+		{ "our address quoted as a local part", "X-Loop: \"security@example.org\"@attacker.example\n", false },
+		{ "our address as a display name: in doubt, a loop",
+		  "X-Loop: security@example.org <x@attacker.example>\n", true },
+		{ "no X-Loop", "X-Loop-Not: security@example.org\n", false },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *raw = g_strdup_printf("From: bob@example.org\n%sSubject: x\n\nbody\n", rows[i].fields);
+		struct post *post = message_parse(raw, strlen(raw));
+
+		if (message_has_loop(post, "security@example.org") != rows[i].want)
+			fail_msg("%s: got %d, want %d", rows[i].name, !rows[i].want, rows[i].want);
+		message_free(post);
+		g_free(raw);
+	}
+}
+
 int
 main(void)
 {
@@ -340,6 +379,7 @@ main(void)
 		cmocka_unit_test(latin1),
 		cmocka_unit_test(garbage),
 		cmocka_unit_test(deep),
+		cmocka_unit_test(loop_marker),
 	};
 
 	message_init();
