@@ -13,7 +13,8 @@
  *	Addresses are compared in one canonical form: the addr-spec alone,
  *	the domain in its IDN A-label (xn--) form, ASCII letters folded to
  *	lower case.  This is the form stored in the database and used for
- *	RCPT TO.
+ *	RCPT TO.  A label IDNA2008 cannot encode stays a U-label, however it
+ *	came; the canonical form of a canonical address is itself.
  *
  *	addr_normalize() returns the canonical form of an address that came
  *	with a message (envelope or header), or NULL when addr is empty or
@@ -44,23 +45,31 @@
 #include <string.h>
 #include <gmime/gmime.h>
 
-/* canonical - A-label domain, ASCII lower case; NULL without local@domain */
+/*
+ * canonical - A-label domain, ASCII lower case; NULL without local@domain.
+ * GMime decodes xn-- labels only in lower case: an address in upper case
+ * is folded first, or XN--BCH would stay as it is while its own canonical
+ * form, xn--bch, became U+2246, the label IDNA2008 cannot encode again.
+ */
 static char *
 canonical(const char *addr)
 {
 	InternetAddress *ia;
 	const char *idn;
 	const char *at;
+	char *lower;
 	char *out = NULL;
 
 	at = strrchr(addr, '@');
 	if (at == NULL || at == addr || at[1] == '\0')
 		return NULL;
-	ia = internet_address_mailbox_new(NULL, addr);
+	lower = g_ascii_strdown(addr, -1);
+	ia = internet_address_mailbox_new(NULL, lower);
 	idn = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
 	if (idn != NULL && *idn != '\0')
 		out = g_ascii_strdown(idn, -1);
 	g_object_unref(ia);
+	g_free(lower);
 	return out;
 }
 

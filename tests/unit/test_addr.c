@@ -26,6 +26,13 @@ normalize(void **state)
 		{ "  <bob@example.org>  ", "bob@example.org" },
 		{ "zoe@bücher.example", "zoe@xn--bcher-kva.example" },
 		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
+		/* xn-- labels in any case: one canonical form, which is its own */
+		{ "Zoe@XN--BCHER-examplemple", "zoe@xn--bcher-kxampcob0abc" },
+		{ "zoe@xn--bcher-kxampcob0abc", "zoe@xn--bcher-kxampcob0abc" },
+		/* ... also for a label IDNA2008 cannot encode again (U+2246) */
+		{ "zoe@xn--bch", "zoe@\xe2\x89\x86" },
+		{ "Zoe@XN--BCH", "zoe@\xe2\x89\x86" },
+		{ "zoe@\xe2\x89\x86", "zoe@\xe2\x89\x86" },
 		{ "", NULL },
 		{ "<>", NULL },
 		{ "localonly", NULL },
