@@ -23,8 +23,10 @@
  *	addr_check_strict() is for addresses typed by an administrator: one
  *	bare addr-spec, no spaces or controls, one @, a dot-atom local part,
  *	a domain of at least two labels of letters, digits, hyphens (or
- *	UTF-8 for IDN).  It returns the canonical form, or NULL with *why
- *	set to a static reason.
+ *	UTF-8 for IDN) that IDNA2008 can write as A-labels (xn--): a
+ *	U-label it refuses, or an xn-- label that is not a valid A-label,
+ *	is refused.  It returns the canonical form, or NULL with *why set
+ *	to a static reason.
  *
  *	addr_is_mailer_daemon() is true for MAILER-DAEMON@any.
  *
@@ -112,6 +114,15 @@ same_mailbox(const char *parsed, const char *canon)
 	return same;
 }
 
+/* ascii_domain - the domain is in A-labels (GMime leaves one it cannot encode in UTF-8) */
+static bool
+ascii_domain(const char *canon)
+{
+	const char *at = strrchr(canon, '@');
+
+	return at != NULL && g_str_is_ascii(at + 1);
+}
+
 /* addr_check_strict - validate an address typed by an administrator */
 char *
 addr_check_strict(const char *typed, const char **why)
@@ -187,6 +198,11 @@ addr_check_strict(const char *typed, const char **why)
 	/* GMime must read it back as exactly this one mailbox (an A-label
 	 * domain comes back as its U-label: compare canonical forms) */
 	out = canonical(typed);
+	if (out && !ascii_domain(out)) {
+		*why = "address domain cannot be converted to IDN form";
+		g_free(out);
+		return NULL;
+	}
 	list = internet_address_list_parse(NULL, typed);
 	if (list == NULL || internet_address_list_length(list) != 1
 	    || !INTERNET_ADDRESS_IS_MAILBOX(internet_address_list_get_address(list, 0))

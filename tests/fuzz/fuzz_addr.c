@@ -16,7 +16,8 @@
  *	An address the strict check accepts is canonical: its result is
  *	what addr_normalize() makes of the same input, and typed back it
  *	is accepted again unchanged (vigil prints what it stores).  It is
- *	at most 254 bytes (RFC 5321) and has no blank or control.
+ *	at most 254 bytes (RFC 5321), has no blank or control, and its
+ *	domain is in A-labels (ASCII).
  *
  *	A refusal always says why.  addr_domain() is what follows the
  *	last @.  addr_split_extension() cuts local+ext@domain at the
@@ -115,6 +116,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(norm != NULL && strcmp(norm, strict) == 0, "\"%s\": strict \"%s\", normalized \"%s\"",
 			   in, strict, norm ? norm : "(null)");
 		FUZZ_CHECK(strlen(strict) <= 254, "\"%s\" -> \"%s\": %zu bytes", in, strict, strlen(strict));
+		FUZZ_CHECK(g_str_is_ascii(strrchr(strict, '@') + 1), "\"%s\" -> \"%s\": domain not in A-labels",
+			   in, strict);
 		for (p = strict; *p; p++)
 			FUZZ_CHECK((unsigned char) *p > 0x20 && *p != 0x7f, "\"%s\" -> \"%s\"", in, strict);
 		again = addr_check_strict(strict, &why2);

@@ -92,6 +92,9 @@ strict_refuses(void **state)
 		"alice@example-.org", "alice@example..org", "alice@example.org.", "alice@exa_mple.org",
 		"\"alice\"@example.org", "alice@example.org\n", "ali\x1b" "ce@example.org",
 		"(comment)alice@example.org",
+		/* domains IDNA2008 cannot write as A-labels: U+2246 */
+		"zoe@xn--bch.example", "Zoe@XN--BCH.example", "zoe@\xe2\x89\x86.example",
+		"zoe@xn--bcher-vakxmea.example",
 	};
 	size_t i;
 
