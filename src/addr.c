@@ -18,7 +18,8 @@
  *
  *	addr_normalize() returns the canonical form of an address that came
  *	with a message (envelope or header), or NULL when addr is empty or
- *	has no local@domain shape.  Surrounding angle brackets are removed.
+ *	has no local@domain shape, or is garbage whose canonical form would
+ *	not be its own.  Surrounding angle brackets are removed.
  *
  *	addr_check_strict() is for addresses typed by an administrator: one
  *	bare addr-spec, no spaces or controls, one @, a dot-atom local part,
@@ -75,24 +76,39 @@ canonical(const char *addr)
 	return out;
 }
 
-/* addr_normalize - canonical form of an address from a message */
-char *
-addr_normalize(const char *addr)
+/* normalize_once - canonical() of addr without blanks around it and one pair of <> */
+static char *
+normalize_once(const char *addr)
 {
-	char *s;
+	char *s = g_strstrip(g_strdup(addr));
 	char *out;
-	size_t n;
+	size_t n = strlen(s);
 
-	if (addr == NULL)
-		return NULL;
-	s = g_strstrip(g_strdup(addr));
-	n = strlen(s);
 	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
 		memmove(s, s + 1, n - 2);
 		s[n - 2] = '\0';
 	}
 	out = *s ? canonical(s) : NULL;
 	g_free(s);
+	return out;
+}
+
+/*
+ * addr_normalize - canonical form of an address from a message.  What
+ * GMime makes of garbage ("<<@@>>" is "<@@>") may not be an address whose
+ * canonical form is itself; such a thing is no address.
+ */
+char *
+addr_normalize(const char *addr)
+{
+	char *out = addr ? normalize_once(addr) : NULL;
+	char *again = out ? normalize_once(out) : NULL;
+
+	if (out && (again == NULL || strcmp(again, out) != 0)) {
+		g_free(out);
+		out = NULL;
+	}
+	g_free(again);
 	return out;
 }
 

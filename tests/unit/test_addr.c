@@ -38,6 +38,8 @@ normalize(void **state)
 		{ "localonly", NULL },
 		{ "@example.org", NULL },
 		{ "foo@", NULL },
+		/* GMime's reading of garbage, "<@@>", is no address */
+		{ "<<@@>>", NULL },
 	};
 	size_t i;
 
