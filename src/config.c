@@ -391,6 +391,24 @@ bounces_of(const char *list)
 	return g_strdup_printf("%.*s-bounces%s", (int) (at - list), list, at);
 }
 
+/*
+ * default_bounces_valid - LIST-bounces@domain must be an address too: with a
+ * local part of 57 octets or more it is not (at most 64), and a list with
+ * such a name needs bounce_address set
+ */
+static gboolean
+default_bounces_valid(const struct list_config *l, const char *path, const char *group, GError **err)
+{
+	const char *why = NULL;
+	char *canon = addr_check_strict(l->bounce_address, &why);
+
+	g_free(canon);
+	if (canon == NULL)
+		g_set_error(err, CONFIG_ERROR, 1, "%s: [%s] bounce_address: the default, %s, is not an"
+			    " address (%s): set one", path, group, l->bounce_address, why);
+	return canon != NULL;
+}
+
 /* is_owner - addr owns one of the lists */
 static gboolean
 is_owner(const struct config *cfg, const char *addr)
@@ -513,6 +531,7 @@ config_load(const char *path, GError **err)
 		if (ok && *l->bounce_address == '\0') {
 			g_free(l->bounce_address);
 			l->bounce_address = bounces_of(l->address);
+			ok = default_bounces_valid(l, path, groups[g], err);
 		}
 
 	}

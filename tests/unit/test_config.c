@@ -28,6 +28,29 @@ load(const char *text, char **path, GError **err)
 	return config_load(*path, err);
 }
 
+/* a list's local part whose LIST-bounces is over 64 octets */
+#define LOCAL57 "security-team-of-the-example-organisation-and-its-friends"
+#define LOCAL56 "security-team-of-the-example-organisation-and-its-friend"
+
+/* long_list - LIST-bounces of a 56-octet local part has 64; at 57 bounce_address is set */
+static void
+long_list(void **state)
+{
+	char *path;
+	GError *err = NULL;
+	struct config *cfg = load("[list " LOCAL57 "@example.org]\nowner = o@example.org\n"
+				  "bounce_address = errors@example.org\n"
+				  "[list " LOCAL56 "@example.org]\nowner = o@example.org\n", &path, &err);
+
+	assert_non_null(cfg);
+	assert_string_equal(((const struct list_config *) g_ptr_array_index(cfg->lists, 0))->bounce_address,
+			    "errors@example.org");
+	assert_string_equal(((const struct list_config *) g_ptr_array_index(cfg->lists, 1))->bounce_address,
+			    LOCAL56 "-bounces@example.org");
+	config_free(cfg);
+	g_free(path);
+}
+
 /* good_file - every key read and converted */
 static void
 good_file(void **state)
@@ -215,6 +238,7 @@ new_values(void **state)
 	}
 }
 
+
 /* new_errors - bad values of the new keys name the file, the group, the key and what is wrong */
 static void
 new_errors(void **state)
@@ -245,6 +269,10 @@ new_errors(void **state)
 		  "bounce_address: security-bounces@example.org is also a list's address, an owner or another"
 		  " list's bounce address" },
 		{ "bounce_address not an address", LIST "bounce_address = bounces\n", L " bounce_address: " },
+		{ "the derived bounce address is no address: a local part of 57 octets",
+		  "[list " LOCAL57 "@example.org]\nowner = o@example.org\n",
+		  "[list " LOCAL57 "@example.org] bounce_address: the default, " LOCAL57
+		  "-bounces@example.org, is not an address (bad local part): set one" },
 		{ "subject_tag with a control character", LIST "subject_tag = [Sec]\x01\n",
 		  L " subject_tag: must be one line of text without control characters" },
 		{ "subject_tag with a tab inside", LIST "subject_tag = [Sec]\\tx\n",
@@ -585,6 +613,7 @@ main(void)
 		cmocka_unit_test(invite_keys),
 		cmocka_unit_test(print_invite),
 		cmocka_unit_test(find_rcpt),
+		cmocka_unit_test(long_list),
 	};
 
 	message_init();
