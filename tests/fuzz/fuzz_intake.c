@@ -24,7 +24,8 @@
  *	rewrite, subject tag, Cc and new Message-ID, is never relayed
  *	again when it comes back from a member: it parses with the list's
  *	loop marker, its List-Id and Precedence: list, or it does not
- *	parse (policy holds it as malformed).  With no edits
+ *	parse (policy holds it as malformed).  The pipe copy is ready for
+ *	SMTP: every LF is part of a CRLF, the last line's too.  With no edits
  *	header_apply() gives the bytes back unchanged.
  *
  *	The moderator's view and the bounce report hand out valid UTF-8
@@ -184,6 +185,22 @@ check_copy(const char *how, const char *data, size_t len)
 	message_free(p);
 }
 
+/*
+ * check_smtp_ready - bytes for SMTP DATA: every line ends in CRLF, the last
+ * too; a bare LF would be a line end to some MTAs and not to others (SMTP
+ * smuggling).  A bare CR is content, as the author sent it.
+ */
+static void
+check_smtp_ready(const char *p, size_t len)
+{
+	size_t i;
+
+	FUZZ_CHECK(len >= 2 && p[len - 2] == '\r' && p[len - 1] == '\n', "no final CRLF");
+	for (i = 0; i < len; i++)
+		if (p[i] == '\n')
+			FUZZ_CHECK(i > 0 && p[i - 1] == '\r', "bare LF at %zu of %zu", i, len);
+}
+
 /* check_relay - the members' copy, as the pipe filter and as a milter's MTA make it */
 static void
 check_relay(const struct post *p, const uint8_t *data, size_t size, bool full)
@@ -202,6 +219,7 @@ check_relay(const struct post *p, const uint8_t *data, size_t size, bool full)
 		list.subject_tag = "[sec]";
 	}
 	copy = compose_relay(&c, data, size, NULL);
+	check_smtp_ready((const char *) copy->data, copy->len);
 	check_copy("pipe", (const char *) copy->data, copy->len);
 	g_byte_array_unref(copy);
 	edits = compose_relay_edits(&c, data, size);
