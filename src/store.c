@@ -1317,7 +1317,8 @@ store_outbox_add(struct store *st, gint64 post_id, const char *kind, const char 
 	sqlite3_bind_int64(stmt, 3, now);
 	bind_text(stmt, 4, sender ? sender : "");
 	sqlite3_bind_text(stmt, 5, joined, -1, g_free);
-	sqlite3_bind_blob64(stmt, 6, data->data, data->len, SQLITE_STATIC);
+	/* an empty array's data may be NULL, which sqlite binds as NULL, not as no bytes */
+	sqlite3_bind_blob64(stmt, 6, data->len > 0 ? (const void *) data->data : "", data->len, SQLITE_STATIC);
 	if ((r = step_done(st, stmt, "outbox add", err)) == STORE_OK && id)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return r;
