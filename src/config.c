@@ -27,7 +27,8 @@
  *	address addr, or NULL.  config_pick_list() resolves the -l option of
  *	the command line: NULL name means "the only list".
  *
- *	config_print() writes the effective values in key-file syntax.
+ *	config_print() writes the effective values in key-file syntax,
+ *	escaped as the key file needs, so that they read back the same.
  */
 #include "config.h"
 
@@ -650,6 +651,30 @@ config_pick_list(const struct config *cfg, const char *name, GError **err)
 	return l;
 }
 
+/* print_string - a value as the key file writes it: backslash and controls escaped */
+static void
+print_string(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		default:
+			fputc(*s, fp);
+		}
+	}
+}
+
 /* print_group - one group's effective values */
 static void
 print_group(FILE *fp, const char *group, const void *base, const struct opt *opts, size_t n)
@@ -667,8 +692,11 @@ print_group(FILE *fp, const char *group, const void *base, const struct opt *opt
 		else if (opts[i].type == OPT_DURATION || opts[i].type == OPT_SIZE)
 			fprintf(fp, "%s = %" G_GINT64_FORMAT "%s\n", opts[i].key, *(const gint64 *) p,
 				opts[i].type == OPT_DURATION ? "s" : "");
-		else
-			fprintf(fp, "%s = %s\n", opts[i].key, *(char *const *) p);
+		else {
+			fprintf(fp, "%s = ", opts[i].key);
+			print_string(fp, *(char *const *) p);
+			fputc('\n', fp);
+		}
 	}
 }
 

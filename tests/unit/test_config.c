@@ -396,6 +396,39 @@ print_new(void **state)
 	g_free(path);
 }
 
+/* print_escaped - a backslash in a value is printed as the key file needs, and reads back the same */
+static void
+print_escaped(void **state)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "subject_tag = [x\\\\sy]\nname = a\\\\nb\n", &path, &err);
+	struct config *again;
+	const struct list_config *l;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(cfg);
+	l = g_ptr_array_index(cfg->lists, 0);
+	assert_string_equal(l->subject_tag, "[x\\sy]");
+	assert_string_equal(l->name, "a\\nb");
+	config_print(cfg, fp);
+	fclose(fp);
+	assert_non_null(strstr(text, "subject_tag = [x\\\\sy]\n"));
+	assert_non_null(strstr(text, "name = a\\\\nb\n"));
+	g_free(path);
+	again = load(text, &path, &err);
+	if (again == NULL)
+		fail_msg("the printed configuration: %s", err->message);
+	l = g_ptr_array_index(again->lists, 0);
+	assert_string_equal(l->subject_tag, "[x\\sy]");
+	assert_string_equal(l->name, "a\\nb");
+	free(text);
+	config_free(again);
+	config_free(cfg);
+	g_free(path);
+}
+
 /* missing_file - the error names the file */
 static void
 missing_file(void **state)
@@ -607,6 +640,7 @@ main(void)
 		cmocka_unit_test(new_errors),
 		cmocka_unit_test(unreadable_value),
 		cmocka_unit_test(print_new),
+		cmocka_unit_test(print_escaped),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(pick_list),
 		cmocka_unit_test(units),
