@@ -24,9 +24,10 @@
  *	addr_check_strict() is for addresses typed by an administrator: one
  *	bare addr-spec, no spaces or controls, one @, a dot-atom local part,
  *	a domain of at least two labels of letters, digits, hyphens (or
- *	UTF-8 for IDN) that IDNA2008 can write as A-labels (xn--): a
- *	U-label it refuses, or an xn-- label that is not a valid A-label,
- *	is refused.  It returns the canonical form, or NULL with *why set
+ *	UTF-8 for IDN) that IDNA2008 can write as A-labels (xn--) of
+ *	letters, digits and hyphens, at most 63 octets each: a U-label it
+ *	refuses or maps to something else (U+037E to ';'), or an xn--
+ *	label that is not a valid A-label, is refused.  It returns the canonical form, or NULL with *why set
  *	to a static reason.
  *
  *	addr_is_mailer_daemon() is true for MAILER-DAEMON@any.
@@ -130,13 +131,37 @@ same_mailbox(const char *parsed, const char *canon)
 	return same;
 }
 
-/* ascii_domain - the domain is in A-labels (GMime leaves one it cannot encode in UTF-8) */
-static bool
-ascii_domain(const char *canon)
+/*
+ * domain_why - NULL for a domain of two labels or more of letters, digits
+ * and hyphens (not first or last), or why not.  As typed, UTF-8 letters
+ * count (IDN); in the canonical form only ASCII does, and a label has at
+ * most 63 octets: IDNA maps some characters to others (U+037E to ';'),
+ * and GMime leaves a domain it cannot encode in UTF-8.
+ */
+static const char *
+domain_why(const char *dom, bool utf8)
 {
-	const char *at = strrchr(canon, '@');
+	const unsigned char *p;
+	size_t labels = 0;
+	size_t len = 0;
 
-	return at != NULL && g_str_is_ascii(at + 1);
+	for (p = (const unsigned char *) dom;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (len == 0 || p[-1] == '-' || p[-(long) len] == '-')
+				return "bad domain (empty label or label starting or ending with -)";
+			if (!utf8 && len > 63)
+				return "bad domain (label longer than 63 characters)";
+			labels++;
+			len = 0;
+			if (*p == '\0')
+				break;
+		} else if (g_ascii_isalnum(*p) || *p == '-' || (utf8 && *p >= 0x80)) {
+			len++;
+		} else {
+			return "bad character in domain";
+		}
+	}
+	return labels < 2 ? "domain must contain a dot" : NULL;
 }
 
 /* addr_check_strict - validate an address typed by an administrator */
@@ -145,9 +170,6 @@ addr_check_strict(const char *typed, const char **why)
 {
 	const unsigned char *p;
 	const char *at;
-	const char *dom;
-	size_t labels = 0;
-	size_t len = 0;
 	InternetAddressList *list;
 	char *out;
 
@@ -189,33 +211,18 @@ addr_check_strict(const char *typed, const char **why)
 			return NULL;
 		}
 	}
-	dom = at + 1;
-	for (p = (const unsigned char *) dom;; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (len == 0 || p[-1] == '-' || (len > 0 && p[-(long) len] == '-')) {
-				*why = "bad domain (empty label or label starting or ending with -)";
-				return NULL;
-			}
-			labels++;
-			len = 0;
-			if (*p == '\0')
-				break;
-		} else if (g_ascii_isalnum(*p) || *p == '-' || *p >= 0x80) {
-			len++;
-		} else {
-			*why = "bad character in domain";
-			return NULL;
-		}
-	}
-	if (labels < 2) {
-		*why = "domain must contain a dot";
+	if ((*why = domain_why(at + 1, true)) != NULL)
 		return NULL;
-	}
 	/* GMime must read it back as exactly this one mailbox (an A-label
 	 * domain comes back as its U-label: compare canonical forms) */
 	out = canonical(typed);
-	if (out && !ascii_domain(out)) {
-		*why = "address domain cannot be converted to IDN form";
+	if (out && ((at = strrchr(out, '@')) == NULL || domain_why(at + 1, false) != NULL)) {
+		*why = "address domain cannot be converted to IDN form (A-labels of letters, digits, hyphens)";
+		g_free(out);
+		return NULL;
+	}
+	if (out && strlen(out) > 254) {
+		*why = "address longer than 254 characters in IDN form";
 		g_free(out);
 		return NULL;
 	}

@@ -69,6 +69,9 @@ strict_accepts(void **state)
 		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
 		{ "Zoe@XN--BCHER-KVA.example", "zoe@xn--bcher-kva.example" },
 		{ "security+join-abc@example.org", "security+join-abc@example.org" },
+		/* a label of 63 octets */
+		{ "a@b23456789012345678901234567890123456789012345678901234567890123.example",
+		  "a@b23456789012345678901234567890123456789012345678901234567890123.example" },
 	};
 	size_t i;
 
@@ -97,6 +100,10 @@ strict_refuses(void **state)
 		/* domains IDNA2008 cannot write as A-labels: U+2246 */
 		"zoe@xn--bch.example", "Zoe@XN--BCH.example", "zoe@\xe2\x89\x86.example",
 		"zoe@xn--bcher-vakxmea.example",
+		/* U+037E, which IDNA maps to ';' */
+		"o@xn-\xcd\xbe.example", "o@a\xcd\xbe.example",
+		/* a label of 64 octets */
+		"a@b234567890123456789012345678901234567890123456789012345678901234.example",
 	};
 	size_t i;
 
