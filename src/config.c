@@ -29,7 +29,8 @@
  *	address addr, or NULL.  config_pick_list() resolves the -l option of
  *	the command line: NULL name means "the only list".
  *
- *	config_print() writes the effective values in key-file syntax.
+ *	config_print() writes the effective values in key-file syntax,
+ *	escaped as the key file needs, so that they read back the same.
  */
 #include "config.h"
 
@@ -423,6 +424,24 @@ bounces_of(const char *list)
 	return g_strdup_printf("%.*s-bounces%s", (int) (at - list), list, at);
 }
 
+/*
+ * default_bounces_valid - LIST-bounces@domain must be an address too: with a
+ * local part of 57 octets or more it is not (at most 64), and a list with
+ * such a name needs bounce_address set
+ */
+static gboolean
+default_bounces_valid(const struct list_config *l, const char *path, const char *group, GError **err)
+{
+	const char *why = NULL;
+	char *canon = addr_check_strict(l->bounce_address, &why);
+
+	g_free(canon);
+	if (canon == NULL)
+		g_set_error(err, CONFIG_ERROR, 1, "%s: [%s] bounce_address: the default, %s, is not an"
+			    " address (%s): set one", path, group, l->bounce_address, why);
+	return canon != NULL;
+}
+
 /* is_owner - addr owns one of the lists */
 static gboolean
 is_owner(const struct config *cfg, const char *addr)
@@ -545,6 +564,7 @@ config_load(const char *path, GError **err)
 		if (ok && *l->bounce_address == '\0') {
 			g_free(l->bounce_address);
 			l->bounce_address = bounces_of(l->address);
+			ok = default_bounces_valid(l, path, groups[g], err);
 		}
 		if (ok && l->require_authentication != AUTH_NONE && *l->trusted_authserv_id == '\0') {
 			g_set_error(err, CONFIG_ERROR, 1, "%s: [" LIST_PREFIX "%s] trusted_authserv_id: required with"
@@ -670,6 +690,30 @@ config_pick_list(const struct config *cfg, const char *name, GError **err)
 	return l;
 }
 
+/* print_string - a value as the key file writes it: backslash and controls escaped */
+static void
+print_string(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		default:
+			fputc(*s, fp);
+		}
+	}
+}
+
 /* print_group - one group's effective values */
 static void
 print_group(FILE *fp, const char *group, const void *base, const struct opt *opts, size_t n)
@@ -687,8 +731,11 @@ print_group(FILE *fp, const char *group, const void *base, const struct opt *opt
 		else if (opts[i].type == OPT_DURATION || opts[i].type == OPT_SIZE)
 			fprintf(fp, "%s = %" G_GINT64_FORMAT "%s\n", opts[i].key, *(const gint64 *) p,
 				opts[i].type == OPT_DURATION ? "s" : "");
-		else
-			fprintf(fp, "%s = %s\n", opts[i].key, *(char *const *) p);
+		else {
+			fprintf(fp, "%s = ", opts[i].key);
+			print_string(fp, *(char *const *) p);
+			fputc('\n', fp);
+		}
 	}
 }
 

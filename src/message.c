@@ -35,7 +35,8 @@
  *	does nothing.  GObject references never leave this file.
  * SECURITY
  *	Input is hostile.  Raw 8-bit headers are decoded through fallback
- *	charsets; every string handed out is valid UTF-8.
+ *	charsets; every string handed out is valid UTF-8.  An address that
+ *	is not (GMime keeps the raw bytes of a domain literal) is left out.
  */
 #include "message.h"
 
@@ -58,6 +59,22 @@ message_init(void)
 	g_mime_parser_options_set_fallback_charsets(options, fallback);
 }
 
+/*
+ * add_address - append the canonical form of an address, unless it has
+ * none or is not UTF-8: GMime keeps the raw bytes of a domain literal
+ * ([...]), and an address that is not text names nobody vigil knows
+ */
+static void
+add_address(GPtrArray *out, const char *addr)
+{
+	char *a = addr_normalize(addr);
+
+	if (a && g_utf8_validate(a, -1, NULL))
+		g_ptr_array_add(out, a);
+	else
+		g_free(a);
+}
+
 /* add_mailboxes - append canonical addresses of a list, groups flattened */
 static void
 add_mailboxes(GPtrArray *out, InternetAddressList *list)
@@ -70,10 +87,7 @@ add_mailboxes(GPtrArray *out, InternetAddressList *list)
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			add_mailboxes(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
 		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			char *a = addr_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-
-			if (a)
-				g_ptr_array_add(out, a);
+			add_address(out, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
 		}
 	}
 }
@@ -87,10 +101,8 @@ static void
 add_loops(GPtrArray *out, const char *value)
 {
 	InternetAddressList *list;
-	char *a = addr_normalize(value);
 
-	if (a)
-		g_ptr_array_add(out, a);
+	add_address(out, value);
 	if (value && (list = internet_address_list_parse(options, value)) != NULL) {
 		add_mailboxes(out, list);
 		g_object_unref(list);

@@ -29,6 +29,29 @@ load(const char *text, char **path, GError **err)
 	return config_load(*path, err);
 }
 
+/* a list's local part whose LIST-bounces is over 64 octets */
+#define LOCAL57 "security-team-of-the-example-organisation-and-its-friends"
+#define LOCAL56 "security-team-of-the-example-organisation-and-its-friend"
+
+/* long_list - LIST-bounces of a 56-octet local part has 64; at 57 bounce_address is set */
+static void
+long_list(void **state)
+{
+	char *path;
+	GError *err = NULL;
+	struct config *cfg = load("[list " LOCAL57 "@example.org]\nowner = o@example.org\n"
+				  "bounce_address = errors@example.org\n"
+				  "[list " LOCAL56 "@example.org]\nowner = o@example.org\n", &path, &err);
+
+	assert_non_null(cfg);
+	assert_string_equal(((const struct list_config *) g_ptr_array_index(cfg->lists, 0))->bounce_address,
+			    "errors@example.org");
+	assert_string_equal(((const struct list_config *) g_ptr_array_index(cfg->lists, 1))->bounce_address,
+			    LOCAL56 "-bounces@example.org");
+	config_free(cfg);
+	g_free(path);
+}
+
 /* good_file - every key read and converted */
 static void
 good_file(void **state)
@@ -216,6 +239,7 @@ new_values(void **state)
 	}
 }
 
+
 /* new_errors - bad values of the new keys name the file, the group, the key and what is wrong */
 static void
 new_errors(void **state)
@@ -246,6 +270,10 @@ new_errors(void **state)
 		  "bounce_address: security-bounces@example.org is also a list's address, an owner or another"
 		  " list's bounce address" },
 		{ "bounce_address not an address", LIST "bounce_address = bounces\n", L " bounce_address: " },
+		{ "the derived bounce address is no address: a local part of 57 octets",
+		  "[list " LOCAL57 "@example.org]\nowner = o@example.org\n",
+		  "[list " LOCAL57 "@example.org] bounce_address: the default, " LOCAL57
+		  "-bounces@example.org, is not an address (bad local part): set one" },
 		{ "subject_tag with a control character", LIST "subject_tag = [Sec]\x01\n",
 		  L " subject_tag: must be one line of text without control characters" },
 		{ "subject_tag with a tab inside", LIST "subject_tag = [Sec]\\tx\n",
@@ -381,6 +409,39 @@ print_new(void **state)
 	assert_non_null(strstr(text, "dmarc_mitigation = always_munge\n"));
 	assert_non_null(strstr(text, "bounce_threshold = 3\n"));
 	free(text);
+	config_free(cfg);
+	g_free(path);
+}
+
+/* print_escaped - a backslash in a value is printed as the key file needs, and reads back the same */
+static void
+print_escaped(void **state)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "subject_tag = [x\\\\sy]\nname = a\\\\nb\n", &path, &err);
+	struct config *again;
+	const struct list_config *l;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(cfg);
+	l = g_ptr_array_index(cfg->lists, 0);
+	assert_string_equal(l->subject_tag, "[x\\sy]");
+	assert_string_equal(l->name, "a\\nb");
+	config_print(cfg, fp);
+	fclose(fp);
+	assert_non_null(strstr(text, "subject_tag = [x\\\\sy]\n"));
+	assert_non_null(strstr(text, "name = a\\\\nb\n"));
+	g_free(path);
+	again = load(text, &path, &err);
+	if (again == NULL)
+		fail_msg("the printed configuration: %s", err->message);
+	l = g_ptr_array_index(again->lists, 0);
+	assert_string_equal(l->subject_tag, "[x\\sy]");
+	assert_string_equal(l->name, "a\\nb");
+	free(text);
+	config_free(again);
 	config_free(cfg);
 	g_free(path);
 }
@@ -648,6 +709,7 @@ main(void)
 		cmocka_unit_test(new_errors),
 		cmocka_unit_test(unreadable_value),
 		cmocka_unit_test(print_new),
+		cmocka_unit_test(print_escaped),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(pick_list),
 		cmocka_unit_test(units),
@@ -655,6 +717,7 @@ main(void)
 		cmocka_unit_test(print_invite),
 		cmocka_unit_test(auth_keys),
 		cmocka_unit_test(find_rcpt),
+		cmocka_unit_test(long_list),
 	};
 
 	message_init();

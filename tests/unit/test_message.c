@@ -1,7 +1,8 @@
 /*
  * test_message - what a moderator reads of a held post: message_readable()
- * on plain, multipart, attached, encoded and hostile messages; and our loop
- * marker found by message_parse() however the X-Loop field writes it
+ * on plain, multipart, attached, encoded and hostile messages; our loop
+ * marker found by message_parse() however the X-Loop field writes it; the
+ * addresses message_parse() hands out
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,28 @@ all_utf8(const struct readable *r)
 		    || (p->text && !g_utf8_validate(p->text, -1, NULL)))
 			fail_msg("part %u has a string that is not UTF-8", i);
 	}
+}
+
+/* post_addresses - message_parse() hands out UTF-8 addresses only: a raw 8-bit domain literal is left out */
+static void
+post_addresses(void **state)
+{
+	static const char raw[] = "From: Bob <bob@[s\xd6\xd6" "ec]>, alice@example.org\n"
+		"To: security@example.org, carol@[\xd6\xd6]\nX-Loop: security@example.org\n"
+		"Subject: x\n\nbody\n";
+	struct post *p = message_parse(raw, strlen(raw));
+	guint i;
+
+	assert_true(p->parsed);
+	assert_int_equal(p->from->len, 1);
+	assert_string_equal(g_ptr_array_index(p->from, 0), "alice@example.org");
+	assert_int_equal(p->to_cc->len, 1);
+	assert_string_equal(g_ptr_array_index(p->to_cc, 0), "security@example.org");
+	/* the X-Loop value as one address and as the mailboxes in it: the same one */
+	assert_true(p->loops->len >= 1);
+	for (i = 0; i < p->loops->len; i++)
+		assert_string_equal(g_ptr_array_index(p->loops, i), "security@example.org");
+	message_free(p);
 }
 
 /* plain_text - the header fields decoded, one text part */
@@ -371,6 +394,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(post_addresses),
 		cmocka_unit_test(plain_text),
 		cmocka_unit_test(alternative),
 		cmocka_unit_test(attachment),

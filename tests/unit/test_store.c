@@ -632,6 +632,30 @@ held_page(void **state)
 	g_ptr_array_free(held, TRUE);
 }
 
+/* outbox_empty - a message of no bytes is queued as no bytes (an empty array's data is NULL) */
+static void
+outbox_empty(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	GByteArray *data = g_byte_array_new();
+	struct outbox_item *it = NULL;
+	struct store_blob *b = NULL;
+	gint64 id;
+
+	g_ptr_array_add(rcpts, "a@example.org");
+	if (store_outbox_add(fx->st, 0, "forward", "", rcpts, data, 100, &id, &err) != STORE_OK)
+		fail_msg("store_outbox_add: %s", err ? err->message : "?");
+	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, &it, &err), STORE_OK);
+	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_OK);
+	assert_int_equal(store_blob_size(b), 0);
+	store_blob_close(b);
+	store_outbox_item_free(it);
+	g_ptr_array_free(rcpts, TRUE);
+	g_byte_array_unref(data);
+}
+
 int
 main(void)
 {
@@ -650,6 +674,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(outbox_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(big_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbox_empty, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
