@@ -174,7 +174,8 @@ static void
 check_join(const struct facts *f, enum invite_state s)
 {
 	struct join_verdict v = policy_join(f, s);
-	bool auto_msg = f->loop || f->sender_null || f->sender_mailer_daemon || (f->parsed && automatic(f));
+	bool auto_msg = f->loop || f->sender_null || f->sender_mailer_daemon || f->sender_ours
+			|| (f->parsed && automatic(f));
 
 	FUZZ_CHECK(v.outcome == JOIN_ACCEPT || v.outcome == JOIN_REFUSE || v.outcome == JOIN_IGNORE,
 		   "outcome %d", v.outcome);
