@@ -529,7 +529,8 @@ bounce_parse(const char *raw, size_t len)
 	if (w.report != NULL && (!truncated || w.after)) {
 		b->dsn = true;
 		bytes = report_bytes(w.report);
-		read_report(b, (const char *) bytes->data, bytes->len);
+		if (bytes->len > 0)	/* an empty report's data is NULL: no NULL + 0 */
+			read_report(b, (const char *) bytes->data, bytes->len);
 		g_byte_array_free(bytes, TRUE);
 	}
 	if (msg != NULL)

@@ -29,9 +29,13 @@
  *	asks, a thread's copy names the report's people in Cc, a post
  *	without a Message-ID gets one, and for DMARC (munge_from) From
  *	becomes "Name via List" <list address> with the author added to
- *	Reply-To.  Nothing else changes, so the author's DKIM signature
- *	still verifies unless From, Cc or Sender were signed - or a subject
- *	tag or footer is configured, which the documentation says.
+ *	Reply-To.  Every Authentication-Results field that mentions the
+ *	list's trusted_authserv_id is removed (authres_mentions()): the
+ *	copies leave from us, and no reader further on may take a claim in
+ *	our verifier's name, true or forged, for its own.  Nothing else
+ *	changes, so the author's DKIM signature still verifies unless From,
+ *	Cc or Sender were signed - or a subject tag or footer is
+ *	configured, which the documentation says.
  *	compose_relay_edits() gives the same changes to a front-end whose
  *	MTA makes them (a milter).  compose_relay_parts() and
  *	compose_crlf_parts() give the same copy in pieces, for a caller
@@ -65,6 +69,7 @@
 #include <gmime/gmime.h>
 
 #include "addr.h"
+#include "authres.h"
 #include "header.h"
 
 G_DEFINE_QUARK(vigil-compose-error-quark, compose_error)
@@ -200,10 +205,43 @@ append_to(const void *raw, size_t len, const char *name, const char *more)
 }
 
 /*
+ * drop_authres - delete the Authentication-Results fields that mention
+ * id, the last first: a milter's MTA deletes one at a time, and the
+ * later ones' indexes must still count the original's
+ */
+static void
+drop_authres(GPtrArray *edits, const void *raw, size_t len, const char *id)
+{
+	GPtrArray *fields;
+	GArray *drop;
+	guint i;
+	int n = 0;
+
+	if (id == NULL || *id == '\0')
+		return;		/* none configured (or a literal list_config of a test) */
+	fields = header_fields(raw, len);
+	drop = g_array_new(FALSE, FALSE, sizeof(int));
+	for (i = 0; i < fields->len; i++) {
+		const struct header_field *hf = g_ptr_array_index(fields, i);
+
+		if (g_ascii_strcasecmp(hf->name, "Authentication-Results") != 0)
+			continue;
+		n++;
+		if (authres_mentions(hf->value, id))
+			g_array_append_val(drop, n);
+	}
+	for (i = drop->len; i > 0; i--)
+		header_edit_add(edits, "Authentication-Results", g_array_index(drop, int, i - 1), NULL);
+	g_array_free(drop, TRUE);
+	g_ptr_array_free(fields, TRUE);
+}
+
+/*
  * compose_relay_edits - the header changes of the members' copy: the
  * list's fields on top (RFC 2919, RFC 2369, Precedence, the loop
  * marker), Sender: the bounce address, and as c asks a Message-ID,
- * copied people in Cc, the DMARC rewrite of From and a subject tag
+ * copied people in Cc, the DMARC rewrite of From and a subject tag;
+ * Authentication-Results in our verifier's name deleted
  */
 GPtrArray *
 compose_relay_edits(const struct relay_copy *c, const void *raw, size_t len)
@@ -272,6 +310,7 @@ compose_relay_edits(const struct relay_copy *c, const void *raw, size_t len)
 		g_free(tag);
 		g_free(subject);
 	}
+	drop_authres(e, raw, len, list->trusted_authserv_id);
 	return e;
 }
 

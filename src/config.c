@@ -16,6 +16,8 @@
  *	with its default and bounds; an unknown group or key, a missing
  *	required key or a bad value is an error that names the file, the
  *	group and the key.  Members are kept in the database, not here.
+ *	require_authentication other than none without a
+ *	trusted_authserv_id is an error that says what the id is.
  *
  *	config_default_path() is $VIGIL_CONFIG, else the compiled-in
  *	SYSCONFDIR/vigil/vigil.conf.
@@ -27,7 +29,8 @@
  *	address addr, or NULL.  config_pick_list() resolves the -l option of
  *	the command line: NULL name means "the only list".
  *
- *	config_print() writes the effective values in key-file syntax.
+ *	config_print() writes the effective values in key-file syntax,
+ *	escaped as the key file needs, so that they read back the same.
  */
 #include "config.h"
 
@@ -39,6 +42,7 @@
 
 #include "addr.h"
 #include "dmarc.h"
+#include "policy.h"
 
 G_DEFINE_QUARK(vigil-config-error-quark, config_error)
 
@@ -53,6 +57,7 @@ enum opt_type {
 	OPT_CHOICE,			/* one of choices, stored as its index (an int) */
 	OPT_RESOLVER,
 	OPT_GROUP,			/* the name of a group that exists */
+	OPT_AUTHSERV,			/* an authserv-id: a host name, as verifiers write it */
 };
 
 struct opt {
@@ -77,6 +82,9 @@ static const struct opt main_opts[] = {
 /* in the order of enum dmarc_mitigation */
 static const char *const mitigations[] = { "none", "munge_from", "always_munge", NULL };
 
+/* in the order of enum auth_require */
+static const char *const requirements[] = { "none", "dkim", "dkim_or_spf", NULL };
+
 static const struct opt list_opts[] = {
 	{ "name", OPT_STRING, "", 0, 0, offsetof(struct list_config, name), NULL },
 	{ "owner", OPT_ADDRESS, NULL, 0, 0, offsetof(struct list_config, owner), NULL },
@@ -98,6 +106,9 @@ static const struct opt list_opts[] = {
 	{ "bounce_window", OPT_DURATION, "30d", 1, 3650 * DAY, offsetof(struct list_config, bounce_window), NULL },
 	{ "invite_expiry", OPT_DURATION, "7d", 3600, 365 * DAY, offsetof(struct list_config, invite_expiry), NULL },
 	{ "vouches_required", OPT_NUMBER, "1", 1, 100, offsetof(struct list_config, vouches_required), NULL },
+	{ "require_authentication", OPT_CHOICE, "none", 0, 0,
+	  offsetof(struct list_config, require_authentication), requirements },
+	{ "trusted_authserv_id", OPT_AUTHSERV, "", 0, 0, offsetof(struct list_config, trusted_authserv_id), NULL },
 };
 
 #define LIST_PREFIX "list "
@@ -223,6 +234,18 @@ config_group_gid(const char *name, gid_t *gid)
 	return rc == 0 && found != NULL;
 }
 
+/* authserv_ok - letters, digits, '.', '-' and '_', as a host name is written */
+static gboolean
+authserv_ok(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '_')
+			return FALSE;
+	return p > s && p - s <= 255;
+}
+
 /* set_value - check one value against its table row and store it */
 static gboolean
 set_value(void *base, const struct opt *o, const char *value,
@@ -250,6 +273,15 @@ set_value(void *base, const struct opt *o, const char *value,
 	case OPT_RESOLVER:
 		if ((why = dmarc_resolver_check(value)) != NULL) {
 			set_error(err, path, group, o->key, value, why);
+			return FALSE;
+		}
+		*(char **) p = g_strdup(value);
+		return TRUE;
+	case OPT_AUTHSERV:
+		if (!authserv_ok(value)) {
+			set_error(err, path, group, o->key, value, "must be the authserv-id of the verifier"
+				  " (a host name: letters, digits, '.', '-', '_'), as its Authentication-Results"
+				  " fields begin");
 			return FALSE;
 		}
 		*(char **) p = g_strdup(value);
@@ -379,6 +411,7 @@ list_free(gpointer p)
 	g_free(l->archive_url);
 	g_free(l->archive);
 	g_free(l->archive_group);
+	g_free(l->trusted_authserv_id);
 	g_free(l);
 }
 
@@ -389,6 +422,24 @@ bounces_of(const char *list)
 	const char *at = strrchr(list, '@');
 
 	return g_strdup_printf("%.*s-bounces%s", (int) (at - list), list, at);
+}
+
+/*
+ * default_bounces_valid - LIST-bounces@domain must be an address too: with a
+ * local part of 57 octets or more it is not (at most 64), and a list with
+ * such a name needs bounce_address set
+ */
+static gboolean
+default_bounces_valid(const struct list_config *l, const char *path, const char *group, GError **err)
+{
+	const char *why = NULL;
+	char *canon = addr_check_strict(l->bounce_address, &why);
+
+	g_free(canon);
+	if (canon == NULL)
+		g_set_error(err, CONFIG_ERROR, 1, "%s: [%s] bounce_address: the default, %s, is not an"
+			    " address (%s): set one", path, group, l->bounce_address, why);
+	return canon != NULL;
 }
 
 /* is_owner - addr owns one of the lists */
@@ -513,8 +564,16 @@ config_load(const char *path, GError **err)
 		if (ok && *l->bounce_address == '\0') {
 			g_free(l->bounce_address);
 			l->bounce_address = bounces_of(l->address);
+			ok = default_bounces_valid(l, path, groups[g], err);
 		}
-
+		if (ok && l->require_authentication != AUTH_NONE && *l->trusted_authserv_id == '\0') {
+			g_set_error(err, CONFIG_ERROR, 1, "%s: [" LIST_PREFIX "%s] trusted_authserv_id: required with"
+				    " require_authentication = %s: the authserv-id your MTA's verifier (OpenDKIM,"
+				    " OpenDMARC, an SPF policy daemon) writes at the start of its"
+				    " Authentication-Results fields", path, l->address,
+				    requirements[l->require_authentication]);
+			ok = FALSE;
+		}
 	}
 	if (!ok || !bounces_apart(cfg, err) || !archives_apart(cfg, err))
 		goto fail;
@@ -631,6 +690,30 @@ config_pick_list(const struct config *cfg, const char *name, GError **err)
 	return l;
 }
 
+/* print_string - a value as the key file writes it: backslash and controls escaped */
+static void
+print_string(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		default:
+			fputc(*s, fp);
+		}
+	}
+}
+
 /* print_group - one group's effective values */
 static void
 print_group(FILE *fp, const char *group, const void *base, const struct opt *opts, size_t n)
@@ -648,8 +731,11 @@ print_group(FILE *fp, const char *group, const void *base, const struct opt *opt
 		else if (opts[i].type == OPT_DURATION || opts[i].type == OPT_SIZE)
 			fprintf(fp, "%s = %" G_GINT64_FORMAT "%s\n", opts[i].key, *(const gint64 *) p,
 				opts[i].type == OPT_DURATION ? "s" : "");
-		else
-			fprintf(fp, "%s = %s\n", opts[i].key, *(char *const *) p);
+		else {
+			fprintf(fp, "%s = ", opts[i].key);
+			print_string(fp, *(char *const *) p);
+			fputc('\n', fp);
+		}
 	}
 }
 

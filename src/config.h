@@ -28,6 +28,8 @@ struct list_config {
 	gint64  bounce_window;		/* ... within this many seconds */
 	gint64  invite_expiry;		/* seconds an invitation may be accepted */
 	gint64  vouches_required;	/* sponsors an invitation needs before it is sent */
+	int	require_authentication;	/* enum auth_require */
+	char   *trusted_authserv_id;	/* "" none, else the authserv-id of our MTA's verifier */
 };
 
 struct config {

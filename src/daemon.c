@@ -6,6 +6,7 @@
  *
  *	gboolean daemon_become(const char *user, GError **err);
  *	gboolean daemon_safe_dir(const char *what, const char *path, GError **err);
+ *	gboolean daemon_safe_mode(const char *what, const char *path, GError **err);
  * DESCRIPTION
  *	daemon_become() makes a program started as root the unprivileged
  *	user (the "user" of vigil.conf), with that user's groups; every call
@@ -14,7 +15,9 @@
  *
  *	daemon_safe_dir() refuses the directory of path (a database, a
  *	socket) when others may write to it: whoever could would replace
- *	the file.
+ *	the file.  daemon_safe_mode() refuses path itself (a file or a
+ *	directory) when others may write to it; a path that is not there
+ *	passes.
  *
  *	Both return FALSE with err set to say why; the caller exits.
  */
@@ -58,21 +61,46 @@ daemon_become(const char *user, GError **err)
 	return TRUE;
 }
 
-/* daemon_safe_dir - refuse the directory of path when others may write to it */
+/*
+ * daemon_safe_mode - refuse path (a file or a directory) when others may
+ * write to it, naming it and its mode; one that is not there passes
+ */
+gboolean
+daemon_safe_mode(const char *what, const char *path, GError **err)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return TRUE;
+		g_set_error(err, DAEMON_ERROR, 0, "%s %s: %s", what, path, g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISLNK(sb.st_mode) && (sb.st_mode & S_IWOTH)) {
+		g_set_error(err, DAEMON_ERROR, 0, "%s %s is writable by others (mode %04o),"
+			    " so anyone could change or replace it: chmod o-w %s",
+			    what, path, (unsigned) (sb.st_mode & 07777), path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* daemon_safe_dir - refuse the directory of path when it is missing or others may write to it */
 gboolean
 daemon_safe_dir(const char *what, const char *path, GError **err)
 {
 	char *dir = g_path_get_dirname(path);
+	char *name = g_strconcat(what, " directory", NULL);
 	struct stat sb;
 	gboolean ok = FALSE;
 
 	if (stat(dir, &sb) != 0)
-		g_set_error(err, DAEMON_ERROR, 0, "%s directory %s: %s", what, dir, g_strerror(errno));
-	else if (sb.st_mode & S_IWOTH)
-		g_set_error(err, DAEMON_ERROR, 0, "%s directory %s is writable by others: chmod o-w it",
-			    what, dir);
+		g_set_error(err, DAEMON_ERROR, 0, "%s %s: %s", name, dir, g_strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		g_set_error(err, DAEMON_ERROR, 0, "%s %s is not a directory", name, dir);
 	else
-		ok = TRUE;
+		ok = daemon_safe_mode(name, dir, err);
+	g_free(name);
 	g_free(dir);
 	return ok;
 }

@@ -11,5 +11,6 @@ GQuark daemon_error_quark(void);
 
 gboolean daemon_become(const char *user, GError **err);
 gboolean daemon_safe_dir(const char *what, const char *path, GError **err);
+gboolean daemon_safe_mode(const char *what, const char *path, GError **err);
 
 #endif

@@ -5,6 +5,7 @@
  *	#include "header.h"
  *
  *	char *header_value(const char *raw, size_t len, const char *name);
+ *	GPtrArray *header_fields(const char *raw, size_t len);
  *	gboolean header_has(const char *raw, size_t len, const char *name);
  *	size_t header_end(const char *raw, size_t len);
  *	GPtrArray *header_edits_new(void);
@@ -23,7 +24,10 @@
  *	header_value() is the first field called name (case does not
  *	matter), unfolded, without the blanks after the colon, or NULL.
  *	header_end() is the offset of the empty line that ends the block
- *	(len when there is none).
+ *	(len when there is none).  header_fields() is every field of the
+ *	block in order, as struct header_field (name, unfolded value); a
+ *	line without a colon names nothing and is left out.  The array
+ *	owns its fields: g_ptr_array_free(fields, TRUE) frees them all.
  *
  *	header_apply() writes the fields of edits whose index is 0 on top,
  *	in order, then the original block with the n-th field of a name
@@ -128,6 +132,41 @@ header_value(const char *raw, size_t len, const char *name)
 		if (named(raw, &f, name))
 			return unfold(raw, &f);
 	return NULL;
+}
+
+/* field_free - free one struct header_field */
+static void
+field_free(gpointer p)
+{
+	struct header_field *hf = p;
+
+	g_free(hf->name);
+	g_free(hf->value);
+	g_free(hf);
+}
+
+/* header_fields - every field of the block, in order */
+GPtrArray *
+header_fields(const char *raw, size_t len)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(field_free);
+	struct field f;
+	size_t pos = 0;
+
+	while (next_field(raw, len, &pos, &f)) {
+		struct header_field *hf;
+		size_t n = f.colon - f.start;
+
+		if (f.colon == f.end)
+			continue;	/* no colon: no name */
+		while (n > 0 && (raw[f.start + n - 1] == ' ' || raw[f.start + n - 1] == '\t'))
+			n--;
+		hf = g_new(struct header_field, 1);
+		hf->name = g_strndup(raw + f.start, n);
+		hf->value = unfold(raw, &f);
+		g_ptr_array_add(out, hf);
+	}
+	return out;
 }
 
 /* header_has - there is a field called name */

@@ -17,7 +17,14 @@ struct header_edit {
 	char	*value;		/* without the space after the colon, unfolded */
 };
 
+/* one field of a header block, in order */
+struct header_field {
+	char	*name;		/* as written, blanks before the colon dropped */
+	char	*value;		/* unfolded, as header_value() gives it */
+};
+
 char *header_value(const char *raw, size_t len, const char *name);
+GPtrArray *header_fields(const char *raw, size_t len);
 gboolean header_has(const char *raw, size_t len, const char *name);
 size_t header_end(const char *raw, size_t len);
 void header_edit_add(GPtrArray *edits, const char *name, int index, const char *value);

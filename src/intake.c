@@ -11,7 +11,11 @@
  *	its envelope.  For each recipient that is a configured list it
  *	gathers the facts (membership, the report thread the message
  *	replies to and whether its sender reported it, the auto-reply
- *	log), asks policy_decide() and records the outcome: a held post
+ *	log, and what the MTA's verifier found for the envelope sender
+ *	and the From addresses: authres_trusted() by the list's
+ *	trusted_authserv_id, among the fields the MTA wrote - for a milter
+ *	the trace fields on top, else those around Postfix's first
+ *	Received: line), asks policy_decide() and records the outcome: a held post
  *	with a new report id and its auto-reply, or a relay record with
  *	the members' copy.  A post in a report's thread is recorded in it
  *	and its copy also goes to the report's reporters and copied people
@@ -66,6 +70,7 @@
 
 #include "addr.h"
 #include "archive.h"
+#include "authres.h"
 #include "bounce.h"
 #include "compose.h"
 #include "dmarc.h"
@@ -94,6 +99,7 @@ struct job {
 	int	 author_policy;		/* enum dmarc_policy of the From domain */
 	struct thread thread;		/* of the list at hand */
 	GPtrArray *archived;		/* files written to the archives in this transaction */
+	GPtrArray *fields;		/* the header block (struct header_field), NULL if unparsed */
 	bool	 again;			/* taken in before: decide, store nothing */
 };
 
@@ -129,6 +135,45 @@ is_member(struct job *j, const struct list_config *l, const char *addr, bool *ye
 	return r == STORE_NOTFOUND ? STORE_OK : r;
 }
 
+/*
+ * auth_facts - what the MTA's verifier, by the list's trusted_authserv_id,
+ * says of the envelope sender's domain and of the domain of every From
+ * address; claims in its name below the MTA's own fields are logged
+ */
+static void
+auth_facts(struct job *j, const struct list_config *l, struct facts *f)
+{
+	GPtrArray *trusted;
+	guint outside, i;
+
+	f->require_auth = l->require_authentication;
+	if (l->trusted_authserv_id == NULL || *l->trusted_authserv_id == '\0' || j->fields == NULL)
+		return;
+	trusted = authres_trusted(j->fields, l->trusted_authserv_id,
+				  j->smtp ? AUTHRES_MILTER : AUTHRES_PIPE, &outside);
+	if (outside > 0) {
+		char *who = text_escape(j->sender_raw);
+
+		log_msg(LOG_WARNING, "list=%s warning=forged-authres authserv_id=%s count=%u sender=<%s>:"
+			" Authentication-Results in the verifier's name below the MTA's own fields, ignored;"
+			" the MTA should remove them on arrival (filters/postfix/README)", l->address,
+			l->trusted_authserv_id, outside, who);
+		g_free(who);
+	}
+	if (j->sender) {
+		f->sender_dkim = authres_pass(trusted, "dkim", addr_domain(j->sender));
+		f->sender_spf = authres_pass(trusted, "spf", addr_domain(j->sender));
+	}
+	f->from_dkim = f->from_spf = j->post->from->len > 0;
+	for (i = 0; i < j->post->from->len; i++) {
+		const char *d = addr_domain(g_ptr_array_index(j->post->from, i));
+
+		f->from_dkim = f->from_dkim && authres_pass(trusted, "dkim", d);
+		f->from_spf = f->from_spf && authres_pass(trusted, "spf", d);
+	}
+	g_ptr_array_free(trusted, TRUE);
+}
+
 /* header_facts - the facts the message and envelope tell, without the store */
 static void
 header_facts(struct job *j, const struct list_config *l, struct facts *f)
@@ -137,6 +182,7 @@ header_facts(struct job *j, const struct list_config *l, struct facts *f)
 	f->parsed = j->post->parsed;
 	f->sender_null = j->sender == NULL;
 	f->sender_mailer_daemon = addr_is_mailer_daemon(j->sender);
+	f->sender_ours = j->sender && config_find_rcpt(j->cfg, j->sender, NULL, NULL) != NULL;
 	f->loop = message_has_loop(j->post, l->address);
 	f->can_refuse = j->smtp != NULL;
 	f->auto_submitted = j->post->auto_submitted;
@@ -147,6 +193,7 @@ header_facts(struct job *j, const struct list_config *l, struct facts *f)
 	f->max_size = l->max_message_size;
 	f->now = j->now;
 	f->autoreply_interval = l->autoreply_interval;
+	auth_facts(j, l, f);
 }
 
 /* gather - the facts for one list */
@@ -159,7 +206,8 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 	header_facts(j, l, f);
 	if ((r = is_member(j, l, j->sender, &f->sender_member, err)) != STORE_OK)
 		return r;
-	for (i = 0; !f->from_member && i < j->post->from->len; i++)
+	/* From only where a verifier vouches for it: anyone may write a member's address there */
+	for (i = 0; f->require_auth != AUTH_NONE && !f->from_member && i < j->post->from->len; i++)
 		if ((r = is_member(j, l, g_ptr_array_index(j->post->from, i), &f->from_member, err))
 		    != STORE_OK)
 			return r;
@@ -169,7 +217,8 @@ gather(struct job *j, const struct list_config *l, struct facts *f, GError **err
 	f->in_thread = j->thread.report_id != NULL;
 	f->thread_mixed = j->thread.mixed;
 	if (f->in_thread && (r = thread_is_reporter(j->st, l->address, j->thread.report_id, j->sender,
-						    j->post, &f->reporter, err)) != STORE_OK)
+						    j->post, &f->sender_reporter, &f->from_reporter,
+						    err)) != STORE_OK)
 		return r;
 	if (j->sender)
 		return store_autoreply_last(j->st, l->address, j->sender, &f->last_autoreply, err);
@@ -525,24 +574,18 @@ intake_author_policy(const struct config *cfg, const struct list_config *l, cons
 }
 
 /*
- * may_relay - might l relay the post: the sender or a From address is a
- * member, or it replies to something (a reporter's follow-up).  A read
- * outside the transaction, only to spare held mail a DNS lookup.
+ * may_relay - might l relay the post: the envelope sender is a member, or
+ * it replies to something (a reporter's follow-up).  A read outside the
+ * transaction, only to spare held mail a DNS lookup.
  */
 static bool
 may_relay(struct job *j, const struct list_config *l)
 {
 	bool yes = false;
-	guint i;
 
 	if (j->post->references->len > 0)
 		return true;
-	if (is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes)
-		return true;
-	for (i = 0; i < j->post->from->len; i++)
-		if (is_member(j, l, g_ptr_array_index(j->post->from, i), &yes, NULL) != STORE_OK || yes)
-			return true;
-	return false;
+	return is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes;
 }
 
 /* author_policy - the DMARC policy for the first list that may relay the post */
@@ -775,6 +818,7 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		g_free(a);
 	}
 	j->post = message_parse(j->raw, j->len);
+	j->fields = j->post->parsed ? header_fields(j->raw, j->len) : NULL;
 	j->author_policy = author_policy(j, lists);
 	j->archived = g_ptr_array_new_with_free_func(g_free);
 	digest_of(j, rcpts, nrcpts, digest);
@@ -824,6 +868,8 @@ out:
 	g_ptr_array_free(j->archived, TRUE);
 	thread_clear(&j->thread);
 	message_free(j->post);
+	if (j->fields)
+		g_ptr_array_free(j->fields, TRUE);
 	g_ptr_array_free(lists, TRUE);
 	g_ptr_array_free(bounced, TRUE);
 	g_ptr_array_free(others, TRUE);
@@ -839,7 +885,7 @@ intake_message(struct store *st, const struct config *cfg, const char *raw, size
 {
 	char *canon = addr_normalize(sender);
 	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL,
-			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, false };
+			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL, false };
 	enum intake_rc rc = run(&j, rcpts, nrcpts, err);
 
 	g_free(canon);
@@ -857,7 +903,7 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 {
 	char *canon = addr_normalize(sender);
 	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out,
-			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, false };
+			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL, false };
 	enum intake_rc rc;
 
 	memset(out, 0, sizeof *out);

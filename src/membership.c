@@ -43,6 +43,10 @@
  *	moderators (moderator-joined.txt).  A wrong, used or expired token
  *	changes nothing and gets one short answer (join-invalid.txt), at
  *	most one per sender per autoreply_interval, like the held auto-reply.
+ *	An automatic message (a vacation reply to the invitation) changes
+ *	nothing and is not answered.  Either way the attempt is an audit row
+ *	(join-refused, join-ignored, with policy_join()'s reason), so that
+ *	no message to the list's join address passes without a trace.
  *
  *	membership_add() adds a member directly and membership_remove()
  *	removes one, telling them why (member-removed.txt, with the null
@@ -651,7 +655,13 @@ membership_join(struct store *st, const struct config *cfg, const struct list_co
 	g_free(who);
 	if (jv.outcome == JOIN_ACCEPT) {
 		r = accept(st, cfg, l, v, sender, now, outbox_ids, err);
-	} else if (jv.outcome == JOIN_REFUSE && jv.answer && sender) {
+		store_invite_free(v);
+		return r;
+	}
+	r = store_audit_member(st, now, l->address, sender ? sender : "<>",
+			       jv.outcome == JOIN_IGNORE ? "join-ignored" : "join-refused", 0, NULL,
+			       v ? v->address : NULL, jv.reason, err);
+	if (r == STORE_OK && jv.outcome == JOIN_REFUSE && jv.answer && sender) {
 		const struct tvar vars[] = {
 			{ "list_name", l->name }, { "list_address", l->address }, { "owner", l->owner },
 			{ NULL, NULL },

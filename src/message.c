@@ -14,7 +14,9 @@
  *	message with GMime: From addresses (groups flattened, canonical
  *	A-label form) and the first one's display name, the To and Cc
  *	addresses, Subject, Message-ID, In-Reply-To and References,
- *	Auto-Submitted, Precedence, List-Id, X-Loop.  The raw bytes are not
+ *	Auto-Submitted, Precedence, List-Id, X-Loop (each value read as an
+ *	address and as an address list: "Team <list@example.org>" names
+ *	list@example.org too).  The raw bytes are not
  *	changed or kept; the caller keeps them for relaying.
  *
  *	A message GMime cannot read at all (no header block) comes back with
@@ -33,7 +35,8 @@
  *	does nothing.  GObject references never leave this file.
  * SECURITY
  *	Input is hostile.  Raw 8-bit headers are decoded through fallback
- *	charsets; every string handed out is valid UTF-8.
+ *	charsets; every string handed out is valid UTF-8.  An address that
+ *	is not (GMime keeps the raw bytes of a domain literal) is left out.
  */
 #include "message.h"
 
@@ -56,6 +59,22 @@ message_init(void)
 	g_mime_parser_options_set_fallback_charsets(options, fallback);
 }
 
+/*
+ * add_address - append the canonical form of an address, unless it has
+ * none or is not UTF-8: GMime keeps the raw bytes of a domain literal
+ * ([...]), and an address that is not text names nobody vigil knows
+ */
+static void
+add_address(GPtrArray *out, const char *addr)
+{
+	char *a = addr_normalize(addr);
+
+	if (a && g_utf8_validate(a, -1, NULL))
+		g_ptr_array_add(out, a);
+	else
+		g_free(a);
+}
+
 /* add_mailboxes - append canonical addresses of a list, groups flattened */
 static void
 add_mailboxes(GPtrArray *out, InternetAddressList *list)
@@ -68,11 +87,25 @@ add_mailboxes(GPtrArray *out, InternetAddressList *list)
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			add_mailboxes(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
 		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			char *a = addr_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-
-			if (a)
-				g_ptr_array_add(out, a);
+			add_address(out, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
 		}
+	}
+}
+
+/*
+ * add_loops - the addresses an X-Loop value names: the value as one
+ * address, and each mailbox GMime reads in it, so that a display name,
+ * a comment or a second address does not hide our loop marker
+ */
+static void
+add_loops(GPtrArray *out, const char *value)
+{
+	InternetAddressList *list;
+
+	add_address(out, value);
+	if (value && (list = internet_address_list_parse(options, value)) != NULL) {
+		add_mailboxes(out, list);
+		g_object_unref(list);
 	}
 }
 
@@ -234,12 +267,8 @@ message_parse(const char *raw, size_t len)
 	for (i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "X-Loop") == 0) {
-			char *a = addr_normalize(g_mime_header_get_value(h));
-
-			if (a)
-				g_ptr_array_add(post->loops, a);
-		}
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "X-Loop") == 0)
+			add_loops(post->loops, g_mime_header_get_value(h));
 	}
 	g_object_unref(msg);		/* drops the last reference to stream */
 	g_byte_array_free(view, FALSE);

@@ -19,19 +19,46 @@
  *			never relayed again, no auto-reply.
  *	malformed	no readable header block: HOLD (never refused, never
  *			dropped), auto-reply by the envelope rules only.
- *	member		envelope sender or a From address is a member: RELAY.
+ *	member		the envelope sender is a member, or (when the list
+ *			requires authentication) a From address is, and that
+ *			address is authenticated: RELAY.
  *	reporter	a reply in a report's thread (its references lead
- *			there) whose envelope sender or From is a reporter of
- *			that report: RELAY.  Not when its references also
+ *			there) whose envelope sender, or authenticated From,
+ *			is a reporter of that report, and that address is
+ *			authenticated: RELAY.  Not when its references also
  *			lead to another report: a reporter never reaches
  *			someone else's thread.
+ *	unauthenticated	a post the member or reporter rule would relay, but
+ *			for an address that is not authenticated: HOLD,
+ *			with an auto-reply by the rules below.
  *	non-member	everything else: HOLD with an auto-reply.
  *
+ *	Who sent a message is its envelope sender, the address the MTA
+ *	checks (SPF) and bounces go to.  A From: address is what the
+ *	sender says of itself, and anyone may write a member's there: with
+ *	AUTH_NONE a From: address never makes a post a member's or a
+ *	reporter's (a post From: a member with a stranger's envelope is
+ *	held like any report).  It counts only when the verifier vouches
+ *	for it.
+ *
+ *	Authenticated depends on the list's require_auth: with AUTH_NONE
+ *	every envelope sender is; with AUTH_DKIM an address the verifier
+ *	reported an aligned DKIM pass for (sender_dkim for the envelope
+ *	sender, from_dkim for the From addresses, all of them); with
+ *	AUTH_DKIM_OR_SPF also one with an aligned SPF pass.  Each address
+ *	counts for itself: an authenticated envelope sender does not make
+ *	a forged From a member's, nor the reverse.
+ *
  *	The held auto-reply (RFC 3834) is suppressed for a null envelope
- *	sender, MAILER-DAEMON, Auto-Submitted other than "no", Precedence
- *	bulk, junk or list, any List-Id, X-Auto-Response-Suppress asking
- *	for no auto-replies, and a sender answered within the list's
- *	autoreply_interval.  no_autoreply names the rule that suppressed it.
+ *	sender, MAILER-DAEMON, one of our own list or bounce addresses (a
+ *	forged sender: the answer would only come back), Auto-Submitted
+ *	other than "no", Precedence bulk, junk or list, any List-Id,
+ *	X-Auto-Response-Suppress asking for no auto-replies, an envelope
+ *	sender that is not authenticated while the list requires it
+ *	("unauthenticated": a forged sender must not turn the list into a
+ *	source of backscatter), and a sender
+ *	answered within the list's autoreply_interval.  no_autoreply names
+ *	the rule that suppressed it.
  *
  *	A held post waits for one decision: held becomes approved,
  *	rejected, discarded or expired, and nothing else ever changes
@@ -61,14 +88,18 @@
  *
  *	policy_join() is the rule for a message to LIST+join-TOKEN, after
  *	the token was looked up: an automatic message (null sender,
- *	MAILER-DAEMON, Auto-Submitted, Precedence bulk/junk/list, List-Id,
- *	our loop marker) never accepts an invitation and is not answered -
+ *	MAILER-DAEMON, one of our own addresses, Auto-Submitted,
+ *	Precedence bulk/junk/list, List-Id, our loop marker) never accepts
+ *	an invitation and is not answered -
  *	a vacation reply to the invitation must not make anyone a member.
- *	A sent, unexpired invitation is accepted.  Anything else (a wrong,
- *	used, expired or cancelled token) is refused with one short answer,
- *	the same whatever the cause, unless the RFC 3834 rules forbid it or
- *	the sender was answered within autoreply_interval (a forged sender
- *	must not turn wrong tokens into a stream of mail to someone).
+ *	A sent, unexpired invitation is accepted (the token is what
+ *	counts, not the sender).  Anything else (a wrong, used, expired or
+ *	cancelled token) is refused with one short answer, the same
+ *	whatever the cause, unless the RFC 3834 rules forbid it, the list
+ *	requires authentication and the envelope sender is not
+ *	authenticated, or the sender was answered within autoreply_interval
+ *	(a forged sender must not turn wrong tokens into a stream of mail
+ *	to someone).
  */
 #include "policy.h"
 
@@ -129,6 +160,8 @@ envelope_no_reply(const struct facts *f)
 		return "null-sender";
 	if (f->sender_mailer_daemon)
 		return "mailer-daemon";
+	if (f->sender_ours)
+		return "own-address";
 	return NULL;
 }
 
@@ -141,6 +174,38 @@ interval_no_reply(const struct facts *f)
 	    && f->now - f->last_autoreply < f->autoreply_interval)
 		return "interval";
 	return NULL;
+}
+
+/* authentic - an address with these passes counts, as the list requires */
+static bool
+authentic(const struct facts *f, bool dkim, bool spf)
+{
+	return f->require_auth == AUTH_NONE || dkim || (f->require_auth == AUTH_DKIM_OR_SPF && spf);
+}
+
+/* sender_authentic - the envelope sender counts */
+static bool
+sender_authentic(const struct facts *f)
+{
+	return authentic(f, f->sender_dkim, f->sender_spf);
+}
+
+/*
+ * from_authentic - the From addresses count: only when the list requires
+ * authentication and the verifier vouches for them; otherwise From is
+ * the sender's word
+ */
+static bool
+from_authentic(const struct facts *f)
+{
+	return f->require_auth != AUTH_NONE && authentic(f, f->from_dkim, f->from_spf);
+}
+
+/* auth_no_reply - no answer to an envelope sender the list cannot trust */
+static const char *
+auth_no_reply(const struct facts *f)
+{
+	return sender_authentic(f) ? NULL : "unauthenticated";
 }
 
 /* header_automatic - headers that say a program sent it (RFC 3834, RFC 2369) */
@@ -184,6 +249,7 @@ struct verdict
 policy_decide(const struct facts *f)
 {
 	const char *no;
+	bool reporter, from;
 
 	if (f->size > f->max_size) {
 		struct verdict v = { ACTION_REJECT, "too-large", false, "rejected" };
@@ -198,22 +264,29 @@ policy_decide(const struct facts *f)
 	if (f->loop)
 		return hold("loop", "loop");
 	if (!f->parsed) {
-		if ((no = envelope_no_reply(f)) == NULL)
+		if ((no = envelope_no_reply(f)) == NULL && (no = auth_no_reply(f)) == NULL)
 			no = interval_no_reply(f);
 		return hold("malformed", no);
 	}
-	if (f->sender_member || f->from_member) {
+	if ((f->sender_member && sender_authentic(f)) || (f->from_member && from_authentic(f))) {
 		struct verdict v = { ACTION_RELAY, "member", false, "relayed" };
 
 		return v;
 	}
-	if (f->in_thread && f->reporter && !f->thread_mixed) {
+	reporter = f->in_thread && !f->thread_mixed;
+	if (reporter && ((f->sender_reporter && sender_authentic(f))
+			 || (f->from_reporter && from_authentic(f)))) {
 		struct verdict v = { ACTION_RELAY, "reporter", false, "relayed" };
 
 		return v;
 	}
-	if ((no = envelope_no_reply(f)) == NULL && (no = header_no_reply(f)) == NULL)
+	if ((no = envelope_no_reply(f)) == NULL && (no = header_no_reply(f)) == NULL
+	    && (no = auth_no_reply(f)) == NULL)
 		no = interval_no_reply(f);
+	from = f->require_auth != AUTH_NONE;	/* a From address claims to be the sender */
+	if (f->sender_member || (from && f->from_member)
+	    || (reporter && (f->sender_reporter || (from && f->from_reporter))))
+		return hold("unauthenticated", no);
 	return hold("non-member", no);
 }
 
@@ -429,6 +502,6 @@ policy_join(const struct facts *f, enum invite_state s)
 	}
 	v.reason = s == INVITE_NONE ? "wrong-token" : policy_invite_state_name(s);
 	v.answer = !(f->parsed && f->auto_response_suppress && suppress_asks(f->auto_response_suppress))
-		&& interval_no_reply(f) == NULL;
+		&& auth_no_reply(f) == NULL && interval_no_reply(f) == NULL;
 	return v;
 }

@@ -15,17 +15,31 @@ enum action {
 	ACTION_TEMPFAIL,	/* try again later */
 };
 
+/* what a list asks of a member's or reporter's post (require_authentication) */
+enum auth_require {
+	AUTH_NONE,		/* nothing: the addresses are taken as they are */
+	AUTH_DKIM,		/* an aligned DKIM pass */
+	AUTH_DKIM_OR_SPF,	/* an aligned DKIM pass or SPF pass */
+};
+
 struct facts {
 	bool	 parsed;		/* the message has a readable header block */
 	bool	 sender_null;		/* envelope sender <> */
 	bool	 sender_mailer_daemon;	/* envelope sender MAILER-DAEMON@ */
+	bool	 sender_ours;		/* envelope sender is a list or bounce address of ours */
 	bool	 sender_member;		/* envelope sender is a member of the list */
-	bool	 from_member;		/* a From: address is a member of the list */
+	bool	 from_member;		/* a From: address is a member (counts only authenticated) */
 	bool	 loop;			/* carries this list's loop marker */
 	bool	 can_refuse;		/* the client is still connected (milter) */
 	bool	 in_thread;		/* its references lead to a report's thread */
 	bool	 thread_mixed;		/* ... and also to another report's */
-	bool	 reporter;		/* the sender or From is a reporter of that report */
+	bool	 sender_reporter;	/* the envelope sender is a reporter of that report */
+	bool	 from_reporter;		/* a From: address is a reporter of that report */
+	int	 require_auth;		/* enum auth_require of the list */
+	bool	 sender_dkim;		/* the verifier's aligned DKIM pass for the envelope sender */
+	bool	 sender_spf;		/* ... SPF pass */
+	bool	 from_dkim;		/* ... DKIM pass for every From: address */
+	bool	 from_spf;		/* ... SPF pass for every From: address */
 	const char *auto_submitted;	/* header values, NULL when absent */
 	const char *precedence;
 	const char *auto_response_suppress;

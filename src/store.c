@@ -40,15 +40,24 @@
  *	its _free() function; const char * arguments are borrowed.
  * SECURITY
  *	Every value is a bound parameter; no SQL is built from input.
+ *
+ *	The database holds unpublished reports.  store_open() creates it
+ *	0600 (sqlite gives its -wal and -shm files the same mode) and
+ *	refuses, with STORE_RETRY and a message naming the path, a database
+ *	whose directory, file, -wal or -shm others may write to: whoever
+ *	can write there can read the reports or forge decisions.
  */
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sqlite3.h>
+
+#include "daemon.h"
 
 #include "log.h"
 
@@ -627,6 +636,44 @@ out:
 	return r;
 }
 
+/*
+ * safe_files - the database's directory, file, -wal and -shm are not
+ * writable by others; a missing file is created 0600, whatever the umask
+ */
+static enum store_rc
+safe_files(const char *path, GError **err)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	GError *e = NULL;
+	gboolean ok;
+	guint i;
+	int fd;
+
+	if (!daemon_safe_dir("database", path, &e))
+		goto refused;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST) {
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s: cannot create it: %s",
+			    path, g_strerror(errno));
+		return STORE_RETRY;
+	}
+	for (i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		char *name = g_strconcat(path, suffixes[i], NULL);
+
+		ok = daemon_safe_mode("database", name, &e);
+		g_free(name);
+		if (!ok)
+			goto refused;
+	}
+	return STORE_OK;
+refused:
+	g_set_error_literal(err, STORE_ERROR_DOMAIN, STORE_RETRY, e->message);
+	g_error_free(e);
+	return STORE_RETRY;
+}
+
 /* store_open - open, configure and migrate the database */
 enum store_rc
 store_open(const char *path, struct store **out, GError **err)
@@ -635,6 +682,10 @@ store_open(const char *path, struct store **out, GError **err)
 	enum store_rc r;
 	int rc;
 
+	if ((r = safe_files(path, err)) != STORE_OK) {
+		g_free(st);
+		return r;
+	}
 	st->path = g_strdup(path);
 	st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, finalize);
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);

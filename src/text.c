@@ -13,8 +13,11 @@
  *	char *text_join(const GPtrArray *strings, const char *sep);
  * DESCRIPTION
  *	text_escape() returns a copy of s that is safe to print on a
- *	terminal: C0 controls, DEL, C1 controls and bytes that are not
- *	valid UTF-8 become \xNN (tab becomes \t, newline \n, backslash \\).
+ *	terminal: C0 controls, DEL and bytes that are not valid UTF-8
+ *	become \xNN (tab becomes \t, newline \n, backslash \\);
+ *	C1 controls, the line and paragraph separators and the Unicode
+ *	bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ *	U+2066-U+2069) become \uNNNN.
  *	Printable UTF-8 passes through.  NULL becomes "".  The caller frees
  *	the result with g_free().  text_escape_lines() is the same for a
  *	text of several lines: newline and tab pass through, a CR before a
@@ -43,6 +46,18 @@
 
 #include <stdbool.h>
 #include <string.h>
+
+/*
+ * bidi_control - a Unicode Bidi_Control character: the embeddings and
+ * overrides, the isolates, and the marks (LRM, RLM, ALM), which reorder
+ * what surrounds them as well
+ */
+static bool
+bidi_control(gunichar u)
+{
+	return u == 0x061c || u == 0x200e || u == 0x200f || (u >= 0x202a && u <= 0x202e)
+		|| (u >= 0x2066 && u <= 0x2069);
+}
 
 /* escape - terminal-safe copy of s; lines: newline and tab pass, CR goes */
 static char *
@@ -88,9 +103,8 @@ escape(const char *s, bool lines)
 		}
 		u = g_utf8_get_char_validated(p, end - p);
 		if (u == (gunichar) -1 || u == (gunichar) -2
-		    || (u >= 0x80 && u <= 0x9f) || u == 0x2028 || u == 0x2029
-		    || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069)) {
-			/* invalid, C1 control, or a bidi override that reorders the line */
+		    || (u >= 0x80 && u <= 0x9f) || u == 0x2028 || u == 0x2029 || bidi_control(u)) {
+			/* invalid, C1 control, or a bidi control that reorders the line */
 			if (u == (gunichar) -1 || u == (gunichar) -2) {
 				g_string_append_printf(out, "\\x%02x", c);
 				p++;

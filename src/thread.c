@@ -5,7 +5,8 @@
  *	#include "thread.h"
  *
  *	enum store_rc thread_resolve(st, list, post, &thread, err);
- *	enum store_rc thread_is_reporter(st, list, report_id, sender, post, &yes, err);
+ *	enum store_rc thread_is_reporter(st, list, report_id, sender, post, &by_sender,
+ *					 &by_from, err);
  *	enum store_rc thread_copies(st, list, report_id, sender, post, &addresses, err);
  * DESCRIPTION
  *	An approved report opens a thread; every message relayed in reply
@@ -19,8 +20,11 @@
  *	another report: a reporter's mail that touches someone else's
  *	report is then not let through.
  *
- *	thread_is_reporter() says whether the envelope sender or a From
- *	address is a reporter of the report (not merely copied on it).
+ *	thread_is_reporter() says whether the envelope sender (by_sender)
+ *	and whether a From address (by_from) is a reporter of the report
+ *	(not merely copied on it): policy asks each address for its own
+ *	authentication, and counts a From address only when a verifier
+ *	vouches for it (anyone may write the reporter's address there).
  *
  *	thread_copies() is who gets a thread's message besides the members:
  *	the report's reporters and the people copied on it, but not the
@@ -91,22 +95,27 @@ is_author(const char *addr, const char *sender, const struct post *post)
 	return (sender && strcmp(addr, sender) == 0) || message_from_is(post, addr);
 }
 
-/* thread_is_reporter - the sender or a From address reported this report */
+/* thread_is_reporter - the sender, a From address, reported this report */
 enum store_rc
 thread_is_reporter(struct store *st, const char *list, const char *report_id, const char *sender,
-		   const struct post *post, bool *yes, GError **err)
+		   const struct post *post, bool *by_sender, bool *by_from, GError **err)
 {
 	GPtrArray *people;
 	enum store_rc r;
 	guint i;
 
-	*yes = false;
+	*by_sender = *by_from = false;
 	if ((r = store_reporter_list(st, list, report_id, &people, err)) != STORE_OK)
 		return r;
-	for (i = 0; !*yes && i < people->len; i++) {
+	for (i = 0; i < people->len; i++) {
 		const struct reporter *p = g_ptr_array_index(people, i);
 
-		*yes = strcmp(p->kind, "reporter") == 0 && is_author(p->address, sender, post);
+		if (strcmp(p->kind, "reporter") != 0)
+			continue;
+		if (sender && strcmp(p->address, sender) == 0)
+			*by_sender = true;
+		if (message_from_is(post, p->address))
+			*by_from = true;
 	}
 	g_ptr_array_free(people, TRUE);
 	return STORE_OK;

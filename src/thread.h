@@ -22,7 +22,8 @@ enum store_rc thread_resolve(struct store *st, const char *list, const struct po
 			     struct thread *out, GError **err);
 void thread_clear(struct thread *t);
 enum store_rc thread_is_reporter(struct store *st, const char *list, const char *report_id,
-				 const char *sender, const struct post *post, bool *yes, GError **err);
+				 const char *sender, const struct post *post, bool *by_sender,
+				 bool *by_from, GError **err);
 enum store_rc thread_copies(struct store *st, const char *list, const char *report_id,
 			    const char *sender, const struct post *post, GPtrArray **out,
 			    GError **err);

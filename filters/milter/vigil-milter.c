@@ -636,13 +636,13 @@ main(int argc, char **argv)
 	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL)
 		die("%s", err->message);
 	become(cfg->user);
-	safe_dir("database", cfg->database);
 	if (g_str_has_prefix(sock, "unix:"))
 		safe_dir("socket", strchr(sock, ':') + 1);
 	else if (!g_str_has_prefix(sock, "inet:") || strchr(sock, '@') == NULL)
 		die("-p %s: use unix:PATH or inet:PORT@HOST (inet:PORT alone would listen on every address)",
 		    sock);
-	/* the schema is brought up to date once, before any connection */
+	/* the schema is brought up to date once, before any connection; a
+	 * database others may write to is refused here (store_open()) */
 	if (store_open(cfg->database, &st, &err) != STORE_OK)
 		die("%s", err->message);
 	store_close(st);

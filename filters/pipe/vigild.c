@@ -465,10 +465,11 @@ main(int argc, char **argv)
 		die("%s: %s", path ? path : config_default_path(), g_strerror(errno));
 	if (stat(conf_path, &conf_seen) != 0 || (cfg = config_load(conf_path, &err)) == NULL)
 		die("%s", err ? err->message : g_strerror(errno));
-	if (!daemon_become(cfg->user, &err) || !daemon_safe_dir("database", cfg->database, &err))
+	if (!daemon_become(cfg->user, &err))
 		die("%s", err->message);
 	/* the schema is brought up to date once, before any message (and
-	 * before detaching: no sqlite connection is carried across fork()) */
+	 * before detaching: no sqlite connection is carried across fork());
+	 * a database others may write to is refused here (store_open()) */
 	if (store_open(cfg->database, &st, &err) != STORE_OK)
 		die("%s", err->message);
 	store_close(st);

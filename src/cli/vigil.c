@@ -783,7 +783,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 	if (json)
 		g_string_append_c(out, '[');
 	else if (held->len > 0)
-		g_string_append_printf(out, "%-6s %-10s %-20s %-5s %-10s %8s  %-30s %s\n", "ID", "REPORT",
+		g_string_append_printf(out, "%-6s %-10s %-20s %-5s %-15s %8s  %-30s %s\n", "ID", "REPORT",
 				       "RECEIVED", "AGE", "REASON", "SIZE", "SENDER", "SUBJECT");
 	for (i = 0; i < held->len; i++) {
 		const struct post_row *h = g_ptr_array_index(held, i);
@@ -807,7 +807,7 @@ cmd_held(struct ctx *c, int argc, char **argv)
 			char *sender = text_escape(*h->sender ? h->sender : "<>");
 			char *subject = text_escape(h->subject);
 
-			g_string_append_printf(out, "%-6" G_GINT64_FORMAT " %-10s %-20s %-5s %-10s %8" G_GINT64_FORMAT
+			g_string_append_printf(out, "%-6" G_GINT64_FORMAT " %-10s %-20s %-5s %-15s %8" G_GINT64_FORMAT
 					       "  %-30s %s\n", h->id, h->report_id, when, a, h->reason,
 					       h->size, sender, subject);
 			g_free(a);
@@ -1678,6 +1678,19 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 	return status;
 }
 
+/* auth_note - what require_authentication leaves to the postmaster, on stderr */
+static void
+auth_note(const struct list_config *l)
+{
+	if (l->require_authentication == AUTH_NONE)
+		fprintf(stderr, "vigil: note: [list %s] require_authentication = none: whoever forges a"
+			" member's address posts as that member; see vigil.conf(5)\n", l->address);
+	else
+		fprintf(stderr, "vigil: note: [list %s] trusts Authentication-Results of %s: the MTA must"
+			" remove those a sender wrote before its verifier runs (header_checks,"
+			" filters/postfix/README)\n", l->address, l->trusted_authserv_id);
+}
+
 /* cmd_check_config - check-config */
 static int
 cmd_check_config(struct ctx *c, int argc, char **argv)
@@ -1694,6 +1707,8 @@ cmd_check_config(struct ctx *c, int argc, char **argv)
 		    || !archive_check(g_ptr_array_index(c->cfg->lists, i), &err))
 			die(1, "%s", err->message);
 	config_print(c->cfg, stdout);
+	for (i = 0; i < c->cfg->lists->len; i++)
+		auth_note(g_ptr_array_index(c->cfg->lists, i));
 	return 0;
 }
 

@@ -26,11 +26,29 @@ normalize(void **state)
 		{ "  <bob@example.org>  ", "bob@example.org" },
 		{ "zoe@bücher.example", "zoe@xn--bcher-kva.example" },
 		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
+		{ "zoe@XN--BCHER-KVA.example", "zoe@xn--bcher-kva.example" },
+		/* look-alikes that IDNA maps to another name keep their own form */
+		{ "alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85.org",
+		  "alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85.org" },
+		{ "Zoe@B\xc3\x9c" "CHER.example", "zoe@b\xc3\x9c" "cher.example" },
+		{ "zoe@bu\xcc\x88" "cher.example", "zoe@bu\xcc\x88" "cher.example" },
+		{ "alice@example\xe3\x80\x82org", "alice@example\xe3\x80\x82org" },
+		/* a real IDN that looks like an ASCII name is converted, and differs */
+		{ "alice@ex\xd0\xb0mple.org", "alice@xn--exmple-4nf.org" },
+		/* xn-- labels in any case: one canonical form, which is its own */
+		{ "Zoe@XN--BCHER-examplemple", "zoe@xn--bcher-kxampcob0abc" },
+		{ "zoe@xn--bcher-kxampcob0abc", "zoe@xn--bcher-kxampcob0abc" },
+		/* ... also for a label IDNA2008 cannot encode again (U+2246) */
+		{ "zoe@xn--bch", "zoe@\xe2\x89\x86" },
+		{ "Zoe@XN--BCH", "zoe@\xe2\x89\x86" },
+		{ "zoe@\xe2\x89\x86", "zoe@\xe2\x89\x86" },
 		{ "", NULL },
 		{ "<>", NULL },
 		{ "localonly", NULL },
 		{ "@example.org", NULL },
 		{ "foo@", NULL },
+		/* GMime's reading of garbage, "<@@>", is no address */
+		{ "<<@@>>", NULL },
 	};
 	size_t i;
 
@@ -60,6 +78,9 @@ strict_accepts(void **state)
 		{ "zoe@xn--bcher-kva.example", "zoe@xn--bcher-kva.example" },
 		{ "Zoe@XN--BCHER-KVA.example", "zoe@xn--bcher-kva.example" },
 		{ "security+join-abc@example.org", "security+join-abc@example.org" },
+		/* a label of 63 octets */
+		{ "a@b23456789012345678901234567890123456789012345678901234567890123.example",
+		  "a@b23456789012345678901234567890123456789012345678901234567890123.example" },
 	};
 	size_t i;
 
@@ -84,7 +105,16 @@ strict_refuses(void **state)
 		".alice@example.org", "alice.@example.org", "al..ice@example.org", "alice@-example.org",
 		"alice@example-.org", "alice@example..org", "alice@example.org.", "alice@exa_mple.org",
 		"\"alice\"@example.org", "alice@example.org\n", "ali\x1b" "ce@example.org",
+		"(comment)alice@example.org", "zoe@B\xc3\x9c" "CHER.example",
+		"alice@\xef\xbd\x85\xef\xbd\x98\xef\xbd\x81\xef\xbd\x8d\xef\xbd\x90\xef\xbd\x8c\xef\xbd\x85.org",
 		"(comment)alice@example.org",
+		/* domains IDNA2008 cannot write as A-labels: U+2246 */
+		"zoe@xn--bch.example", "Zoe@XN--BCH.example", "zoe@\xe2\x89\x86.example",
+		"zoe@xn--bcher-vakxmea.example",
+		/* U+037E, which IDNA maps to ';' */
+		"o@xn-\xcd\xbe.example", "o@a\xcd\xbe.example",
+		/* a label of 64 octets */
+		"a@b234567890123456789012345678901234567890123456789012345678901234.example",
 	};
 	size_t i;
 

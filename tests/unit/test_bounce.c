@@ -251,6 +251,20 @@ empty(void **state)
 	bounce_free(NULL);
 }
 
+/* empty_report - a report part with no content: a DSN naming nobody */
+static void
+empty_report(void **state)
+{
+	struct bounce *b = parse_str("From: MAILER-DAEMON@mx.example.org\n"
+				     "Content-Type: multipart/report; report-type=delivery-status; boundary=RB\n\n"
+				     "--RB\nContent-Type: text/plain\n\nThis is a bounce.\n"
+				     "--RB\nContent-Type: message/delivery-status\n\n"
+				     "--RB--\n");
+
+	expect_bounce("empty report", b, true, "", 0, NULL);
+	bounce_free(b);
+}
+
 /* no_header_block - text with no header block, or DSN fields as the header */
 static void
 no_header_block(void **state)
@@ -773,6 +787,7 @@ main(void)
 		CORPUS(8), CORPUS(9), CORPUS(10), CORPUS(11), CORPUS(12), CORPUS(13), CORPUS(14),
 		cmocka_unit_test(corpus_complete),
 		cmocka_unit_test(empty),
+		cmocka_unit_test(empty_report),
 		cmocka_unit_test(no_header_block),
 		cmocka_unit_test(nul_bytes),
 		cmocka_unit_test(binary_junk),

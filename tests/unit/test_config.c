@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dmarc.h"
 #include "message.h"
+#include "policy.h"
 
 #define LIST "[list security@example.org]\nowner = owner@example.org\n"
 
@@ -26,6 +27,29 @@ load(const char *text, char **path, GError **err)
 	*path = g_build_filename(dir, "vigil.conf", NULL);
 	assert_true(g_file_set_contents(*path, text, -1, NULL));
 	return config_load(*path, err);
+}
+
+/* a list's local part whose LIST-bounces is over 64 octets */
+#define LOCAL57 "security-team-of-the-example-organisation-and-its-friends"
+#define LOCAL56 "security-team-of-the-example-organisation-and-its-friend"
+
+/* long_list - LIST-bounces of a 56-octet local part has 64; at 57 bounce_address is set */
+static void
+long_list(void **state)
+{
+	char *path;
+	GError *err = NULL;
+	struct config *cfg = load("[list " LOCAL57 "@example.org]\nowner = o@example.org\n"
+				  "bounce_address = errors@example.org\n"
+				  "[list " LOCAL56 "@example.org]\nowner = o@example.org\n", &path, &err);
+
+	assert_non_null(cfg);
+	assert_string_equal(((const struct list_config *) g_ptr_array_index(cfg->lists, 0))->bounce_address,
+			    "errors@example.org");
+	assert_string_equal(((const struct list_config *) g_ptr_array_index(cfg->lists, 1))->bounce_address,
+			    LOCAL56 "-bounces@example.org");
+	config_free(cfg);
+	g_free(path);
 }
 
 /* good_file - every key read and converted */
@@ -215,6 +239,7 @@ new_values(void **state)
 	}
 }
 
+
 /* new_errors - bad values of the new keys name the file, the group, the key and what is wrong */
 static void
 new_errors(void **state)
@@ -245,6 +270,10 @@ new_errors(void **state)
 		  "bounce_address: security-bounces@example.org is also a list's address, an owner or another"
 		  " list's bounce address" },
 		{ "bounce_address not an address", LIST "bounce_address = bounces\n", L " bounce_address: " },
+		{ "the derived bounce address is no address: a local part of 57 octets",
+		  "[list " LOCAL57 "@example.org]\nowner = o@example.org\n",
+		  "[list " LOCAL57 "@example.org] bounce_address: the default, " LOCAL57
+		  "-bounces@example.org, is not an address (bad local part): set one" },
 		{ "subject_tag with a control character", LIST "subject_tag = [Sec]\x01\n",
 		  L " subject_tag: must be one line of text without control characters" },
 		{ "subject_tag with a tab inside", LIST "subject_tag = [Sec]\\tx\n",
@@ -297,6 +326,22 @@ new_errors(void **state)
 		  L " vouches_required: must be a whole number" },
 		{ "vouches_required negative", LIST "vouches_required = -1\n",
 		  L " vouches_required: must be a whole number" },
+		{ "require_authentication unknown", LIST "require_authentication = spf\n",
+		  L " require_authentication: must be one of: none, dkim, dkim_or_spf" },
+		{ "require_authentication in another case", LIST "require_authentication = DKIM\n",
+		  L " require_authentication: must be one of: none, dkim, dkim_or_spf" },
+		{ "require_authentication without trusted_authserv_id", LIST "require_authentication = dkim\n",
+		  L " trusted_authserv_id: required with require_authentication = dkim: the authserv-id your"
+		  " MTA's verifier" },
+		{ "dkim_or_spf without trusted_authserv_id", LIST "require_authentication = dkim_or_spf\n"
+		  "trusted_authserv_id =\n",
+		  L " trusted_authserv_id: required with require_authentication = dkim_or_spf" },
+		{ "trusted_authserv_id with a blank", LIST "trusted_authserv_id = mx example.org\n",
+		  L " trusted_authserv_id: must be the authserv-id of the verifier" },
+		{ "trusted_authserv_id with a ';'", LIST "trusted_authserv_id = mx.example.org;\n",
+		  L " trusted_authserv_id: must be the authserv-id" },
+		{ "trusted_authserv_id with a job id", LIST "trusted_authserv_id = mx.example.org/4AbC\n",
+		  L " trusted_authserv_id: must be the authserv-id" },
 	};
 #undef L
 	size_t i;
@@ -364,6 +409,39 @@ print_new(void **state)
 	assert_non_null(strstr(text, "dmarc_mitigation = always_munge\n"));
 	assert_non_null(strstr(text, "bounce_threshold = 3\n"));
 	free(text);
+	config_free(cfg);
+	g_free(path);
+}
+
+/* print_escaped - a backslash in a value is printed as the key file needs, and reads back the same */
+static void
+print_escaped(void **state)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+	GError *err = NULL;
+	struct config *cfg = load(LIST "subject_tag = [x\\\\sy]\nname = a\\\\nb\n", &path, &err);
+	struct config *again;
+	const struct list_config *l;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(cfg);
+	l = g_ptr_array_index(cfg->lists, 0);
+	assert_string_equal(l->subject_tag, "[x\\sy]");
+	assert_string_equal(l->name, "a\\nb");
+	config_print(cfg, fp);
+	fclose(fp);
+	assert_non_null(strstr(text, "subject_tag = [x\\\\sy]\n"));
+	assert_non_null(strstr(text, "name = a\\\\nb\n"));
+	g_free(path);
+	again = load(text, &path, &err);
+	if (again == NULL)
+		fail_msg("the printed configuration: %s", err->message);
+	l = g_ptr_array_index(again->lists, 0);
+	assert_string_equal(l->subject_tag, "[x\\sy]");
+	assert_string_equal(l->name, "a\\nb");
+	free(text);
+	config_free(again);
 	config_free(cfg);
 	g_free(path);
 }
@@ -462,6 +540,58 @@ invite_keys(void **state)
 			fail_msg("%s: got invite_expiry %" G_GINT64_FORMAT " vouches_required %" G_GINT64_FORMAT
 				 ", want %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT, rows[i].name, l->invite_expiry,
 				 l->vouches_required, rows[i].expiry, rows[i].vouches);
+		config_free(cfg);
+		g_free(text);
+		g_free(path);
+	}
+}
+
+/* auth_keys - require_authentication and trusted_authserv_id: defaults, values, printed */
+static void
+auth_keys(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		int require;
+		const char *id;
+	} rows[] = {
+		{ "defaults: off, no id", "", AUTH_NONE, "" },
+		{ "dkim", "require_authentication = dkim\ntrusted_authserv_id = mx.example.org\n", AUTH_DKIM,
+		  "mx.example.org" },
+		{ "dkim_or_spf", "require_authentication = dkim_or_spf\ntrusted_authserv_id = MX-1.example.org\n",
+		  AUTH_DKIM_OR_SPF, "MX-1.example.org" },
+		{ "an id without the requirement (copies still lose claims in its name)",
+		  "trusted_authserv_id = mx.example.org\n", AUTH_NONE, "mx.example.org" },
+		{ "none, said", "require_authentication = none\n", AUTH_NONE, "" },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *path, *text = g_strconcat(LIST, rows[i].text, NULL), *out = NULL;
+		size_t len = 0;
+		GError *err = NULL;
+		struct config *cfg = load(text, &path, &err);
+		const struct list_config *l;
+		char *want;
+		FILE *fp;
+
+		if (cfg == NULL)
+			fail_msg("%s: %s", rows[i].name, err->message);
+		l = g_ptr_array_index(cfg->lists, 0);
+		if (l->require_authentication != rows[i].require || strcmp(l->trusted_authserv_id, rows[i].id) != 0)
+			fail_msg("%s: got %d \"%s\", want %d \"%s\"", rows[i].name, l->require_authentication,
+				 l->trusted_authserv_id, rows[i].require, rows[i].id);
+		fp = open_memstream(&out, &len);
+		config_print(cfg, fp);
+		fclose(fp);
+		want = g_strdup_printf("require_authentication = %s\ntrusted_authserv_id = %s\n",
+				       rows[i].require == AUTH_NONE ? "none"
+				       : rows[i].require == AUTH_DKIM ? "dkim" : "dkim_or_spf", rows[i].id);
+		if (strstr(out, want) == NULL)
+			fail_msg("%s: check-config printed\n%s\nwithout\n%s", rows[i].name, out, want);
+		g_free(want);
+		free(out);
 		config_free(cfg);
 		g_free(text);
 		g_free(path);
@@ -579,12 +709,15 @@ main(void)
 		cmocka_unit_test(new_errors),
 		cmocka_unit_test(unreadable_value),
 		cmocka_unit_test(print_new),
+		cmocka_unit_test(print_escaped),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(pick_list),
 		cmocka_unit_test(units),
 		cmocka_unit_test(invite_keys),
 		cmocka_unit_test(print_invite),
+		cmocka_unit_test(auth_keys),
 		cmocka_unit_test(find_rcpt),
+		cmocka_unit_test(long_list),
 	};
 
 	message_init();

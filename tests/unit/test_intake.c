@@ -107,17 +107,76 @@ member_relayed(void **state)
 	       " AND instr(data, char(13, 10) || '.' || char(13, 10) || 'end' || char(13, 10)) > 0 FROM " OUTBOX_DATA, "1");
 }
 
-/* member_by_from - From alone makes a member's post */
+/*
+ * forged_from_held - From: a member is no member's post: anyone may write
+ * it.  The envelope sender decides; the post is held, never relayed.
+ */
 static void
-member_by_from(void **state)
+forged_from_held(void **state)
 {
+	static const struct {
+		const char *name;
+		const char *sender;
+		const char *from;
+		const char *want;	/* the post, then its outbox rows */
+	} rows[] = {
+		{ "a stranger's envelope", "mallory@attacker.example", "Carol <CAROL@example.org>",
+		  "held non-member autoreply,moderator-held" },
+		{ "another list's envelope", "bounces+carol=example.org@lists.example", "carol@example.org",
+		  "held non-member autoreply,moderator-held" },
+		{ "the null sender", "", "Alice <alice@example.org>", "held non-member moderator-held" },
+		{ "a member among several From", "eve@attacker.example", "eve@attacker.example, bob@example.org",
+		  "held non-member autoreply,moderator-held" },
+		{ "a From group of members", "oscar@attacker.example", "Team: alice@example.org, bob@example.org;",
+		  "held non-member autoreply,moderator-held" },
+	};
 	struct fixture *fx = *state;
-	static const char post[] = "From: Carol <CAROL@example.org>\nSubject: x\n\ny\n";
-	GError *err = NULL;
+	size_t i;
 
-	assert_int_equal(take(fx, post, "bounces+carol=example.org@lists.example", "security@example.org", NOW, &err),
-			 INTAKE_OK);
-	expect(fx, "SELECT replace(recipients, char(10), ',') FROM outbox", "alice@example.org,bob@example.org");
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *post = g_strdup_printf("From: %s\nSubject: please deploy\n\nrun this\n", rows[i].from);
+		char *got;
+		GError *err = NULL;
+
+		if (take(fx, post, rows[i].sender, "security@example.org", NOW, &err) != INTAKE_OK)
+			fail_msg("%s: %s", rows[i].name, err ? err->message : "?");
+		got = query(fx, "SELECT status || ' ' || reason || ' ' || (SELECT group_concat(kind) FROM"
+			    " (SELECT kind FROM outbox WHERE post_id = p.id ORDER BY id)) FROM posts p"
+			    " WHERE id = (SELECT max(id) FROM posts)");
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].name, got, rows[i].want);
+		g_free(got);
+		g_free(post);
+	}
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'relay'", "0");
+}
+
+/*
+ * own_address_not_answered - a sender that is the list's own address or
+ * its bounce address is forged: held, and no auto-reply to ourselves
+ */
+static void
+own_address_not_answered(void **state)
+{
+	static const char *const senders[] = {
+		"security@example.org", "Security-Bounces@Example.ORG", "security+urgent@example.org",
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(senders); i++) {
+		char *got;
+		GError *err = NULL;
+
+		if (take(fx, report, senders[i], "security@example.org", NOW, &err) != INTAKE_OK)
+			fail_msg("%s: %s", senders[i], err ? err->message : "?");
+		got = query(fx, "SELECT status || ' ' || reason || ' ' || (SELECT group_concat(kind) FROM"
+			    " outbox WHERE post_id = p.id) FROM posts p WHERE id = (SELECT max(id) FROM posts)");
+		if (strcmp(got, "held non-member moderator-held") != 0)
+			fail_msg("%s: got %s, want held non-member moderator-held", senders[i], got);
+		g_free(got);
+	}
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
 }
 
 /* loop_kept - our own marker: kept, relayed to nobody, no auto-reply */
@@ -849,13 +908,295 @@ list_and_bounces(void **state)
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'forward'", "0");
 }
 
+/*
+ * require_authentication = dkim, trusted_authserv_id = mx.example.org:
+ * messages as Postfix hands them to the pipe filter, its Received: line
+ * on top and its verifier's fields right below, where OpenDKIM puts them
+ */
+#define RECEIVED "Received: from mail.example.org (mail.example.org [192.0.2.1])\n" \
+	"\tby mx.example.org (Postfix) with ESMTPS id 4AbC\n" \
+	"\tfor <security@example.org>; Mon, 2 Nov 2026 10:00:00 +0000\n"
+#define AR(results) "Authentication-Results: mx.example.org; " results "\n"
+#define BOB_POST "From: Bob <bob@example.org>\nTo: security@example.org\nSubject: fix\n\npatch\n"
+#define JOIN_BAD "security+join-qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq@example.org"
+
+static int
+setup_auth(void **state)
+{
+	struct fixture *fx = fixture_new("vigil-intake", "max_message_size = 4K\n"
+					 "require_authentication = dkim\ntrusted_authserv_id = mx.example.org\n");
+
+	if (fx == NULL)
+		return -1;
+	store_member_add(fx->st, FIXTURE_LIST, "alice@example.org", "owner", "", NULL, 0, NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "bob@example.org", "member", "", NULL, 0, NULL, 1, NULL);
+	store_member_add(fx->st, FIXTURE_LIST, "carol@example.org", "member", "", NULL, 0, NULL, 1, NULL);
+	*state = fx;
+	return 0;
+}
+
+/* require - change the list's require_authentication for the rest of a test */
+static void
+require(struct fixture *fx, int how)
+{
+	((struct list_config *) fx->l)->require_authentication = how;
+}
+
+/* OUR_CLAIMS - Authentication-Results of our verifier's id in the newest relayed copy */
+#define OUR_CLAIMS "SELECT instr(lower(data), 'authentication-results: mx.example.org') FROM " OUTBOX_DATA \
+	" WHERE kind = 'relay' AND id = (SELECT max(id) FROM outbox WHERE kind = 'relay')"
+
+/* auth_forged_from - a member's From without the verifier's pass: held, the forger not answered */
+static void
+auth_forged_from(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, RECEIVED BOB_POST, "mallory@evil.example", "security@example.org", NOW, &err),
+			 INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held unauthenticated");
+	expect(fx, "SELECT group_concat(kind) FROM outbox", "moderator-held");
+	expect(fx, "SELECT instr(data, 'unauthenticated') > 0 FROM " OUTBOX_DATA, "1");
+}
+
+/* auth_forged_sender - a member's envelope and From, forged: held, no auto-reply to the member (no backscatter) */
+static void
+auth_forged_sender(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, RECEIVED BOB_POST, "bob@example.org", "security@example.org", NOW, &err),
+			 INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held unauthenticated");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply' OR recipients = 'bob@example.org'", "0");
+	expect(fx, "SELECT count(*) FROM autoreplies", "0");
+	/* a stranger with nothing to show is not answered either */
+	assert_int_equal(take(fx, RECEIVED "From: rep@example.net\nSubject: x\n\ny\n", "rep@example.net",
+			      "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts WHERE id = 2", "held non-member");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
+}
+
+/* auth_dkim_relayed - the verifier's aligned DKIM pass: relayed, our claims gone from the copy, others kept */
+static void
+auth_dkim_relayed(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = RECEIVED
+		AR("dkim=pass (2048-bit key; unprotected) header.d=example.org header.i=@example.org")
+		"Authentication-Results: mx.other.example; spf=pass smtp.mailfrom=example.org\n" BOB_POST;
+	static const char by_from[] = RECEIVED AR("dkim=pass header.d=example.org")
+		"From: Carol <carol@lists.example.org>, carol@example.org\nSubject: y\n\nz\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "relayed member");
+	expect(fx, LAST_RELAY, "1 security-bounces@example.org alice@example.org,carol@example.org");
+	expect(fx, OUR_CLAIMS, "0");
+	expect(fx, LAST_RELAY_HAS("Authentication-Results: mx.other.example; spf=pass smtp.mailfrom=example.org"),
+	       "1");
+	/* the From identity: every From domain passes (a parent's signature counts for its subdomain) */
+	assert_int_equal(take(fx, by_from, "bounces+1@esp.example", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member -");
+}
+
+/* auth_other_id - a pass in another authserv-id's name counts for nothing */
+static void
+auth_other_id(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, RECEIVED "Authentication-Results: mx.other.example; dkim=pass header.d=example.org\n"
+			      BOB_POST, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held unauthenticated");
+	/* nor a signature of another domain, nor a subdomain's for its parent */
+	assert_int_equal(take(fx, RECEIVED AR("dkim=pass header.d=evil.example") BOB_POST, "bob@example.org",
+			      "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(take(fx, RECEIVED AR("dkim=pass header.d=shop.example.org") BOB_POST, "bob@example.org",
+			      "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT group_concat(reason) FROM posts", "unauthenticated,unauthenticated,unauthenticated");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
+}
+
+/* auth_forged_below - our id below the MTA's fields is the sender's: not trusted, never in a copy */
+static void
+auth_forged_below(void **state)
+{
+	struct fixture *fx = *state;
+	static const char forged[] = RECEIVED "From: Bob <bob@example.org>\nTo: security@example.org\n"
+		"Subject: fix\nMessage-ID: <f1@evil.example>\n" AR("dkim=pass header.d=example.org") "\npatch\n";
+	static const char both[] = RECEIVED AR("dkim=pass header.d=example.org")
+		"From: Bob <bob@example.org>\nTo: security@example.org\nSubject: fix\n"
+		AR("dkim=pass header.d=evil.example") "\npatch\n";
+	GError *err = NULL;
+	struct decision d;
+
+	assert_int_equal(take(fx, forged, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held unauthenticated");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
+	/* a moderator approves it: the members' copy does not carry the forged claim */
+	if (moderate_decide(fx->st, fx->cfg, fx->l, "2026-0001", POST_APPROVED, "alice@example.org", NULL, NULL,
+			    NOW + 60, fx->ids, &d, &err) != MODERATE_OK)
+		fail_msg("approve: %s", err ? err->message : "?");
+	moderate_decision_clear(&d);
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'relay'", "1");
+	expect(fx, OUR_CLAIMS, "0");
+	expect(fx, "SELECT instr(data, 'Message-ID: <f1@evil.example>') > 0 FROM " OUTBOX_DATA " WHERE kind = 'relay'", "1");
+	/* the verifier's pass and a forgery further down: relayed, both claims gone */
+	assert_int_equal(take(fx, both, "bob@example.org", "security@example.org", NOW + 120, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member -");
+	expect(fx, OUR_CLAIMS, "0");
+	expect(fx, "SELECT instr(data, 'evil.example') FROM " OUTBOX_DATA " WHERE kind = 'relay' AND post_id = 2", "0");
+}
+
+/* auth_spf - an SPF pass counts under dkim_or_spf only, and only for smtp.mailfrom */
+static void
+auth_spf(void **state)
+{
+	struct fixture *fx = *state;
+	static const char spf[] = RECEIVED AR("spf=pass smtp.mailfrom=bob@example.org smtp.helo=mail.example.org")
+		BOB_POST;
+	static const char helo[] = RECEIVED AR("spf=pass smtp.helo=example.org") BOB_POST;
+	/* another message: the same one again would be taken as delivered twice */
+	static const char before[] = RECEIVED AR("spf=pass smtp.mailfrom=bob@example.org") "Comments: before\n"
+		BOB_POST;
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, before, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held unauthenticated -");
+	require(fx, AUTH_DKIM_OR_SPF);
+	assert_int_equal(take(fx, spf, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member -");
+	expect(fx, OUR_CLAIMS, "0");
+	assert_int_equal(take(fx, helo, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held unauthenticated -");
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
+}
+
+/* auth_autoreply - the held auto-reply goes to an authenticated envelope sender only */
+static void
+auth_autoreply(void **state)
+{
+	struct fixture *fx = *state;
+	static const char signed_report[] = RECEIVED AR("dkim=pass header.d=example.net") "From: rep@example.net\n"
+		"To: security@example.org\nSubject: overflow\n\ndetails\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, signed_report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "held non-member");
+	expect(fx, "SELECT kind || ' ' || recipients FROM outbox WHERE kind = 'autoreply'",
+	       "autoreply rep@example.net");
+	/* the same signature with another envelope sender: that sender is not answered */
+	assert_int_equal(take(fx, signed_report, "victim@example.com", "security@example.org", NOW, &err),
+			 INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "1");
+}
+
+/* auth_smtp - at SMTP time the verifier's fields are on top; a claim lower down is the sender's */
+static void
+auth_smtp(void **state)
+{
+	struct fixture *fx = *state;
+	static const char on_top[] = AR("dkim=pass header.d=example.org") BOB_POST;
+	static const char below[] = "From: Bob <bob@example.org>\nSubject: fix\n" AR("dkim=pass header.d=example.org")
+		"\npatch\n";
+	/* a Received: line the milter is shown is the sender's: Postfix hides its own */
+	static const char after_received[] = "Received: from laptop by mail.evil.example\n"
+		AR("dkim=pass header.d=example.org") BOB_POST;
+	const char *rcpts[] = { "security@example.org" };
+	struct intake_smtp out;
+	GError *err = NULL;
+	char *s;
+
+	assert_int_equal(smtp(fx, on_top, "bob@example.org", rcpts, 1, &out, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member -");
+	s = joined(out.add_rcpts);
+	assert_string_equal(s, "alice@example.org,carol@example.org");
+	g_free(s);
+	s = edits(out.edits);
+	if (!g_str_has_suffix(s, ",Authentication-Results@1=(delete)"))
+		fail_msg("edits \"%s\" do not delete our claim", s);
+	g_free(s);
+	intake_smtp_clear(&out);
+	assert_int_equal(smtp(fx, below, "bob@example.org", rcpts, 1, &out, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held unauthenticated -");
+	assert_int_equal(out.add_rcpts->len, 0);
+	intake_smtp_clear(&out);
+	assert_int_equal(smtp(fx, after_received, "bob@example.org", rcpts, 1, &out, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "held unauthenticated -");
+	intake_smtp_clear(&out);
+	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "0");
+}
+
+/* auth_smtp_deletes - several claims of ours deleted the last first, others left alone */
+static void
+auth_smtp_deletes(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = AR("dkim=pass header.d=example.org")
+		"Authentication-Results: mx.other.example; dkim=pass header.d=example.org\n"
+		AR("spf=pass smtp.mailfrom=example.org") "From: Bob <bob@example.org>\nSubject: fix\n"
+		"Authentication-Results: MX.Example.Org; dkim=pass header.d=evil.example\n\npatch\n";
+	const char *rcpts[] = { "security@example.org" };
+	struct intake_smtp out;
+	GError *err = NULL;
+	char *s;
+
+	assert_int_equal(smtp(fx, post, "bob@example.org", rcpts, 1, &out, &err), INTAKE_OK);
+	expect(fx, LAST_POST, "relayed member -");
+	s = edits(out.edits);
+	if (!g_str_has_suffix(s, ",Authentication-Results@4=(delete),Authentication-Results@3=(delete),"
+			      "Authentication-Results@1=(delete)"))
+		fail_msg("edits \"%s\": want our three claims deleted, the last first", s);
+	g_free(s);
+	intake_smtp_clear(&out);
+}
+
+/* auth_join - a wrong invitation token is answered only to an authenticated sender */
+static void
+auth_join(void **state)
+{
+	struct fixture *fx = *state;
+	static const char plain[] = RECEIVED "From: x@example.net\nSubject: join\n\nyes\n";
+	static const char signed_msg[] = RECEIVED AR("dkim=pass header.d=example.net")
+		"From: x@example.net\nSubject: join\n\nyes\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, plain, "x@example.net", JOIN_BAD, NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(take(fx, signed_msg, "x@example.net", JOIN_BAD, NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT kind || ' ' || recipients FROM outbox", "join-invalid x@example.net");
+}
+
+/* auth_none_strips - require_authentication none: the envelope sender taken as it comes, our claims still dropped */
+static void
+auth_none_strips(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "From: Bob <bob@example.org>\nSubject: fix\n" AR("dkim=pass header.d=example.org")
+		"\npatch\n";
+	GError *err = NULL;
+
+	require(fx, AUTH_NONE);
+	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts", "relayed member");
+	expect(fx, OUR_CLAIMS, "0");
+	/* the same From with a stranger's envelope: From is the sender's word, even with a pass */
+	assert_int_equal(take(fx, post, "mallory@evil.example", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT status || ' ' || reason FROM posts WHERE id = 2", "held non-member");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(held_with_autoreply, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(member_relayed, setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(member_by_from, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(forged_from_held, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(own_address_not_answered, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(loop_kept, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(malformed_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),
@@ -881,6 +1222,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(list_and_bounces, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_bounce, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_taken_again, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_forged_from, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_forged_sender, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_dkim_relayed, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_other_id, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_forged_below, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_spf, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_autoreply, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_smtp, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_smtp_deletes, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_join, setup_auth, fixture_teardown),
+		cmocka_unit_test_setup_teardown(auth_none_strips, setup_auth, fixture_teardown),
 	};
 
 	message_init();

@@ -49,6 +49,16 @@
 	" || ' | posts ' || (SELECT count(*) FROM posts)" \
 	" || ' | autoreplies ' || ifnull((SELECT group_concat(address || ':' || last, ' ') FROM autoreplies), '')"
 
+/* the same, but for the audit rows of join attempts that made nobody a member */
+#define JOIN_SNAPSHOT \
+	"SELECT replace((" SNAPSHOT "), ' | audit ' || (SELECT count(*) || ':' || ifnull(max(id), 0) FROM audit)," \
+	" ' | audit ' || (SELECT count(*) FROM audit WHERE action NOT IN ('join-refused', 'join-ignored')))"
+
+/* the newest audit row: action, actor, address, detail */
+#define LAST_AUDIT \
+	"SELECT action || ' ' || actor || ' ' || ifnull(address, '-') || ' ' || ifnull(detail, '-')" \
+	" FROM audit WHERE id = (SELECT max(id) FROM audit)"
+
 /*
  * The randomness source: draw k (from 0) fills byte i with k + i, so its
  * token is the alphabet rotated by k (token_of()).  fail makes it fail.
@@ -1088,7 +1098,10 @@ expired_token(void **state)
 	g_free(second);
 }
 
-/* automatic_ignored - automatic replies never join and are not answered; a person's later reply does */
+/*
+ * automatic_ignored - automatic replies never join and are not answered,
+ * each leaves an audit row; a person's later reply does join
+ */
 static void
 automatic_ignored(void **state)
 {
@@ -1099,27 +1112,35 @@ automatic_ignored(void **state)
 		const char *name;
 		const char *sender;
 		const char *extra;
+		const char *audit;	/* the audit row it leaves */
 	} rows[] = {
-		{ "a vacation reply", "newbie@example.net", "Auto-Submitted: auto-replied\n" },
-		{ "Auto-Submitted: auto-generated", "newbie@example.net", "Auto-Submitted: auto-generated\n" },
-		{ "the null sender", "", NULL },
-		{ "MAILER-DAEMON", "MAILER-DAEMON@mx.example.net", NULL },
-		{ "Precedence: bulk", "newbie@example.net", "Precedence: bulk\n" },
-		{ "a List-Id", "newbie@example.net", "List-Id: <other.example.net>\n" },
-		{ "our own loop marker", "newbie@example.net", "X-Loop: " LIST "\n" },
+		{ "a vacation reply", "newbie@example.net", "Auto-Submitted: auto-replied\n",
+		  "join-ignored newbie@example.net newbie@example.net auto-submitted" },
+		{ "Auto-Submitted: auto-generated", "newbie@example.net", "Auto-Submitted: auto-generated\n",
+		  "join-ignored newbie@example.net newbie@example.net auto-submitted" },
+		{ "the null sender", "", NULL, "join-ignored <> newbie@example.net null-sender" },
+		{ "MAILER-DAEMON", "MAILER-DAEMON@mx.example.net", NULL,
+		  "join-ignored mailer-daemon@mx.example.net newbie@example.net mailer-daemon" },
+		{ "Precedence: bulk", "newbie@example.net", "Precedence: bulk\n",
+		  "join-ignored newbie@example.net newbie@example.net precedence" },
+		{ "a List-Id", "newbie@example.net", "List-Id: <other.example.net>\n",
+		  "join-ignored newbie@example.net newbie@example.net list-id" },
+		{ "our own loop marker", "newbie@example.net", "X-Loop: " LIST "\n",
+		  "join-ignored newbie@example.net newbie@example.net loop" },
 	};
 	size_t i;
 
 	invite_ok(fx, "newbie@example.net", "member", "mod@example.org", NOW, &out);
 	membership_outcome_clear(&out);
 	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
-		char *before = query(fx, SNAPSHOT);
+		char *before = query(fx, JOIN_SNAPSHOT);
 		guint mark = fx->ids->len;
 
 		reply(fx, rows[i].sender, rcpt, rows[i].extra, NOW + 60 + (gint64) i);
 		if (fx->ids->len != mark)
 			fail_msg("%s: %u outbox rows queued, want none", rows[i].name, fx->ids->len - mark);
-		expect(fx, SNAPSHOT, before);
+		expect(fx, JOIN_SNAPSHOT, before);
+		expect(fx, LAST_AUDIT, rows[i].audit);
 		g_free(before);
 	}
 	expect(fx, "SELECT status FROM invites", "sent");
@@ -1357,17 +1378,22 @@ member_fields(void **state)
 	g_free(rcpt);
 }
 
-/* answer_suppressed - X-Auto-Response-Suppress: All on a wrong token: refused, not answered */
+/*
+ * answer_suppressed - X-Auto-Response-Suppress: All on a wrong token:
+ * refused, not answered, an audit row
+ */
 static void
 answer_suppressed(void **state)
 {
 	struct fixture *fx = *state;
-	char *before = query(fx, SNAPSHOT);
+	char *before = query(fx, JOIN_SNAPSHOT);
 
 	reply(fx, "guess@example.com", "security+join-qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq@example.org",
 	      "X-Auto-Response-Suppress: All\n", NOW);
-	expect(fx, SNAPSHOT, before);
+	expect(fx, JOIN_SNAPSHOT, before);
 	assert_int_equal(fx->ids->len, 0);
+	/* not answered, but not without a trace */
+	expect(fx, LAST_AUDIT, "join-refused guess@example.com - wrong-token");
 	g_free(before);
 }
 

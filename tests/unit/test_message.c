@@ -1,6 +1,8 @@
 /*
  * test_message - what a moderator reads of a held post: message_readable()
- * on plain, multipart, attached, encoded and hostile messages
+ * on plain, multipart, attached, encoded and hostile messages; our loop
+ * marker found by message_parse() however the X-Loop field writes it; the
+ * addresses message_parse() hands out
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,6 +96,28 @@ all_utf8(const struct readable *r)
 		    || (p->text && !g_utf8_validate(p->text, -1, NULL)))
 			fail_msg("part %u has a string that is not UTF-8", i);
 	}
+}
+
+/* post_addresses - message_parse() hands out UTF-8 addresses only: a raw 8-bit domain literal is left out */
+static void
+post_addresses(void **state)
+{
+	static const char raw[] = "From: Bob <bob@[s\xd6\xd6" "ec]>, alice@example.org\n"
+		"To: security@example.org, carol@[\xd6\xd6]\nX-Loop: security@example.org\n"
+		"Subject: x\n\nbody\n";
+	struct post *p = message_parse(raw, strlen(raw));
+	guint i;
+
+	assert_true(p->parsed);
+	assert_int_equal(p->from->len, 1);
+	assert_string_equal(g_ptr_array_index(p->from, 0), "alice@example.org");
+	assert_int_equal(p->to_cc->len, 1);
+	assert_string_equal(g_ptr_array_index(p->to_cc, 0), "security@example.org");
+	/* the X-Loop value as one address and as the mailboxes in it: the same one */
+	assert_true(p->loops->len >= 1);
+	for (i = 0; i < p->loops->len; i++)
+		assert_string_equal(g_ptr_array_index(p->loops, i), "security@example.org");
+	message_free(p);
 }
 
 /* plain_text - the header fields decoded, one text part */
@@ -328,10 +352,49 @@ deep(void **state)
 	g_string_free(s, TRUE);
 }
 
+/* loop_marker - message_has_loop(): our X-Loop address however it is written */
+static void
+loop_marker(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *fields;
+		bool want;
+	} rows[] = {
+		{ "the marker as vigil writes it", "X-Loop: security@example.org\n", true },
+		{ "in capitals", "X-Loop: SECURITY@Example.ORG\n", true },
+		{ "in angle brackets", "X-Loop: <security@example.org>\n", true },
+		{ "with a display name", "X-Loop: Security team <security@example.org>\n", true },
+		{ "with a quoted display name", "X-Loop: \"Security, team\" <security@example.org>\n", true },
+		{ "with a comment", "X-Loop: security@example.org (vigil)\n", true },
+		{ "folded", "X-Loop:\n\tsecurity@example.org\n", true },
+		{ "second of two addresses", "X-Loop: other@lists.example, security@example.org\n", true },
+		{ "second of two fields", "X-Loop: other@lists.example\nX-Loop: security@example.org\n", true },
+		{ "another list only", "X-Loop: other@lists.example\n", false },
+		{ "our address as a prefix", "X-Loop: security@example.org.attacker.example\n", false },
+		{ "our address quoted as a local part", "X-Loop: \"security@example.org\"@attacker.example\n", false },
+		{ "our address as a display name: in doubt, a loop",
+		  "X-Loop: security@example.org <x@attacker.example>\n", true },
+		{ "no X-Loop", "X-Loop-Not: security@example.org\n", false },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *raw = g_strdup_printf("From: bob@example.org\n%sSubject: x\n\nbody\n", rows[i].fields);
+		struct post *post = message_parse(raw, strlen(raw));
+
+		if (message_has_loop(post, "security@example.org") != rows[i].want)
+			fail_msg("%s: got %d, want %d", rows[i].name, !rows[i].want, rows[i].want);
+		message_free(post);
+		g_free(raw);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(post_addresses),
 		cmocka_unit_test(plain_text),
 		cmocka_unit_test(alternative),
 		cmocka_unit_test(attachment),
@@ -340,6 +403,7 @@ main(void)
 		cmocka_unit_test(latin1),
 		cmocka_unit_test(garbage),
 		cmocka_unit_test(deep),
+		cmocka_unit_test(loop_marker),
 	};
 
 	message_init();

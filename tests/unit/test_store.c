@@ -10,7 +10,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -210,8 +212,77 @@ unwritable(void **state)
 	GError *err = NULL;
 
 	assert_int_equal(store_open("/nonexistent-dir/vigil.db", &st, &err), STORE_RETRY);
-	assert_non_null(strstr(err->message, "/nonexistent-dir/vigil.db"));
+	assert_non_null(strstr(err->message, "database directory /nonexistent-dir: "));
 	g_error_free(err);
+}
+
+/* mode_of - the permission bits of path */
+static unsigned
+mode_of(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		fail_msg("%s: %s", path, g_strerror(errno));
+	return (unsigned) (sb.st_mode & 07777);
+}
+
+/* created_private - a new database and its -wal and -shm are 0600, whatever the umask */
+static void
+created_private(void **state)
+{
+	struct fixture *fx = *state;
+	char *wal = g_strconcat(fx->path, "-wal", NULL);
+	char *shm = g_strconcat(fx->path, "-shm", NULL);
+	GError *err = NULL;
+	mode_t old = umask(0);
+
+	store_close(fx->st);
+	g_unlink(fx->path);
+	g_unlink(wal);
+	g_unlink(shm);
+	assert_int_equal(store_open(fx->path, &fx->st, &err), STORE_OK);
+	umask(old);
+	assert_int_equal(store_member_add(fx->st, L, "a@example.org", "member", "A", NULL, 0, NULL, 1, &err),
+			 STORE_OK);
+	assert_int_equal(mode_of(fx->path), 0600);
+	assert_int_equal(mode_of(wal), 0600);
+	assert_int_equal(mode_of(shm), 0600);
+	g_free(wal);
+	g_free(shm);
+}
+
+/* writable_by_others - each of the directory, the file, -wal and -shm refuses the database */
+static void
+writable_by_others(void **state)
+{
+	struct fixture *fx = *state;
+	char *wal = g_strconcat(fx->path, "-wal", NULL);
+	char *shm = g_strconcat(fx->path, "-shm", NULL);
+	const char *paths[] = { fx->dir, fx->path, wal, shm };
+	struct store *st = NULL;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(paths); i++) {
+		GError *err = NULL;
+		unsigned mode = mode_of(paths[i]);
+		char *want = g_strdup_printf("%s is writable by others (mode %04o)", paths[i],
+					     mode | 0002);
+
+		assert_int_equal(chmod(paths[i], mode | 0002), 0);
+		assert_int_equal(store_open(fx->path, &st, &err), STORE_RETRY);
+		assert_null(st);
+		if (strstr(err->message, want) == NULL || strstr(err->message, "chmod o-w") == NULL)
+			fail_msg("%s: got \"%s\", want \"%s\"", paths[i], err->message, want);
+		g_error_free(err);
+		assert_int_equal(chmod(paths[i], mode), 0);
+		g_free(want);
+	}
+	/* put right, it opens again */
+	assert_int_equal(store_open(fx->path, &st, NULL), STORE_OK);
+	store_close(st);
+	g_free(wal);
+	g_free(shm);
 }
 
 /* members - add, find, list, remove, duplicates */
@@ -561,6 +632,30 @@ held_page(void **state)
 	g_ptr_array_free(held, TRUE);
 }
 
+/* outbox_empty - a message of no bytes is queued as no bytes (an empty array's data is NULL) */
+static void
+outbox_empty(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+	GPtrArray *rcpts = g_ptr_array_new();
+	GByteArray *data = g_byte_array_new();
+	struct outbox_item *it = NULL;
+	struct store_blob *b = NULL;
+	gint64 id;
+
+	g_ptr_array_add(rcpts, "a@example.org");
+	if (store_outbox_add(fx->st, 0, "forward", "", rcpts, data, 100, &id, &err) != STORE_OK)
+		fail_msg("store_outbox_add: %s", err ? err->message : "?");
+	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, NULL, &it, &err), STORE_OK);
+	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_OK);
+	assert_int_equal(store_blob_size(b), 0);
+	store_blob_close(b);
+	store_outbox_item_free(it);
+	g_ptr_array_free(rcpts, TRUE);
+	g_byte_array_unref(data);
+}
+
 int
 main(void)
 {
@@ -569,6 +664,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(from_version_1, setup, teardown),
 		cmocka_unit_test(unwritable),
+		cmocka_unit_test_setup_teardown(created_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(writable_by_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(members, setup, teardown),
 		cmocka_unit_test_setup_teardown(report_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(autoreply_log, setup, teardown),
@@ -577,6 +674,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(outbox_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(big_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbox_empty, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

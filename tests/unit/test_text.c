@@ -27,6 +27,7 @@ escape_terminal(void **state)
 		{ "déjà vu — ok", "déjà vu — ok" },
 		{ "c1 \xc2\x9b" "31m", "c1 \\u009b31m" },
 		{ "bidi \xe2\x80\xae" "evil", "bidi \\u202eevil" },
+		{ "marks \xe2\x80\x8e" "l \xe2\x80\x8f" "r \xd8\x9c" "a", "marks \\u200el \\u200fr \\u061ca" },
 		{ "bad \xff utf8", "bad \\xff utf8" },
 		{ "", "" },
 	};
@@ -124,6 +125,7 @@ escape_lines(void **state)
 		{ "c1 \xc2\x85" "nel \xc2\x9b" "31m", "c1 \\u0085nel \\u009b31m" },
 		{ "bidi \xe2\x80\xae" "evil\n", "bidi \\u202eevil\n" },
 		{ "isolate \xe2\x81\xa6" "x", "isolate \\u2066x" },
+		{ "rlm \xe2\x80\x8f" "x\n", "rlm \\u200fx\n" },
 		{ "line sep \xe2\x80\xa8" "x", "line sep \\u2028x" },
 		{ "back\\slash", "back\\\\slash" },
 		{ "bad \xff utf8", "bad \\xff utf8" },

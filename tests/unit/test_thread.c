@@ -255,41 +255,44 @@ struct reporter_row {
 	const char *sender;	/* canonical, as intake passes it; NULL for <> */
 	const char *from;
 	const char *extra;	/* To and Cc lines */
-	bool want;
+	const char *want;	/* "sender", "from", "both" or "" */
 };
 
-/* is_reporter - thread_is_reporter(): reporters by envelope or From, not people copied */
+/* is_reporter - thread_is_reporter(): reporters by envelope and by From, not people copied */
 static void
 is_reporter(void **state)
 {
 	static const struct reporter_row rows[] = {
-		{ "reporter by envelope sender", A, "rep-a@example.net", "Someone <x@example.net>", "", true },
-		{ "reporter by From, null sender", A, NULL, "Rep <rep-a@example.net>", "", true },
+		{ "reporter by envelope sender", A, "rep-a@example.net", "Someone <x@example.net>", "", "sender" },
+		{ "reporter by From, null sender", A, NULL, "Rep <rep-a@example.net>", "", "from" },
 		{ "reporter by From, another envelope", A, "bounce+1@mail.example.net", "rep-a@example.net", "",
-		  true },
-		{ "the second reporter", A, "rep-a2@example.net", "rep-a2@example.net", "", true },
-		{ "From in another case", A, NULL, "REP-A@Example.NET", "", true },
-		{ "From among several", A, NULL, "x@example.net, rep-a@example.net", "", true },
-		{ "a reporter of A in report B's thread", B, "rep-a@example.net", "rep-a@example.net", "", false },
-		{ "a person copied is not a reporter", A, "cc-a@example.net", "cc-a@example.net", "", false },
-		{ "a stranger", A, "x@example.net", "x@example.net", "", false },
-		{ "a reporter named only in Cc", A, "x@example.net", "x@example.net", "Cc: rep-a@example.net\n",
-		  false },
-		{ "an unknown report", "2029-0099", "rep-a@example.net", "rep-a@example.net", "", false },
+		  "from" },
+		{ "the second reporter", A, "rep-a2@example.net", "rep-a2@example.net", "", "both" },
+		{ "one reporter by envelope, the other by From", A, "rep-a@example.net", "rep-a2@example.net", "",
+		  "both" },
+		{ "From in another case", A, NULL, "REP-A@Example.NET", "", "from" },
+		{ "From among several", A, NULL, "x@example.net, rep-a@example.net", "", "from" },
+		{ "a reporter of A in report B's thread", B, "rep-a@example.net", "rep-a@example.net", "", "" },
+		{ "a person copied is not a reporter", A, "cc-a@example.net", "cc-a@example.net", "", "" },
+		{ "a stranger", A, "x@example.net", "x@example.net", "", "" },
+		{ "a reporter named only in Cc", A, "x@example.net", "x@example.net", "Cc: rep-a@example.net\n", "" },
+		{ "an unknown report", "2029-0099", "rep-a@example.net", "rep-a@example.net", "", "" },
 	};
 	struct fixture *fx = *state;
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
 		struct post *post = parse(rows[i].from, rows[i].extra);
-		bool yes = !rows[i].want;
+		bool by_sender = true, by_from = true;
+		const char *got;
 		GError *err = NULL;
 
-		if (thread_is_reporter(fx->st, FIXTURE_LIST, rows[i].report, rows[i].sender, post, &yes,
-				       &err) != STORE_OK)
+		if (thread_is_reporter(fx->st, FIXTURE_LIST, rows[i].report, rows[i].sender, post, &by_sender,
+				       &by_from, &err) != STORE_OK)
 			fail_msg("%s: %s", rows[i].name, err ? err->message : "?");
-		if (yes != rows[i].want)
-			fail_msg("%s: got %d, want %d", rows[i].name, yes, rows[i].want);
+		got = by_sender && by_from ? "both" : by_sender ? "sender" : by_from ? "from" : "";
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", rows[i].name, got, rows[i].want);
 		message_free(post);
 	}
 }
