@@ -49,6 +49,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sendproc.h"
 #include "vigild.h"
 
 #define PIECE	65536		/* bytes of the message a read */
@@ -62,30 +63,11 @@ static const char usage_text[] =
 	"The message is read from standard input and handed to vigild when it runs,\n"
 	"else to vigil-intake, which does the work itself.\n";
 
-/* intake_path - vigil-intake: next to this program, else where it is installed */
-static char *
-intake_path(void)
-{
-	char *self = g_file_read_link("/proc/self/exe", NULL);
-
-	if (self) {
-		char *dir = g_path_get_dirname(self);
-		char *p = g_build_filename(dir, "vigil-intake", NULL);
-
-		g_free(dir);
-		g_free(self);
-		if (access(p, X_OK) == 0)
-			return p;
-		g_free(p);
-	}
-	return g_strdup(VIGIL_LIBEXECDIR "/vigil-intake");
-}
-
 /* direct - become vigil-intake with our arguments; standard input is unread */
 static int G_GNUC_NORETURN
 direct(char **argv)
 {
-	char *path = intake_path();
+	char *path = libexec_program("vigil-intake");
 
 	argv[0] = path;
 	execv(path, argv);

@@ -333,7 +333,7 @@ e2e_wire_vigil() {
 
 # e2e_install_vigil: copy the binaries and templates, write vigil.conf
 e2e_install_vigil() {
-  local b bins="src/cli/vigil filters/pipe/vigil-filter filters/pipe/vigil-intake filters/pipe/vigild"
+  local b bins="src/cli/vigil filters/pipe/vigil-filter filters/pipe/vigil-intake filters/pipe/vigil-sender filters/pipe/vigild"
   [ "$E2E_MODE" = milter ] && bins="$bins filters/milter/vigil-milter"
   for b in $bins; do
     if [ -x "${VIGIL_BUILDDIR:-}/$b" ]; then
