@@ -27,19 +27,12 @@
 #   faults.py outbox DB
 #       One line per outbox row: "id kind tags" (the tags its bytes carry).
 #       Run as the database's owner.
-#   faults.py account LEDGER MAILDIRS HELD_JSON OUTBOX_TXT QUEUED_TXT MAILLOG
+#   faults.py account LEDGER MAILDIRS HELD_JSON OUTBOX_TXT QUEUED_TXT
 #       Every message of LEDGER (lines "tag type sender author round fault
 #       wiring") against what is in the Maildirs (MAILDIRS/USER/{new,cur}),
 #       held (vigil held --json --all), left in the outbox and left in
 #       Postfix's queue.  Prints one line per message that is not exactly
-#       where it should be, then "account: M messages, L lost, D duplicated
-#       (W in the relay window)".  Of the duplicates, W are proved to come
-#       from the window that SMTP leaves between the relay's acceptance of
-#       a message and vigil's record of it (outbox.c): a second copy of
-#       something vigil sent, after a kill of a process that sends, whose
-#       first copy (its queue id, from its Received: line) was the last
-#       message of a re-injection session its client left without QUIT
-#       (MAILLOG).  They are duplicates all the same, counted in D.
+#       where it should be, then "account: M messages, L lost, D duplicated".
 import email
 import email.policy
 import json
@@ -244,14 +237,8 @@ def text_of(msg):
     return '\n'.join(out)
 
 
-RECEIVED_ID = re.compile(r'\bwith E?SMTPS?A? id ([0-9A-Za-z]+)')
-
-
 def scan_maildirs(top):
-    """(kind, tag, user) -> [queue id of each file]: kind copy, autoreply,
-    notice or bounce; the queue id is the one of the topmost Received:
-    line, the smtpd that took the message last (the re-injection
-    listener, for what vigil sent)"""
+    """(kind, tag, user) -> count: copy, autoreply, notice, bounce"""
     seen = {}
     for user in sorted(os.listdir(top)):
         for sub in ('new', 'cur'):
@@ -271,52 +258,12 @@ def scan_maildirs(top):
                     kind, tags = 'notice', TAG.findall(text_of(msg))
                 else:
                     kind, tags = 'copy', TAG.findall(str(msg.get('Subject', '')))
-                received = msg.get_all('Received') or ['']
-                m = RECEIVED_ID.search(' '.join(str(received[0]).split()))
                 for t in set(tags):
-                    seen.setdefault((kind, t, user), []).append(m.group(1) if m else '?')
+                    seen[(kind, t, user)] = seen.get((kind, t, user), 0) + 1
     return seen
 
 
-REINJECT = re.compile(r' postfix/vigil-reinject/smtpd\[(\d+)\]: (?:([0-9A-Za-z]+): client=|(disconnect from .*))')
-
-
-def abandoned(maillog):
-    """the queue ids that the re-injection listener took as the last
-    message of a session whose client went away without QUIT: the client
-    died after the message was on the wire, before it could say more"""
-    events = {}         # smtpd pid -> [(queue id, None) or (None, disconnect text)]
-    try:
-        with open(maillog, errors='replace') as f:
-            for line in f:
-                m = REINJECT.search(line)
-                if m:
-                    events.setdefault(m.group(1), []).append((m.group(2), m.group(3)))
-    except OSError:
-        return set()
-    out = set()
-    for ev in events.values():
-        for i, (qid, _) in enumerate(ev):
-            if qid and i + 1 < len(ev) and ev[i + 1][1] and ' quit=' not in ev[i + 1][1]:
-                out.add(qid)
-    return out
-
-
-# the faults that kill a process while it may be sending the outbox
-SENDERS_KILLED = ('kill-intake', 'kill-vigild', 'kill-milter')
-
-
-def relay_window(m, kind, qids, window):
-    """a duplicate whose first copy was taken by the relay just before its
-    sender died: the row was sent, the record of it never made (outbox.c)"""
-    if m['fault'] not in SENDERS_KILLED or len(qids) != 2:
-        return False
-    if kind == 'copy' and m['wiring'] == 'milter':
-        return False    # Postfix itself delivers the milter's copies
-    return sum(q in window for q in qids) == 1
-
-
-def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt, maillog):
+def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt):
     msgs = []
     with open(ledger) as f:
         for line in f:
@@ -325,7 +272,6 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt, maillog):
                 msgs.append(dict(tag=p[0], type=p[1], sender=p[2], author=p[3],
                                  round=p[4], fault=p[5], wiring=p[6]))
     seen = scan_maildirs(maildirs) if os.path.isdir(maildirs) else {}
-    window = abandoned(maillog)
     with open(held_json) as f:
         held = json.load(f)
     held_n = {}
@@ -343,13 +289,13 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt, maillog):
     with open(queued_txt) as f:
         for line in f:
             queued.update(TAG.findall(line))
-    lost = dup = windowed = 0
+    lost = dup = 0
     for m in msgs:
         t = m['tag']
         got = {}
-        for (kind, tag, user), qids in seen.items():
+        for (kind, tag, user), n in seen.items():
             if tag == t:
-                got['%s:%s' % (kind, user)] = qids
+                got['%s:%s' % (kind, user)] = n
         want = {}
         if m['type'] == 'post':
             for u in MEMBERS:
@@ -361,21 +307,17 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt, maillog):
             want['notice:alice'] = 1
             held_want = 1
         problems = []
-        is_lost = is_dup = in_window = False
+        is_lost = is_dup = False
         for k in sorted(set(want) | set(got)):
-            w, qids = want.get(k, 0), got.get(k, [])
-            g = len(qids)
+            w, g = want.get(k, 0), got.get(k, 0)
             if g < w:
                 is_lost = True
                 problems.append('%s %d of %d' % (k, g, w))
             elif g > w:
+                is_dup = is_dup or w > 0 or not k.startswith('bounce')
                 if k.startswith('bounce'):
                     is_lost = True
-                elif w == 1 and relay_window(m, k.split(':')[0], qids, window):
-                    in_window = True
-                else:
-                    is_dup = True
-                problems.append('%s %d of %d (queue ids %s)' % (k, g, w, ' '.join(qids)))
+                problems.append('%s %d of %d' % (k, g, w))
         h = held_n.get(t, 0)
         if h < held_want:
             is_lost = True
@@ -388,15 +330,12 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt, maillog):
         if t in queued:
             problems.append("still in Postfix's queue")
         if problems:
-            print('%s %s round %s %s (%s): %s%s%s%s' % (
+            print('%s %s round %s %s (%s): %s%s%s' % (
                 t, m['type'], m['round'], m['fault'], m['wiring'], '; '.join(problems),
-                ' LOST' if is_lost else '', ' DUPLICATED' if is_dup else '',
-                ' DUPLICATED-IN-RELAY-WINDOW' if in_window and not is_dup else ''))
+                ' LOST' if is_lost else '', ' DUPLICATED' if is_dup else ''))
         lost += is_lost
-        dup += is_dup or in_window
-        windowed += in_window and not is_dup
-    print('account: %d messages, %d lost, %d duplicated (%d in the relay window)'
-          % (len(msgs), lost, dup, windowed))
+        dup += is_dup
+    print('account: %d messages, %d lost, %d duplicated' % (len(msgs), lost, dup))
     return 0 if lost == 0 and dup == 0 else 1
 
 
@@ -416,7 +355,7 @@ def main(argv):
         return cmd_lock(*argv[2:])
     if cmd == 'outbox' and len(argv) == 3:
         return cmd_outbox(argv[2])
-    if cmd == 'account' and len(argv) == 8:
+    if cmd == 'account' and len(argv) == 7:
         return cmd_account(*argv[2:])
     print('faults.py: bad arguments: %s' % ' '.join(argv[1:]), file=sys.stderr)
     return 64
