@@ -44,6 +44,9 @@
 #   db-full      the database's file system full (a filler file on our tmpfs)
 #   db-readonly  the database read-only: modes 0500/0400, or a read-only
 #                bind mount over state/
+# vigil-sender, which sends the outbox beside those programs, is not
+# killed: a kill of it while the relay takes the end of a message would
+# send that message twice, the one window SMTP leaves (vigil-filter(8)).
 # Killed processes are found by PID only: ours (vigild, vigil-milter), or
 # those of this instance's pipe(8) (MAIL_CONFIG and the executable copied
 # into PFX_BASE/bin), never by name.  Then the round recovers: the fault is
@@ -531,11 +534,24 @@ faults_kill() {
 
 # -------------------------------------------------------------- recovery
 
-# faults_pipe_procs: the live vigil-filter and vigil-intake processes of this instance
+# faults_pipe_procs: the live vigil-filter and vigil-intake processes of
+# this instance, and its vigil-sender processes but the one beside the
+# running vigild or vigil-milter (those of vigil-intake, those left by a
+# vigild or vigil-milter killed: they finish what they send)
 faults_pipe_procs() {
-  find /proc -mindepth 2 -maxdepth 2 -name exe \
-       \( -lname "$PFX_BASE/bin/vigil-filter" -o -lname "$PFX_BASE/bin/vigil-intake" \) \
-       2>/dev/null | wc -l
+  local exe pid ppid n=0
+  while read -r exe; do
+    pid=${exe#/proc/}; pid=${pid%/exe}
+    if [ "$(readlink "$exe" 2>/dev/null)" = "$PFX_BASE/bin/vigil-sender" ]; then
+      ppid=$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null) || continue
+      [ -n "$ppid" ] || continue
+      [ "$ppid" = "${VIGILD_PID:-x}" ] || [ "$ppid" = "${MILTER_PID:-x}" ] && continue
+    fi
+    n=$((n + 1))
+  done < <(find /proc -mindepth 2 -maxdepth 2 -name exe \
+             \( -lname "$PFX_BASE/bin/vigil-filter" -o -lname "$PFX_BASE/bin/vigil-intake" \
+                -o -lname "$PFX_BASE/bin/vigil-sender" \) 2>/dev/null)
+  echo "$n"
 }
 
 # faults_outbox_count: rows in vigil's outbox ("?" when it cannot be read)
