@@ -8,9 +8,10 @@
  *	void sender_wake(struct sender *s);
  *	void sender_stop(struct sender *s);
  * DESCRIPTION
- *	A daemon (vigil-milter, vigild) queues outgoing mail in the outbox
- *	as it takes messages in, and calls sender_wake() once the
- *	transaction is committed.  sender_start() starts threads sending
+ *	vigil-sender -t runs these threads for vigild and vigil-milter,
+ *	which queue outgoing mail in the outbox as they take messages in and
+ *	wake it once the transaction is committed (sendproc.c); each wake
+ *	is a sender_wake().  sender_start() starts threads sending
  *	threads; each has its own database connection, opened when first
  *	needed and again after a failure, and its own connection to the
  *	relay (a send_session), kept from one message to the next.  A wake
