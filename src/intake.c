@@ -43,6 +43,14 @@
  *	again.  INTAKE_REJECT means the message can never be accepted (too
  *	large).
  *
+ *	Every message taken in is recorded, in the same transaction, by a
+ *	digest of its envelope (sender and recipients, as given) and its
+ *	bytes.  The same message again is one whose first answer the MTA
+ *	never got (the filter was killed after the commit, vigild died
+ *	before it could reply): it is answered INTAKE_OK, with nothing
+ *	stored or queued a second time.  What the first time queued is still
+ *	in the outbox if it was not sent; "vigil flush" sends it.
+ *
  *	intake_at_smtp() is the same for a message the MTA still holds and
  *	goes on delivering (a milter): the members' copy of the first list
  *	that relays it is left to the MTA - out says which list recipients
@@ -50,7 +58,11 @@
  *	(unless the copy needs a footer: then it goes through the outbox)
  *	- and the other recipients are left to it too (out->others).  A
  *	loop is then refused (INTAKE_REJECT, out->reject "loop") instead of
- *	held: the client is still connected, so nobody gets a bounce.
+ *	held: the client is still connected, so nobody gets a bounce.  The
+ *	same message again (a client sending once more what was answered
+ *	451 after the commit, when the milter died) is decided again, for
+ *	out, but nothing of it is stored or queued: the transaction is rolled
+ *	back.
  */
 #include "intake.h"
 
@@ -88,7 +100,10 @@ struct job {
 	struct thread thread;		/* of the list at hand */
 	GPtrArray *archived;		/* files written to the archives in this transaction */
 	GPtrArray *fields;		/* the header block (struct header_field), NULL if unparsed */
+	bool	 again;			/* taken in before: decide, store nothing */
 };
+
+#define DIGEST_LEN	32		/* SHA-256 */
 
 /* tempfail - map a store failure; every store error is "try again" here */
 static enum intake_rc
@@ -297,9 +312,10 @@ hold(struct job *j, const struct list_config *l, const struct verdict *v, GError
 	if (r != STORE_OK)
 		goto out;
 	who = text_escape(j->sender_raw);
-	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=hold reason=%s report=%s"
-		" sender=<%s> size=%zu autoreply=%s", id, l->address, v->reason, report_id, who,
-		j->len, v->autoreply ? "yes" : v->no_autoreply);
+	if (!j->again)
+		log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=hold reason=%s report=%s"
+			" sender=<%s> size=%zu autoreply=%s", id, l->address, v->reason, report_id,
+			who, j->len, v->autoreply ? "yes" : v->no_autoreply);
 	g_free(who);
 out:
 	g_free(report_id);
@@ -500,9 +516,10 @@ relay(struct job *j, const struct list_config *l, const struct verdict *v, GErro
 	g_free(mid);
 	if (r != STORE_OK)
 		return tempfail(r);
-	log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay reason=%s%s%s rcpts=%u"
-		" size=%zu", rj.post_id, l->address, v->reason, rj.thread ? " thread=" : "",
-		rj.thread ? rj.thread : "", n, j->len);
+	if (!j->again)
+		log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay reason=%s%s%s"
+			" rcpts=%u size=%zu", rj.post_id, l->address, v->reason,
+			rj.thread ? " thread=" : "", rj.thread ? rj.thread : "", n, j->len);
 	return INTAKE_OK;
 }
 
@@ -731,6 +748,39 @@ find_rcpt(const struct config *cfg, const char *a, const struct list_config **l,
 	}
 }
 
+/*
+ * digest_of - what tells one message from another: its envelope as
+ * given and its bytes (a retry by the MTA is the same, byte for byte)
+ */
+static void
+digest_of(const struct job *j, const char *const *rcpts, size_t nrcpts, guint8 out[DIGEST_LEN])
+{
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+	gsize len = DIGEST_LEN;
+	char n[32];
+	size_t i;
+
+	g_snprintf(n, sizeof n, "%zu", nrcpts);
+	g_checksum_update(c, (const guchar *) n, (gssize) strlen(n) + 1);
+	g_checksum_update(c, (const guchar *) j->sender_raw, (gssize) strlen(j->sender_raw) + 1);
+	for (i = 0; i < nrcpts; i++)
+		g_checksum_update(c, (const guchar *) rcpts[i], (gssize) strlen(rcpts[i]) + 1);
+	g_checksum_update(c, (const guchar *) j->raw, (gssize) j->len);
+	g_checksum_get_digest(c, out, &len);
+	g_checksum_free(c);
+}
+
+/* taken_before - log a message taken in before */
+static void
+taken_before(const struct job *j, const char *what)
+{
+	char *who = text_escape(j->sender_raw);
+
+	log_msg(LOG_NOTICE, "action=again sender=<%s> size=%zu message-id=<%s>: taken in before, %s",
+		who, j->len, j->post && j->post->message_id ? j->post->message_id : "", what);
+	g_free(who);
+}
+
 /* run - decide and store one message for all its recipients */
 static enum intake_rc
 run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
@@ -741,6 +791,8 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	GPtrArray *joins = g_ptr_array_new_with_free_func(join_rcpt_free);
 	enum intake_rc rc = INTAKE_OK;
 	guint mark = j->outbox_ids->len;
+	guint8 digest[DIGEST_LEN];
+	enum store_rc r;
 	size_t i;
 
 	for (i = 0; i < nrcpts; i++) {
@@ -769,9 +821,21 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	j->fields = j->post->parsed ? header_fields(j->raw, j->len) : NULL;
 	j->author_policy = author_policy(j, lists);
 	j->archived = g_ptr_array_new_with_free_func(g_free);
+	digest_of(j, rcpts, nrcpts, digest);
 	if (store_begin(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
 		goto out;
+	}
+	if ((r = store_taken_add(j->st, digest, sizeof digest, j->now, err)) == STORE_EXISTS) {
+		j->again = true;
+		if (j->smtp == NULL) {
+			/* the MTA never got our answer: it has it now */
+			store_rollback(j->st);
+			taken_before(j, "nothing stored again");
+			goto out;
+		}
+	} else if (r != STORE_OK) {
+		rc = INTAKE_TEMPFAIL;
 	}
 	for (i = 0; rc == INTAKE_OK && i < joins->len; i++)
 		rc = join(j, g_ptr_array_index(joins, i), err);
@@ -787,12 +851,15 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		rc = tempfail(queue(j, 0, "forward", j->sender_raw, others, copy, err));
 		g_byte_array_unref(copy);
 	}
-	if (rc == INTAKE_OK && store_commit(j->st, err) != STORE_OK) {
+	if (rc == INTAKE_OK && j->again) {
+		/* decided again for the MTA (milter); stored as the first time */
+		taken_before(j, "decided again, nothing stored again");
+	} else if (rc == INTAKE_OK && store_commit(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
 		/* a failed commit may still have reached the disk: archive_recover() decides */
 		g_ptr_array_set_size(j->archived, 0);
 	}
-	if (rc != INTAKE_OK) {
+	if (rc != INTAKE_OK || j->again) {
 		store_rollback(j->st);
 		archive_discard(j->archived);
 		g_array_set_size(j->outbox_ids, mark);	/* those rows do not exist */
@@ -818,7 +885,7 @@ intake_message(struct store *st, const struct config *cfg, const char *raw, size
 {
 	char *canon = addr_normalize(sender);
 	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL,
-			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL };
+			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL, false };
 	enum intake_rc rc = run(&j, rcpts, nrcpts, err);
 
 	g_free(canon);
@@ -836,7 +903,7 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 {
 	char *canon = addr_normalize(sender);
 	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out,
-			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL };
+			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL, false };
 	enum intake_rc rc;
 
 	memset(out, 0, sizeof *out);

@@ -10,6 +10,9 @@
 #include "message.h"
 #include "store.h"
 
+/* how long a message taken in is known again: longer than MTAs retry (Postfix: 5 days) */
+#define INTAKE_TAKEN_KEEP	(7 * 24 * 3600)
+
 enum intake_rc {
 	INTAKE_OK,		/* stored; outgoing mail is in the outbox */
 	INTAKE_REJECT,		/* can never be accepted (err says why) */

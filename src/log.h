@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 void log_open(const char *ident, bool to_stderr);
+bool log_to_stderr(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -8,9 +8,10 @@
  *	void sender_wake(struct sender *s);
  *	void sender_stop(struct sender *s);
  * DESCRIPTION
- *	A daemon (vigil-milter, vigild) queues outgoing mail in the outbox
- *	as it takes messages in, and calls sender_wake() once the
- *	transaction is committed.  sender_start() starts threads sending
+ *	vigil-sender -t runs these threads for vigild and vigil-milter,
+ *	which queue outgoing mail in the outbox as they take messages in and
+ *	wake it once the transaction is committed (sendproc.c); each wake
+ *	is a sender_wake().  sender_start() starts threads sending
  *	threads; each has its own database connection, opened when first
  *	needed and again after a failure, and its own connection to the
  *	relay (a send_session), kept from one message to the next.  A wake
@@ -79,7 +80,7 @@ run(gpointer ud)
 	while (wait_for_work(s)) {
 		struct flush_stats stats;
 
-		if (st == NULL && store_open(s->cfg->database, &st, &err) != STORE_OK) {
+		if (st == NULL && store_open_rw(s->cfg->database, &st, &err) != STORE_OK) {
 			log_msg(LOG_WARNING, "outbox: %s", err->message);
 			g_clear_error(&err);
 			continue;

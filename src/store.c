@@ -10,8 +10,9 @@
  *	All state lives in one sqlite file: members, held and relayed
  *	posts, report counters, reporters and the people copied on each
  *	report, the auto-reply log, bounces, the outbox, the audit trail,
- *	invitations and their sponsors, and which file of the list's
- *	archive (a Maildir) holds each archived post.  A report's thread is the posts whose thread column names
+ *	invitations and their sponsors, which file of the list's archive
+ *	(a Maildir) holds each archived post, and the digest of every
+ *	message taken in (store_taken_add()), for a week.  A report's thread is the posts whose thread column names
  *	it: the approved report itself and every message relayed in reply
  *	to it, found again by Message-ID (store_thread_of()).  The file is created and migrated on first use
  *	(PRAGMA user_version counts the migrations applied), in WAL mode,
@@ -269,6 +270,19 @@ static const char *const migrations[] = {
 	" data BLOB NOT NULL) STRICT;"
 	"INSERT INTO outbox_data (outbox_id, data) SELECT id, data FROM outbox;"
 	"ALTER TABLE outbox DROP COLUMN data;",
+
+	/*
+	 * 7: every message taken in, by the digest of its envelope and bytes,
+	 * so that the MTA's second attempt at a message whose answer it lost
+	 * stores nothing twice (store_taken_add())
+	 */
+	"CREATE TABLE taken ("
+	" digest BLOB PRIMARY KEY,"
+	" received INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX taken_by_time ON taken (received);",
+
+	/* 8: which process claimed an outbox row, so that a dead one's claim ends */
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;",
 };
 
 /* store_version - the schema version this program writes */
@@ -699,6 +713,46 @@ store_open(const char *path, struct store **out, GError **err)
 }
 
 /*
+ * store_open_rw - store_open() for a program that writes: a database
+ * that cannot be written (read-only file system, modes) is refused
+ * before sqlite opens it, STORE_RETRY, and so is a connection that comes
+ * out read-only all the same.  sqlite falls back to a read-only
+ * descriptor when it cannot open one for writing, and keeps the
+ * descriptor of a closed connection open while another connection of the
+ * process holds a lock on the file: a resident program that opened
+ * read-only connections over and over for as long as its database was
+ * read-only would keep every one of those descriptors, and the file
+ * system busy, long after.
+ */
+enum store_rc
+store_open_rw(const char *path, struct store **out, GError **err)
+{
+	static const char *const files[] = { "", "-wal", "-shm" };
+	enum store_rc r;
+	guint i;
+
+	*out = NULL;
+	for (i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *f = g_strconcat(path, files[i], NULL);
+		int e = access(f, W_OK) == 0 ? 0 : errno;
+
+		g_free(f);
+		if (e != 0 && e != ENOENT) {
+			g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s%s: not writable: %s",
+				    path, files[i], g_strerror(e));
+			return STORE_RETRY;
+		}
+	}
+	if ((r = store_open(path, out, err)) == STORE_OK && sqlite3_db_readonly((*out)->db, "main") == 1) {
+		store_close(*out);
+		*out = NULL;
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s: opened read-only", path);
+		r = STORE_RETRY;
+	}
+	return r;
+}
+
+/*
  * store_forget - copy the WAL into the database and empty it, so that what
  * was deleted (secure_delete zeroes it in the database) is gone from the
  * WAL too: an invitation's token, once the invitation is sent.  Best
@@ -1025,6 +1079,42 @@ store_report_next(struct store *st, const char *list, int year,
 	else
 		r = fail(st, rc, "report counter", err);
 	unprep(stmt);
+	return r;
+}
+
+/*
+ * store_taken_add - record a message taken in, by its digest, in the
+ * caller's transaction; STORE_EXISTS when it was taken in before
+ */
+enum store_rc
+store_taken_add(struct store *st, const unsigned char *digest, size_t len, gint64 now, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	if ((r = prep(st, "INSERT INTO taken (digest, received) VALUES (?1, ?2)"
+		      " ON CONFLICT (digest) DO NOTHING", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_blob(stmt, 1, digest, (int) len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 2, now);
+	if ((r = step_done(st, stmt, "taken", err)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_EXISTS;
+}
+
+/* store_taken_expire - forget the messages taken in before a time; *n how many */
+enum store_rc
+store_taken_expire(struct store *st, gint64 before, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "DELETE FROM taken WHERE received < ?1", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, before);
+	if ((r = step_write(st, stmt, "taken expiry", err)) == STORE_OK)
+		*n = sqlite3_changes(st->db);
 	return r;
 }
 
@@ -1778,12 +1868,13 @@ item_from_row(sqlite3_stmt *stmt)
 }
 
 /*
- * store_outbox_claim - take a row for sending, for lease seconds.
- * STORE_NOTFOUND when it is gone or another process holds it: two
- * senders never send the same row at the same time.
+ * store_outbox_claim - take a row for sending, for lease seconds, in the
+ * name of by (the claiming process, or NULL).  STORE_NOTFOUND when it
+ * is gone or another process holds it: two senders never send the same
+ * row at the same time.
  */
 enum store_rc
-store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
+store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease, const char *by,
 		   struct outbox_item **out, GError **err)
 {
 	sqlite3_stmt *stmt;
@@ -1792,13 +1883,14 @@ store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
 	int rc;
 
 	*out = NULL;
-	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?2 + ?3, attempts = attempts + 1"
-		      " WHERE id = ?1 AND claimed_until <= ?2"
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?2 + ?3, attempts = attempts + 1,"
+		      " claimed_by = ?4 WHERE id = ?1 AND claimed_until <= ?2"
 		      " RETURNING id, kind, sender, recipients, attempts", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, lease);
+	bind_text(stmt, 4, by);
 	mine = !st->writing;
 	write_begin(st);
 	rc = sqlite3_step(stmt);
@@ -1833,18 +1925,20 @@ item_cmp(gconstpointer a, gconstpointer b)
 
 /*
  * store_outbox_claim_due - take up to max rows after id after that nobody
- * is sending at now, for lease seconds, oldest first, in one transaction
+ * is sending at now, for lease seconds, in the name of by (or NULL),
+ * oldest first, in one transaction
  */
 enum store_rc
 store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after, int max,
-		       GPtrArray **out, GError **err)
+		       const char *by, GPtrArray **out, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 	bool mine;
 
 	*out = NULL;
-	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?1 + ?2, attempts = attempts + 1"
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = ?1 + ?2, attempts = attempts + 1,"
+		      " claimed_by = ?5"
 		      " WHERE id IN (SELECT id FROM outbox WHERE claimed_until <= ?1 AND id > ?3"
 		      "  ORDER BY id LIMIT ?4)"
 		      " RETURNING id, kind, sender, recipients, attempts", &stmt, err)) != STORE_OK)
@@ -1853,6 +1947,7 @@ store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 	sqlite3_bind_int64(stmt, 2, lease);
 	sqlite3_bind_int64(stmt, 3, after);
 	sqlite3_bind_int(stmt, 4, max);
+	bind_text(stmt, 5, by);
 	mine = !st->writing;
 	write_begin(st);
 	r = collect(st, stmt, item_from_row, (GDestroyNotify) store_outbox_item_free, out,
@@ -1861,6 +1956,54 @@ store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 		write_end(st);
 	if (r == STORE_OK)
 		g_ptr_array_sort(*out, item_cmp);
+	return r;
+}
+
+/* store_outbox_claimants - who holds the rows claimed beyond now (strings) */
+enum store_rc
+store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int rc;
+
+	*out = NULL;
+	if ((r = prep(st, "SELECT DISTINCT claimed_by FROM outbox"
+		      " WHERE claimed_until > ?1 AND claimed_by IS NOT NULL", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, now);
+	*out = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(*out, text(stmt, 0));
+	unprep(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_free(*out, TRUE);
+		*out = NULL;
+		return fail(st, rc, "outbox claimants", err);
+	}
+	return STORE_OK;
+}
+
+/*
+ * store_outbox_release - end the claims of by (a flush that is over), but
+ * that of row except (0: none); *n how many
+ */
+enum store_rc
+store_outbox_release(struct store *st, const char *by, gint64 now, gint64 except, gint64 *n,
+		     GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = 0"
+		      " WHERE claimed_by = ?1 AND claimed_until > ?2 AND id <> ?3", &stmt, err)) != STORE_OK)
+		return r;
+	bind_text(stmt, 1, by);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, except);
+	if ((r = step_write(st, stmt, "outbox release", err)) == STORE_OK)
+		*n = sqlite3_changes(st->db);
 	return r;
 }
 
@@ -1882,6 +2025,26 @@ store_outbox_done(struct store *st, gint64 id, GError **err)
 		return r;
 	sqlite3_bind_int64(stmt, 1, id);
 	return step_write(st, stmt, "outbox done", err);
+}
+
+/*
+ * store_outbox_done_by - the relay accepted a row claimed by by, whose
+ * sender could not record it: remove it if by still holds it; *n 1 or 0
+ */
+enum store_rc
+store_outbox_done_by(struct store *st, gint64 id, const char *by, gint64 *n, GError **err)
+{
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+
+	*n = 0;
+	if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1 AND claimed_by = ?2", &stmt, err)) != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_text(stmt, 2, by);
+	if ((r = step_write(st, stmt, "outbox done", err)) == STORE_OK)
+		*n = sqlite3_changes(st->db);
+	return r;
 }
 
 /* store_outbox_retry - keep what is left of a row; release: end the claim */

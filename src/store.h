@@ -159,6 +159,7 @@ struct store_blob;
 typedef void (*store_writer)(struct store_blob *b, gpointer ud);
 
 enum store_rc store_open(const char *path, struct store **out, GError **err);
+enum store_rc store_open_rw(const char *path, struct store **out, GError **err);
 void store_close(struct store *st);
 void store_forget(struct store *st);
 int store_version(void);
@@ -186,6 +187,9 @@ enum store_rc store_autoreply_mark(struct store *st, const char *list, const cha
 				   gint64 now, GError **err);
 enum store_rc store_report_next(struct store *st, const char *list, int year,
 				char **report_id, GError **err);
+enum store_rc store_taken_add(struct store *st, const unsigned char *digest, size_t len, gint64 now,
+			      GError **err);
+enum store_rc store_taken_expire(struct store *st, gint64 before, gint64 *n, GError **err);
 enum store_rc store_post_add(struct store *st, const struct post_record *p, gint64 *id, GError **err);
 enum store_rc store_post_find(struct store *st, const char *list, gint64 id, const char *report_id,
 			      struct post_row **out, GError **err);
@@ -265,11 +269,16 @@ enum store_rc store_outbox_add_with(struct store *st, gint64 post_id, const char
 				    store_writer fill, gpointer ud, gint64 now, gint64 *id, GError **err);
 enum store_rc store_outbox_pending(struct store *st, gint64 now, GArray **ids, GError **err);
 enum store_rc store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64 lease,
-				 struct outbox_item **out, GError **err);
+				 const char *by, struct outbox_item **out, GError **err);
 enum store_rc store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
-				     int max, GPtrArray **out, GError **err);
+				     int max, const char *by, GPtrArray **out, GError **err);
+enum store_rc store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **err);
+enum store_rc store_outbox_release(struct store *st, const char *by, gint64 now, gint64 except,
+				   gint64 *n, GError **err);
 enum store_rc store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err);
 enum store_rc store_outbox_done(struct store *st, gint64 id, GError **err);
+enum store_rc store_outbox_done_by(struct store *st, gint64 id, const char *by, gint64 *n,
+				   GError **err);
 enum store_rc store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
 				 const char *error, gboolean release, GError **err);
 enum store_rc store_outbox_count(struct store *st, gint64 *n, GError **err);

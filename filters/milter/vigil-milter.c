@@ -20,8 +20,11 @@
  *	refused with a 5xx, so vigil never generates a bounce; a failure
  *	before the store commits answers 451 with nothing stored.  Should
  *	Postfix refuse a recipient or header change after the commit (it
- *	has never been seen to), the answer is 451 too and the retry is
- *	stored once more: twice rather than delivered wrongly.
+ *	has never been seen to), the answer is 451 too.  A client sends a
+ *	451'd message again; when it was stored before the milter could
+ *	answer (the milter killed, Postfix answering for it with
+ *	milter_default_action = tempfail), intake_at_smtp() knows it,
+ *	decides it again for Postfix and stores nothing twice.
  *
  *	Callbacks of one connection run in sequence but on any thread of
  *	libmilter's pool: each connection has its own sqlite handle, kept
@@ -68,8 +71,7 @@
 #include "intake.h"
 #include "log.h"
 #include "message.h"
-#include "send.h"
-#include "sender.h"
+#include "sendproc.h"
 #include "store.h"
 #include "text.h"
 
@@ -93,10 +95,10 @@ static bool leadspc;		/* Postfix keeps the space after the colon in values */
 static int listen_dup = -1;	/* our copy of libmilter's listening socket */
 static bool foreground;		/* -f: log on stderr too */
 
-static struct sender *senders;	/* the threads that send the outbox */
+static struct sendproc *senders;	/* vigil-sender, which sends the outbox */
 static gint done;		/* smfi_main() has returned */
 
-#define SENDER_THREADS 4	/* at once, each over its own connection to the relay */
+#define SENDER_THREADS 4	/* vigil-sender's, each over its own connection to the relay */
 
 /* one SMTP connection; its current message */
 struct conn {
@@ -394,7 +396,7 @@ x_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	if (c->cr)
 		append(c, "\r", 1);
-	if (c->st == NULL && store_open(cfg->database, &c->st, &err) != STORE_OK) {
+	if (c->st == NULL && store_open_rw(cfg->database, &c->st, &err) != STORE_OK) {
 		status = tempfail(ctx, err->message);
 		g_error_free(err);
 		reset(c);
@@ -407,7 +409,7 @@ x_eom(SMFICTX *ctx)
 	switch (rc) {
 	case INTAKE_OK:
 		if (!apply(ctx, c, &out)) {
-			/* stored, but the MTA would deliver it wrongly: better twice than wrong */
+			/* stored, but the MTA would deliver it wrongly: the retry is decided again */
 			status = tempfail(ctx, "the MTA refused a recipient or header change");
 		} else if (!out.others && out.add_rcpts->len == 0) {
 			status = SMFIS_DISCARD;	/* held, and nobody else to deliver to */
@@ -415,7 +417,7 @@ x_eom(SMFICTX *ctx)
 			status = SMFIS_ACCEPT;
 		}
 		if (ids->len > 0)
-			sender_wake(senders);
+			sendproc_wake(senders);
 		break;
 	case INTAKE_REJECT:
 		log_msg(LOG_NOTICE, "refused: %s", err->message);
@@ -595,6 +597,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *sock = DEFAULT_SOCKET;
+	char *conf;
 	struct store *st = NULL;
 	GError *err = NULL;
 	GThread *wt;
@@ -629,9 +632,10 @@ main(int argc, char **argv)
 	}
 	log_open("vigil-milter", foreground);
 	message_init();		/* GMime reads the addresses of the configuration too */
-	send_init();
 	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL)
 		die("%s", err->message);
+	/* vigil-sender reads it too, after daemon() has left the directory */
+	conf = path ? g_canonicalize_filename(path, NULL) : NULL;
 	become(cfg->user);
 	if (g_str_has_prefix(sock, "unix:"))
 		safe_dir("socket", strchr(sock, ':') + 1);
@@ -660,16 +664,17 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0)
 		die("cannot block signals");
-	senders = sender_start(cfg, SENDER_THREADS);
+	senders = sendproc_start(conf, SENDER_THREADS);
 	wt = g_thread_new("watcher", watcher, (gpointer) sock);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
 	rc = smfi_main();
 	g_atomic_int_set(&done, 1);
-	sender_stop(senders);
+	sendproc_stop(senders);
 	g_thread_join(wt);
 	if (listen_dup >= 0)
 		close(listen_dup);
 	log_msg(LOG_INFO, "stopped");
 	config_free(cfg);
+	g_free(conf);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

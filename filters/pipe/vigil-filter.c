@@ -26,7 +26,8 @@
  *	EX_UNAVAILABLE for a message that can never be accepted.  The
  *	reason is printed on standard output for Postfix.  A connection to
  *	vigild lost once the message was read is 75: Postfix tries again,
- *	and the message may then be stored twice, never lost.
+ *	and if vigild had stored it, the second delivery stores nothing
+ *	(intake.c: the same message again).
  * SECURITY
  *	The message is passed on unread.  The socket's directory (the
  *	database's) is open to the vigil user only, and vigild serves only
@@ -48,6 +49,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sendproc.h"
 #include "vigild.h"
 
 #define PIECE	65536		/* bytes of the message a read */
@@ -61,30 +63,11 @@ static const char usage_text[] =
 	"The message is read from standard input and handed to vigild when it runs,\n"
 	"else to vigil-intake, which does the work itself.\n";
 
-/* intake_path - vigil-intake: next to this program, else where it is installed */
-static char *
-intake_path(void)
-{
-	char *self = g_file_read_link("/proc/self/exe", NULL);
-
-	if (self) {
-		char *dir = g_path_get_dirname(self);
-		char *p = g_build_filename(dir, "vigil-intake", NULL);
-
-		g_free(dir);
-		g_free(self);
-		if (access(p, X_OK) == 0)
-			return p;
-		g_free(p);
-	}
-	return g_strdup(VIGIL_LIBEXECDIR "/vigil-intake");
-}
-
 /* direct - become vigil-intake with our arguments; standard input is unread */
 static int G_GNUC_NORETURN
 direct(char **argv)
 {
-	char *path = intake_path();
+	char *path = libexec_program("vigil-intake");
 
 	argv[0] = path;
 	execv(path, argv);

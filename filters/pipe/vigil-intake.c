@@ -10,9 +10,10 @@
  *	For each recipient that is a configured list the list's policy
  *	applies (hold with an auto-reply, relay to the members, keep a
  *	loop); other recipients get the message unchanged.  The decision
- *	and all outgoing mail are stored in one transaction, then the
- *	outgoing mail is handed to the relay.  Mail the relay does not take
- *	now stays in the outbox for "vigil flush".
+ *	and all outgoing mail are stored in one transaction, then
+ *	vigil-sender, in a process of its own, hands the outgoing mail to the
+ *	relay (sendproc.c); this program waits for it.  Mail the relay does
+ *	not take now stays in the outbox for "vigil flush".
  *
  *	This program only translates: the core decides, this file maps the
  *	result to an exit status.  It links everything the core needs
@@ -43,8 +44,7 @@
 #include "intake.h"
 #include "log.h"
 #include "message.h"
-#include "outbox.h"
-#include "send.h"
+#include "sendproc.h"
 #include "store.h"
 
 static const char usage_text[] =
@@ -131,7 +131,6 @@ main(int argc, char **argv)
 		return fail(EX_TEMPFAIL, "usage", "need -f SENDER -- RECIPIENT... (see master.cf)");
 
 	message_init();
-	send_init();
 	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL) {
 		status = fail(EX_TEMPFAIL, "configuration", err->message);
@@ -141,7 +140,7 @@ main(int argc, char **argv)
 		status = fail(EX_TEMPFAIL, "reading the message", g_strerror(errno));
 		goto out;
 	}
-	if (store_open(cfg->database, &st, &err) != STORE_OK) {
+	if (store_open_rw(cfg->database, &st, &err) != STORE_OK) {
 		status = fail(EX_TEMPFAIL, "database", err->message);
 		goto out;
 	}
@@ -149,17 +148,12 @@ main(int argc, char **argv)
 			    (const char *const *) argv + optind, (size_t) (argc - optind),
 			    (gint64) time(NULL), ids, &err);
 	switch (rc) {
-	case INTAKE_OK: {
-		struct flush_stats stats;
-
+	case INTAKE_OK:
 		/* stored: what the relay does not take now waits for "vigil flush" */
-		if (ids->len > 0 && outbox_flush(st, cfg, ids, (gint64) time(NULL), &stats, &err) != STORE_OK) {
-			log_msg(LOG_WARNING, "outbox: %s", err->message);
-			g_clear_error(&err);
-		}
+		if (ids->len > 0)
+			sendproc_send(path, ids);
 		status = EX_OK;
 		break;
-	}
 	case INTAKE_REJECT:
 		status = fail(EX_UNAVAILABLE, "rejected", err->message);
 		break;

@@ -59,13 +59,12 @@
 #include "intake.h"
 #include "log.h"
 #include "message.h"
-#include "send.h"
-#include "sender.h"
+#include "sendproc.h"
 #include "store.h"
 #include "vigild.h"
 
 #define WORKERS		6	/* messages taken in at once */
-#define SENDERS		3	/* threads sending the outbox */
+#define SENDERS		3	/* vigil-sender's threads */
 #define READ_TIMEOUT	600	/* seconds a client may take to send its message */
 
 static const char usage_text[] =
@@ -83,7 +82,7 @@ static struct config *cfg;
 static char *conf_path;		/* the configuration file, absolute, links resolved */
 static struct stat conf_seen;	/* it as read */
 static bool foreground;
-static struct sender *senders;
+static struct sendproc *senders;
 static GAsyncQueue *stores;	/* idle database connections */
 static gint restart;		/* vigil.conf changed: stop taking messages, start again */
 static gint stopping;		/* no more messages */
@@ -273,7 +272,7 @@ take_store(GError **err)
 {
 	struct store *st = g_async_queue_try_pop(stores);
 
-	if (st == NULL && store_open(cfg->database, &st, err) != STORE_OK)
+	if (st == NULL && store_open_rw(cfg->database, &st, err) != STORE_OK)
 		return NULL;
 	return st;
 }
@@ -321,7 +320,7 @@ serve(struct client *cl)
 	case INTAKE_OK:
 		say(cl->fd, "%d stored", EX_OK);
 		if (ids->len > 0)
-			sender_wake(senders);
+			sendproc_wake(senders);
 		break;
 	case INTAKE_REJECT:
 		log_msg(LOG_NOTICE, "status=reject rejected: %s", err->message);
@@ -412,7 +411,7 @@ drain(GThreadPool *pool, int lfd, const char *sock)
 	close(lfd);
 	unlink(sock);
 	g_thread_pool_free(pool, FALSE, TRUE);
-	sender_stop(senders);
+	sendproc_stop(senders);
 	while ((st = g_async_queue_try_pop(stores)) != NULL)
 		store_close(st);
 }
@@ -460,7 +459,6 @@ main(int argc, char **argv)
 	}
 	log_open("vigild", foreground);
 	message_init();
-	send_init();
 	if ((conf_path = realpath(path ? path : config_default_path(), NULL)) == NULL)
 		die("%s: %s", path ? path : config_default_path(), g_strerror(errno));
 	if (stat(conf_path, &conf_seen) != 0 || (cfg = config_load(conf_path, &err)) == NULL)
@@ -486,7 +484,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0)
 		die("cannot take signals: %s", g_strerror(errno));
-	senders = sender_start(cfg, SENDERS);
+	senders = sendproc_start(conf_path, SENDERS);
 	if ((pool = g_thread_pool_new(worker, NULL, WORKERS, FALSE, &err)) == NULL)
 		die("%s", err->message);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());

@@ -39,6 +39,7 @@
 #include "archive.h"
 #include "compose.h"
 #include "config.h"
+#include "intake.h"
 #include "message.h"
 #include "moderate.h"
 #include "outbox.h"
@@ -74,7 +75,8 @@ static const char usage_text[] =
 	"                          the audit trail, oldest first; DATE: 2026-11-21, an ISO 8601 time, or 12h, 7d\n"
 	"  maintain                remind the moderators of posts waiting longer than remind_after,\n"
 	"                          expire posts held longer than hold_expiry, remove archive files no\n"
-	"                          post names (left by a crash), send the outbox (for cron)\n"
+	"                          post names (left by a crash), forget the digests of messages taken\n"
+	"                          in over a week ago, send the outbox (for cron)\n"
 	"  invite ADDRESS [--by MEMBER] [--role member|moderator|owner] [--note TEXT]\n"
 	"                          invite someone (default role: member); the invitation, with a\n"
 	"                          single-use address to accept it, goes out once vouches_required\n"
@@ -1627,7 +1629,7 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 	struct flush_stats fs;
 	GError *err = NULL;
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	gint64 now = (gint64) time(NULL), left = 0;
+	gint64 now = (gint64) time(NULL), left = 0, forgot = 0;
 	int status = 0;
 	enum store_rc r;
 	guint i, orphans;
@@ -1660,6 +1662,11 @@ cmd_maintain(struct ctx *c, int argc, char **argv)
 		}
 	}
 	g_array_free(ids, TRUE);
+	if ((r = store_taken_expire(c->st, now - INTAKE_TAKEN_KEEP, &forgot, &err)) != STORE_OK) {
+		fprintf(stderr, "vigil: %s\n", err->message);
+		g_clear_error(&err);
+		status = store_status(r);
+	}
 	/* the whole outbox: what this run queued and what earlier runs left */
 	if ((r = outbox_flush(c->st, c->cfg, NULL, now, &fs, &err)) != STORE_OK
 	    || (r = store_outbox_count(c->st, &left, &err)) != STORE_OK)

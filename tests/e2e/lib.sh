@@ -38,6 +38,12 @@
 #   PFX_BASE PFX_ETC PFX_PORT PFX_RPORT PFX_LOG PFX_MAIL VIGIL_CONF E2E_MODE
 #   DNS_PORT DNS_LOG
 #   (milter mode also MILTER_SOCK MILTER_LOG; MILTER_PID is a shell variable)
+#   VIGILD_LOG (VIGILD_PID is a shell variable, set by vigild_start)
+#
+# vigild.  In pipe mode a test may run vigild, the resident half of the
+# pipe front-end: vigild_start starts it as the pipe user, in the
+# foreground, a child of the test shell known by VIGILD_PID, with its
+# stderr in VIGILD_LOG; vigild_stop (and e2e_down) stops it by PID.
 #
 # DNS.  vigil looks up the _dmarc TXT record of every member post's From
 # domain.  The instances never ask the machine's resolver: e2e_up starts a
@@ -55,6 +61,7 @@
 #   spool/    queue_directory (pid/master.pid)    data/  data_directory
 #   mail/     virtual Maildirs, mail/test.example/USER/new/...
 #   log/      maillog (postlogd), start.out, milter.log (vigil-milter -f stderr),
+#             vigild.log (vigild -f stderr),
 #             dnsmasq.log (DNS_LOG: the DNS server's queries and answers)
 #   dns/      dnsmasq.conf (the records), dnsmasq.pid
 #   bin/      copies of vigil-filter, vigil and vigil-milter (pipe(8) runs as
@@ -76,6 +83,7 @@ E2E_NEED_VIGIL=1               # e2e_require --no-vigil clears it
 E2E_NEED_MILTER=0              # e2e_require --milter sets it
 E2E_MODE=pipe                  # e2e_up sets it: pipe or milter (e2e_up --milter)
 MILTER_PID=                    # milter mode: the running vigil-milter, started by milter_start
+VIGILD_PID=                    # pipe mode: the running vigild, started by vigild_start
 DNS_PID=                       # the instance's dnsmasq, started by dns_start
 E2E_DNS_RECORDS=()             # "NAME TEXT" records added with e2e_dns_txt
 _E2E_UP=                       # set while an instance exists (e2e_down is idempotent)
@@ -325,7 +333,7 @@ e2e_wire_vigil() {
 
 # e2e_install_vigil: copy the binaries and templates, write vigil.conf
 e2e_install_vigil() {
-  local b bins="src/cli/vigil filters/pipe/vigil-filter filters/pipe/vigil-intake filters/pipe/vigild"
+  local b bins="src/cli/vigil filters/pipe/vigil-filter filters/pipe/vigil-intake filters/pipe/vigil-sender filters/pipe/vigild"
   [ "$E2E_MODE" = milter ] && bins="$bins filters/milter/vigil-milter"
   for b in $bins; do
     if [ -x "${VIGIL_BUILDDIR:-}/$b" ]; then
@@ -435,6 +443,9 @@ e2e_up() {
   DNS_LOG=$PFX_BASE/log/dnsmasq.log
   export DNS_PORT DNS_LOG
   MILTER_SOCK='' MILTER_LOG='' MILTER_PID=''
+  VIGILD_PID=''
+  VIGILD_LOG=$PFX_BASE/log/vigild.log
+  export VIGILD_LOG
   if [ "$E2E_MODE" = milter ]; then
     MILTER_SOCK=$PFX_BASE/run/milter.sock
     MILTER_LOG=$PFX_BASE/log/milter.log
@@ -535,6 +546,49 @@ milter_stop() {
   MILTER_STOP_MS=$((($(date +%s%N) - t0) / 1000000))
   echo "---- e2e: milter_stop: pid $pid exit status $MILTER_EXIT after $MILTER_STOP_MS ms" >> "$MILTER_LOG"
   return 0
+}
+
+# ------------------------------------------------------------------- vigild
+
+# vigild is a child of the test shell too, known by VIGILD_PID: call
+# vigild_start and vigild_stop directly, not through ok() or $(...).
+
+# vigild_start: vigild -f as the pipe user (as filters/systemd/vigild.service
+# runs it), a child of this shell, with the instance's vigil.conf; VIGILD_PID
+# is its PID, its stderr goes to VIGILD_LOG.  Waits (10 s at most) for its
+# socket in the database's directory; fails if it exits first.
+vigild_start() {
+  local sock=$PFX_BASE/state/vigild.sock i
+  [ "$BASHPID" = "$$" ] || { e2e_log "vigild_start: called in a subshell (ok, \$(...))"; return 1; }
+  if [ -n "$VIGILD_PID" ] && e2e_alive "$VIGILD_PID"; then
+    e2e_log "vigild_start: vigild already running (pid $VIGILD_PID)"; return 1
+  fi
+  setpriv --reuid="$E2E_RUN_USER" --regid="$(id -g "$E2E_RUN_USER")" --clear-groups \
+    "$PFX_BASE/bin/vigild" -f -c "$VIGIL_CONF" < /dev/null >> "$VIGILD_LOG" 2>&1 &
+  VIGILD_PID=$!
+  for ((i = 0; i < 200; i++)); do
+    [ -S "$sock" ] && [ -n "$(ss -Hxl src "$sock" 2>/dev/null)" ] && return 0
+    e2e_alive "$VIGILD_PID" || break
+    sleep 0.05
+  done
+  e2e_log "vigild did not start:"; tail -n 5 "$VIGILD_LOG" >&2
+  return 1
+}
+
+# vigild_stop: SIGTERM to our vigild (by PID), wait for it (SIGKILL after
+# 10 s); VIGILD_EXIT is its status (128+N for a signal N).  Keeps $?.
+vigild_stop() {
+  local rc=$? i
+  VIGILD_EXIT=
+  [ -n "$VIGILD_PID" ] || return "$rc"
+  [ "$BASHPID" = "$$" ] || { e2e_log "vigild_stop: called in a subshell (ok, \$(...))"; return "$rc"; }
+  kill -TERM "$VIGILD_PID" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do e2e_alive "$VIGILD_PID" || break; sleep 0.05; done
+  e2e_alive "$VIGILD_PID" && kill -KILL "$VIGILD_PID" 2>/dev/null
+  wait "$VIGILD_PID" 2>/dev/null
+  VIGILD_EXIT=$?
+  VIGILD_PID=
+  return "$rc"
 }
 
 # ---------------------------------------------------------------------- DNS
@@ -742,6 +796,7 @@ e2e_down() {
   fi
   e2e_stop_master
   milter_stop
+  vigild_stop
   dns_stop
   e2e_kill_leftovers
   if [ "${E2E_KEEP:-0}" = 1 ]; then

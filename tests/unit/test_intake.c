@@ -28,6 +28,10 @@ static const char report[] =
 	"From: Reporter <rep@example.net>\nTo: security@example.org\n"
 	"Subject: overflow\nMessage-ID: <r1@example.net>\n\ndetails\n";
 
+static const char report_next[] =
+	"From: Reporter <rep@example.net>\nTo: security@example.org\n"
+	"Subject: overflow again\nMessage-ID: <r2@example.net>\n\ndetails\n";
+
 static int
 setup(void **state)
 {
@@ -77,8 +81,9 @@ held_with_autoreply(void **state)
 	assert_int_equal(take(fx, report, "Rep@Example.NET", "security@example.org", NOW + 3600, &err), INTAKE_OK);
 	expect(fx, "SELECT count(*) FROM posts WHERE status = 'held'", "2");
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "1");
-	/* a day later: answered again; every held post is a notice to the moderators */
-	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW + 86400, &err), INTAKE_OK);
+	/* a day later, another report: answered again; every held post is a notice to the moderators */
+	assert_int_equal(take(fx, report_next, "rep@example.net", "security@example.org", NOW + 86400, &err),
+			 INTAKE_OK);
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'autoreply'", "2");
 	expect(fx, "SELECT count(*) FROM outbox WHERE kind = 'moderator-held'", "3");
 	expect(fx, "SELECT group_concat(report_id, ',') FROM posts", "2026-0001,2026-0002,2026-0003");
@@ -304,6 +309,68 @@ smtp_member(void **state)
 	expect(fx, "SELECT count(*) FROM outbox", "0");
 	assert_int_equal(fx->ids->len, 0);
 	intake_smtp_clear(&out);
+}
+
+/*
+ * taken_again - the MTA delivers again a message whose answer it lost (the
+ * filter killed after the commit): nothing is stored or queued twice; the
+ * same bytes to another list address, or other bytes, are another message
+ */
+static void
+taken_again(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "From: Bob <bob@example.org>\nSubject: fix\n\npatch\n";
+	static const char edited[] = "From: Bob <bob@example.org>\nSubject: fix\n\npatch!\n";
+	GError *err = NULL;
+
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(fx->ids->len, 3);
+	expect(fx, "SELECT count(*) FROM taken", "2");
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW + 300, &err), INTAKE_OK);
+	assert_int_equal(take(fx, post, "bob@example.org", "security@example.org", NOW + 600, &err), INTAKE_OK);
+	assert_null(err);
+	assert_int_equal(fx->ids->len, 3);
+	expect(fx, "SELECT count(*) || ' ' || group_concat(status, ',') FROM posts", "2 held,relayed");
+	expect(fx, "SELECT count(*) FROM outbox", "3");
+	expect(fx, "SELECT count(*) FROM audit", "2");
+	expect(fx, "SELECT last FROM report_counters", "1");
+	/* the envelope counts: the null sender is not bob; nor is another list address the list */
+	assert_int_equal(take(fx, post, "", "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(take(fx, edited, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM posts", "4");
+	expect(fx, "SELECT count(*) FROM taken", "4");
+}
+
+/*
+ * taken_rolled_back - a message not stored is not taken in: refused, or
+ * failing after its digest was recorded (no template to answer with), it
+ * is stored when it comes again
+ */
+static void
+taken_rolled_back(void **state)
+{
+	struct fixture *fx = *state;
+	GString *big = g_string_new("From: rep@example.net\nSubject: big\n\n");
+	char *templates = fx->cfg->template_dir;
+	GError *err = NULL;
+
+	while (big->len < 5000)
+		g_string_append(big, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n");
+	assert_int_equal(take(fx, big->str, "rep@example.net", "security@example.org", NOW, &err), INTAKE_REJECT);
+	g_clear_error(&err);
+	g_string_free(big, TRUE);
+	fx->cfg->template_dir = g_build_filename(fx->dir, "no-such-dir", NULL);
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_TEMPFAIL);
+	g_clear_error(&err);
+	g_free(fx->cfg->template_dir);
+	fx->cfg->template_dir = templates;
+	expect(fx, "SELECT count(*) FROM taken", "0");
+	assert_int_equal(take(fx, report, "rep@example.net", "security@example.org", NOW, &err), INTAKE_OK);
+	expect(fx, "SELECT count(*) || ' ' || status FROM posts", "1 held");
+	expect(fx, "SELECT count(*) FROM taken", "1");
+	assert_int_equal(fx->ids->len, 2);
 }
 
 /* smtp_held - a report is held and answered; the MTA keeps the other recipient only */
@@ -556,11 +623,12 @@ thread_reply_gets_message_id(void **state)
 	g_free(followup);
 }
 
-/* dsn - a delivery status notification from Postfix for addr */
+/* dsn - a delivery status notification from Postfix for addr, the n-th of the test */
 static char *
-dsn(const char *addr, const char *action, const char *status)
+dsn(const char *addr, const char *action, const char *status, gint64 n)
 {
 	return g_strdup_printf(
+		"Message-ID: <%" G_GINT64_FORMAT "@mx.example.net>\n"
 		"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
 		"To: security-bounces@example.org\nSubject: Undelivered Mail Returned to Sender\n"
 		"Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
@@ -571,14 +639,14 @@ dsn(const char *addr, const char *action, const char *status)
 		"Original-Recipient: rfc822;%s\nFinal-Recipient: rfc822; %s\n"
 		"Action: %s\nStatus: %s\nDiagnostic-Code: smtp; 550 %s user unknown\n\n"
 		"--B1\nContent-Type: message/rfc822\n\nFrom: bob@example.org\nSubject: fix\n\npatch\n\n"
-		"--B1--\n", addr, addr, action, status, status);
+		"--B1--\n", n, addr, addr, action, status, status);
 }
 
 /* bounce_at - one DSN for addr to the bounce address at now */
 static void
 bounce_at(struct fixture *fx, const char *addr, const char *action, const char *status, gint64 now)
 {
-	char *msg = dsn(addr, action, status);
+	char *msg = dsn(addr, action, status, now);
 	GError *err = NULL;
 
 	if (take(fx, msg, "", "Security-Bounces@Example.org", now, &err) != INTAKE_OK)
@@ -697,13 +765,64 @@ bounce_not_counted(void **state)
 	assert_int_equal(fx->ids->len, 0);
 }
 
+/*
+ * smtp_taken_again - a client sends again a message the milter stored but
+ * could not answer (it died, Postfix said 451): decided again for the MTA,
+ * so the members get it this time, with nothing stored or queued twice
+ */
+static void
+smtp_taken_again(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "From: Bob <bob@example.org>\nSubject: fix\n\npatch\n";
+	const char *rcpts[] = { "<security@example.org>", "dave@example.com" };
+	struct intake_smtp first, again;
+	GError *err = NULL;
+	char *a, *b;
+
+	assert_int_equal(smtp(fx, post, "bob@example.org", rcpts, 2, &first, &err), INTAKE_OK);
+	assert_int_equal(smtp(fx, post, "bob@example.org", rcpts, 2, &again, &err), INTAKE_OK);
+	a = joined(first.add_rcpts);
+	b = joined(again.add_rcpts);
+	assert_string_equal(b, a);
+	assert_string_equal(b, "alice@example.org,carol@example.org");
+	g_free(a);
+	g_free(b);
+	a = edits(first.edits);
+	b = edits(again.edits);
+	assert_string_equal(b, a);
+	g_free(a);
+	g_free(b);
+	a = joined(again.drop_rcpts);
+	assert_string_equal(a, "<security@example.org>");
+	g_free(a);
+	assert_true(again.others);
+	expect(fx, "SELECT count(*) FROM posts", "1");
+	expect(fx, "SELECT count(*) FROM audit", "1");
+	intake_smtp_clear(&first);
+	intake_smtp_clear(&again);
+	/* a held report: held once, answered once; the MTA drops the list again */
+	assert_int_equal(smtp(fx, report, "rep@example.net", rcpts, 1, &first, &err), INTAKE_OK);
+	assert_int_equal(smtp(fx, report, "rep@example.net", rcpts, 1, &again, &err), INTAKE_OK);
+	assert_int_equal(again.add_rcpts->len, 0);
+	assert_false(again.others);
+	a = joined(again.drop_rcpts);
+	assert_string_equal(a, "<security@example.org>");
+	g_free(a);
+	expect(fx, "SELECT count(*) FROM posts WHERE status = 'held'", "1");
+	expect(fx, "SELECT count(*) FROM outbox", "2");
+	assert_int_equal(fx->ids->len, 2);
+	intake_smtp_clear(&first);
+	intake_smtp_clear(&again);
+}
+
 /* smtp_bounce - at SMTP time a bounce is kept and its recipient dropped; the MTA delivers nothing */
 static void
 smtp_bounce(void **state)
 {
 	struct fixture *fx = *state;
 	const char *rcpts[] = { "<security-bounces@example.org>" };
-	char *msg = dsn("bob@example.org", "failed", "5.1.1");
+	char *msg = dsn("bob@example.org", "failed", "5.1.1", 1);
 	struct intake_smtp out;
 	GError *err = NULL;
 	char *s;
@@ -941,9 +1060,12 @@ auth_spf(void **state)
 	static const char spf[] = RECEIVED AR("spf=pass smtp.mailfrom=bob@example.org smtp.helo=mail.example.org")
 		BOB_POST;
 	static const char helo[] = RECEIVED AR("spf=pass smtp.helo=example.org") BOB_POST;
+	/* another message: the same one again would be taken as delivered twice */
+	static const char before[] = RECEIVED AR("spf=pass smtp.mailfrom=bob@example.org") "Comments: before\n"
+		BOB_POST;
 	GError *err = NULL;
 
-	assert_int_equal(take(fx, spf, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
+	assert_int_equal(take(fx, before, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
 	expect(fx, LAST_POST, "held unauthenticated -");
 	require(fx, AUTH_DKIM_OR_SPF);
 	assert_int_equal(take(fx, spf, "bob@example.org", "security@example.org", NOW, &err), INTAKE_OK);
@@ -1080,6 +1202,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(other_recipients_forwarded, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_member, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(taken_again, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(taken_rolled_back, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_refused, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(busy_is_tempfail, setup, fixture_teardown),
@@ -1097,6 +1221,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(bounce_threshold_off, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(list_and_bounces, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_bounce, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(smtp_taken_again, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(auth_forged_from, setup_auth, fixture_teardown),
 		cmocka_unit_test_setup_teardown(auth_forged_sender, setup_auth, fixture_teardown),
 		cmocka_unit_test_setup_teardown(auth_dkim_relayed, setup_auth, fixture_teardown),

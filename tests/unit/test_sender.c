@@ -25,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "dbfixture.h"
 #include "message.h"
@@ -367,6 +369,173 @@ streamed(void **state)
 	g_string_free(m, TRUE);
 }
 
+/* proc_start - field 22 of /proc/PID/stat, the start time, as text */
+static char *
+proc_start(long pid)
+{
+	char *path = g_strdup_printf("/proc/%ld/stat", pid), *stat = NULL, **f, *t;
+
+	assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+	f = g_strsplit(strrchr(stat, ')') + 2, " ", -1);
+	t = g_strdup(f[19]);
+	g_strfreev(f);
+	g_free(stat);
+	g_free(path);
+	return t;
+}
+
+/* claim_as - claim row id at time 100 for the lease, in the name of by */
+static void
+claim_as(struct fixture *fx, gint64 id, const char *by)
+{
+	struct outbox_item *it = NULL;
+	GError *err = NULL;
+
+	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, by, &it, &err), STORE_OK);
+	store_outbox_item_free(it);
+}
+
+/*
+ * gone_released - rows claimed by flushes that are over (their process
+ * killed while sending: another boot, a pid now free; or this process's
+ * own flush that a database failure stopped) are sent by the next flush,
+ * not when the lease ends; those of a live process, or of a claim naming
+ * nobody, wait for their lease
+ */
+static void
+gone_released(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *boot = NULL, *by, *start;
+	gint64 a, b, c, d, e;
+	pid_t child;
+
+	assert_true(g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
+	g_strstrip(boot);
+	a = queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	b = queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	c = queue(s->fx, "c@example.org", MSG("three"), strlen(MSG("three")));
+	d = queue(s->fx, "d@example.org", MSG("four"), strlen(MSG("four")));
+	e = queue(s->fx, "e@example.org", MSG("five"), strlen(MSG("five")));
+	claim_as(s->fx, a, "00000000-0000-0000-0000-000000000000 1 1 1");	/* another boot */
+	if ((child = fork()) == 0)
+		_exit(0);
+	assert_true(child > 0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	by = g_strdup_printf("%s %ld 1 1", boot, (long) child);	/* reaped: its pid is free */
+	claim_as(s->fx, b, by);
+	g_free(by);
+	start = proc_start(1);
+	by = g_strdup_printf("%s 1 %s 1", boot, start);		/* init lives */
+	claim_as(s->fx, c, by);
+	g_free(by);
+	g_free(start);
+	claim_as(s->fx, d, NULL);
+	start = proc_start((long) getpid());
+	by = g_strdup_printf("%s %ld %s 1000000", boot, (long) getpid(), start);	/* ours, ended */
+	claim_as(s->fx, e, by);
+	g_free(by);
+	g_free(start);
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 3);
+	expect(s->fx, "SELECT group_concat(recipients, ',') FROM (SELECT recipients FROM outbox ORDER BY id)",
+	       "c@example.org,d@example.org");
+	assert_int_equal(s->relay->rcpts->len, 3);
+	/* once their leases are over, the others go too */
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 700, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 2);
+	expect(s->fx, "SELECT count(*) FROM outbox", "0");
+	g_free(boot);
+}
+
+/* write_note - a flush's note of the rows the relay took, as outbox.c writes it */
+static char *
+write_note(struct fixture *fx, const char *by, const char *rows)
+{
+	char *path = g_strdup_printf("%s-sent-%s", fx->cfg->database, strchr(by, ' ') + 1);
+	char *text = g_strdup_printf("%s\n%s", by, rows);
+
+	g_strdelimit(path + strlen(fx->cfg->database), " ", '-');
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_free(text);
+	return path;
+}
+
+/*
+ * notes_applied - a flush killed after the relay took a row, before it
+ * marked it done, left a note: the next flush removes the row instead of
+ * sending it again, and the note; a live flush's note is not touched
+ */
+static void
+notes_applied(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *boot = NULL, *start, *live, *dead_note, *live_note;
+	const char *dead = "00000000-0000-0000-0000-000000000000 1 1 1";
+	gint64 a, b, c;
+
+	assert_true(g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
+	g_strstrip(boot);
+	a = queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	b = queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	c = queue(s->fx, "c@example.org", MSG("three"), strlen(MSG("three")));
+	claim_as(s->fx, a, dead);
+	claim_as(s->fx, b, dead);
+	start = proc_start(1);
+	live = g_strdup_printf("%s 1 %s 1", boot, start);	/* init's, under way */
+	claim_as(s->fx, c, live);
+	dead_note = write_note(s->fx, dead, "1\n");
+	live_note = write_note(s->fx, live, "3\n");
+	assert_int_equal(a, 1);
+	assert_int_equal(c, 3);
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	/* a: the relay has it, gone unsent; b: sent now; c: still init's */
+	assert_int_equal(stats.sent, 1);
+	assert_int_equal(s->relay->rcpts->len, 1);
+	assert_string_equal(g_ptr_array_index(s->relay->rcpts, 0), "b@example.org");
+	expect(s->fx, "SELECT group_concat(id) FROM outbox", "3");
+	assert_false(g_file_test(dead_note, G_FILE_TEST_EXISTS));
+	assert_true(g_file_test(live_note, G_FILE_TEST_EXISTS));
+	/* and a flush that ends well leaves no note behind */
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 700, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 1);
+	g_unlink(live_note);
+	expect(s->fx, "SELECT count(*) FROM outbox", "0");
+	g_free(dead_note);
+	g_free(live_note);
+	g_free(live);
+	g_free(start);
+	g_free(boot);
+}
+
+/* no_note_left - a flush that went well leaves no note next to the database */
+static void
+no_note_left(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *dir = g_path_get_dirname(s->fx->cfg->database);
+	GDir *d;
+	const char *name;
+	int notes = 0;
+
+	queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 2);
+	d = g_dir_open(dir, 0, NULL);
+	while (d && (name = g_dir_read_name(d)) != NULL)
+		notes += strstr(name, "-sent-") != NULL;
+	g_dir_close(d);
+	assert_int_equal(notes, 0);
+	g_free(dir);
+}
+
 /* outbox_count - rows in the outbox, through a connection of its own */
 static int
 outbox_count(struct fixture *fx)
@@ -417,6 +586,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(stale_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(deferred_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(gone_released, setup, teardown),
+		cmocka_unit_test_setup_teardown(notes_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_note_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(threads, setup, teardown),
 	};
 

@@ -406,7 +406,7 @@ outbox(void **state)
 	assert_int_equal(store_outbox_pending(fx->st, 100, &ids, &err), STORE_OK);
 	assert_int_equal(ids->len, 1);
 	g_array_free(ids, TRUE);
-	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, &it, &err), STORE_OK);
+	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, NULL, &it, &err), STORE_OK);
 	assert_int_equal(it->rcpts->len, 2);
 	assert_string_equal(it->sender, "owner@example.org");
 	assert_int_equal(it->attempts, 1);
@@ -416,7 +416,7 @@ outbox(void **state)
 	assert_memory_equal(buf, "Subject: x\r\n\r\nbody\r\n", 21);
 	store_blob_close(b);
 	/* a second sender finds it taken, and does not list it */
-	assert_int_equal(store_outbox_claim(fx->st, id, 200, 600, &again, &err), STORE_NOTFOUND);
+	assert_int_equal(store_outbox_claim(fx->st, id, 200, 600, NULL, &again, &err), STORE_NOTFOUND);
 	assert_null(again);
 	assert_int_equal(store_outbox_pending(fx->st, 200, &ids, &err), STORE_OK);
 	assert_int_equal(ids->len, 0);
@@ -424,13 +424,13 @@ outbox(void **state)
 	/* the relay took a, deferred b */
 	g_ptr_array_remove_index(rcpts, 0);
 	assert_int_equal(store_outbox_retry(fx->st, id, rcpts, "452 too many", TRUE, &err), STORE_OK);
-	assert_int_equal(store_outbox_claim(fx->st, id, 300, 600, &again, &err), STORE_OK);
+	assert_int_equal(store_outbox_claim(fx->st, id, 300, 600, NULL, &again, &err), STORE_OK);
 	assert_int_equal(again->rcpts->len, 1);
 	assert_string_equal(g_ptr_array_index(again->rcpts, 0), "b@example.org");
 	assert_int_equal(again->attempts, 2);
 	/* an expired claim can be taken over */
 	store_outbox_item_free(it);
-	assert_int_equal(store_outbox_claim(fx->st, id, 300 + 600, 600, &it, &err), STORE_OK);
+	assert_int_equal(store_outbox_claim(fx->st, id, 300 + 600, 600, NULL, &it, &err), STORE_OK);
 	assert_int_equal(store_outbox_done(fx->st, id, &err), STORE_OK);
 	assert_int_equal(store_outbox_count(fx->st, &n, &err), STORE_OK);
 	assert_int_equal(n, 0);
@@ -481,7 +481,7 @@ claim_due(struct fixture *fx, gint64 now, gint64 after, int max)
 	GPtrArray *items = NULL;
 	GError *err = NULL;
 
-	assert_int_equal(store_outbox_claim_due(fx->st, now, 600, after, max, &items, &err), STORE_OK);
+	assert_int_equal(store_outbox_claim_due(fx->st, now, 600, after, max, NULL, &items, &err), STORE_OK);
 	return ids_of(items);
 }
 
@@ -647,7 +647,7 @@ outbox_empty(void **state)
 	g_ptr_array_add(rcpts, "a@example.org");
 	if (store_outbox_add(fx->st, 0, "forward", "", rcpts, data, 100, &id, &err) != STORE_OK)
 		fail_msg("store_outbox_add: %s", err ? err->message : "?");
-	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, &it, &err), STORE_OK);
+	assert_int_equal(store_outbox_claim(fx->st, id, 100, 600, NULL, &it, &err), STORE_OK);
 	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_OK);
 	assert_int_equal(store_blob_size(b), 0);
 	store_blob_close(b);
