@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -103,6 +104,7 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	struct config *cfg;
 	GError *err = NULL;
+	bool to_stderr = false;
 	int c, threads = 0, status;
 
 	/* nothing of the program that started us but our standard streams */
@@ -117,7 +119,7 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'e':
-			log_open("vigil-sender", true);
+			to_stderr = true;
 			break;
 		case 't':
 			threads = atoi(optarg);
@@ -131,7 +133,7 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EX_USAGE;
 	}
-	log_open("vigil-sender", log_to_stderr());
+	log_open("vigil-sender", to_stderr);
 	message_init();
 	send_init();
 	if ((cfg = config_load(path ? path : config_default_path(), &err)) == NULL) {
