@@ -636,21 +636,37 @@ out:
 	return r;
 }
 
-/*
- * safe_files - the database's directory, file, -wal and -shm are not
- * writable by others; a missing file is created 0600, whatever the umask
- */
+/* safe_modes - the database's directory, file, -wal and -shm (those that exist) are not writable by others */
 static enum store_rc
-safe_files(const char *path, GError **err)
+safe_modes(const char *path, GError **err)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm" };
 	GError *e = NULL;
-	gboolean ok;
+	gboolean ok = daemon_safe_dir("database", path, &e);
 	guint i;
+
+	for (i = 0; ok && i < G_N_ELEMENTS(suffixes); i++) {
+		char *name = g_strconcat(path, suffixes[i], NULL);
+
+		ok = daemon_safe_mode("database", name, &e);
+		g_free(name);
+	}
+	if (ok)
+		return STORE_OK;
+	g_set_error_literal(err, STORE_ERROR_DOMAIN, STORE_RETRY, e->message);
+	g_error_free(e);
+	return STORE_RETRY;
+}
+
+/* safe_files - safe_modes(), and a missing file is created 0600, whatever the umask */
+static enum store_rc
+safe_files(const char *path, GError **err)
+{
+	enum store_rc r;
 	int fd;
 
-	if (!daemon_safe_dir("database", path, &e))
-		goto refused;
+	if ((r = safe_modes(path, err)) != STORE_OK)
+		return r;
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
@@ -659,19 +675,7 @@ safe_files(const char *path, GError **err)
 			    path, g_strerror(errno));
 		return STORE_RETRY;
 	}
-	for (i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-		char *name = g_strconcat(path, suffixes[i], NULL);
-
-		ok = daemon_safe_mode("database", name, &e);
-		g_free(name);
-		if (!ok)
-			goto refused;
-	}
 	return STORE_OK;
-refused:
-	g_set_error_literal(err, STORE_ERROR_DOMAIN, STORE_RETRY, e->message);
-	g_error_free(e);
-	return STORE_RETRY;
 }
 
 /* store_open - open, configure and migrate the database */
@@ -713,6 +717,35 @@ store_open(const char *path, struct store **out, GError **err)
 }
 
 /*
+ * store_usable - what store_open_rw() asks of the database's files before
+ * it opens them: not writable by others, writable by this process.  A
+ * resident program asks again before it uses a handle it kept, as that
+ * handle would write on through a chmod.  STORE_RETRY if not.
+ */
+enum store_rc
+store_usable(const char *path, GError **err)
+{
+	static const char *const files[] = { "", "-wal", "-shm" };
+	enum store_rc r;
+	guint i;
+
+	if ((r = safe_modes(path, err)) != STORE_OK)
+		return r;
+	for (i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *f = g_strconcat(path, files[i], NULL);
+		int e = access(f, W_OK) == 0 ? 0 : errno;
+
+		g_free(f);
+		if (e != 0 && e != ENOENT) {
+			g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s%s: not writable: %s",
+				    path, files[i], g_strerror(e));
+			return STORE_RETRY;
+		}
+	}
+	return STORE_OK;
+}
+
+/*
  * store_open_rw - store_open() for a program that writes: a database
  * that cannot be written (read-only file system, modes) is refused
  * before sqlite opens it, STORE_RETRY, and so is a connection that comes
@@ -727,22 +760,11 @@ store_open(const char *path, struct store **out, GError **err)
 enum store_rc
 store_open_rw(const char *path, struct store **out, GError **err)
 {
-	static const char *const files[] = { "", "-wal", "-shm" };
 	enum store_rc r;
-	guint i;
 
 	*out = NULL;
-	for (i = 0; i < G_N_ELEMENTS(files); i++) {
-		char *f = g_strconcat(path, files[i], NULL);
-		int e = access(f, W_OK) == 0 ? 0 : errno;
-
-		g_free(f);
-		if (e != 0 && e != ENOENT) {
-			g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s%s: not writable: %s",
-				    path, files[i], g_strerror(e));
-			return STORE_RETRY;
-		}
-	}
+	if ((r = store_usable(path, err)) != STORE_OK)
+		return r;
 	if ((r = store_open(path, out, err)) == STORE_OK && sqlite3_db_readonly((*out)->db, "main") == 1) {
 		store_close(*out);
 		*out = NULL;

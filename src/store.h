@@ -160,6 +160,7 @@ typedef void (*store_writer)(struct store_blob *b, gpointer ud);
 
 enum store_rc store_open(const char *path, struct store **out, GError **err);
 enum store_rc store_open_rw(const char *path, struct store **out, GError **err);
+enum store_rc store_usable(const char *path, GError **err);
 void store_close(struct store *st);
 void store_forget(struct store *st);
 int store_version(void);

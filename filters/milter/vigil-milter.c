@@ -27,11 +27,17 @@
  *	decides it again for Postfix and stores nothing twice.
  *
  *	Callbacks of one connection run in sequence but on any thread of
- *	libmilter's pool: each connection has its own sqlite handle, kept
- *	in its private data, never in thread-local storage.  Four sending
- *	threads (sender.c) send the outbox when a message queued mail, each
- *	over a connection to the relay it keeps, and once a minute for what
- *	the relay deferred.
+ *	libmilter's pool: each connection has its own sqlite handle while
+ *	it lasts, kept in its private data, never in thread-local storage.
+ *	Handles outlive their connections, as vigild's do: most clients
+ *	send one message per connection, and opening the database again
+ *	(its schema read, every statement prepared) took a quarter of the
+ *	milter's time for a held report.  A handle that failed is closed,
+ *	and the database's modes are checked again before a kept handle is
+ *	used (store_usable()).  vigil-sender (sendproc.c),
+ *	started beside the milter, sends the outbox when a message queued
+ *	mail, with four threads each over a connection to the relay it
+ *	keeps, and once a minute for what the relay deferred.
  *
  *	Started as root it becomes the configured user (every call
  *	checked) before it opens the socket or the database, and it
@@ -100,6 +106,11 @@ static gint done;		/* smfi_main() has returned */
 
 #define SENDER_THREADS 4	/* vigil-sender's, each over its own connection to the relay */
 
+/* idle database handles, kept between connections: up to */
+#define IDLE_MAX 16
+
+static GAsyncQueue *idle;	/* struct store * */
+
 /* one SMTP connection; its current message */
 struct conn {
 	struct store *st;	/* opened at the first message for a list */
@@ -123,6 +134,32 @@ reset(struct conn *c)
 	c->cap = 0;
 	c->cr = false;
 	c->list = false;
+}
+
+/* keep - keep a handle for a later connection, or close it */
+static void
+keep(struct store *st)
+{
+	if (st != NULL && g_async_queue_length(idle) < IDLE_MAX)
+		g_async_queue_push(idle, st);
+	else
+		store_close(st);
+}
+
+/*
+ * handle - the connection's database handle: its own, an idle one or a
+ * new one; NULL (err set) when store_usable() refuses the database's files
+ */
+static struct store *
+handle(struct conn *c, GError **err)
+{
+	if (c->st == NULL)
+		c->st = g_async_queue_try_pop(idle);
+	if (c->st == NULL)
+		store_open_rw(cfg->database, &c->st, err);
+	else if (store_usable(cfg->database, err) != STORE_OK)
+		g_clear_pointer(&c->st, store_close);
+	return c->st;
 }
 
 /* strip - an address without its angle brackets */
@@ -396,7 +433,7 @@ x_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	if (c->cr)
 		append(c, "\r", 1);
-	if (c->st == NULL && store_open_rw(cfg->database, &c->st, &err) != STORE_OK) {
+	if (handle(c, &err) == NULL) {
 		status = tempfail(ctx, err->message);
 		g_error_free(err);
 		reset(c);
@@ -428,6 +465,8 @@ x_eom(SMFICTX *ctx)
 	case INTAKE_TEMPFAIL:
 	default:
 		status = tempfail(ctx, err ? err->message : "intake failed");
+		store_close(c->st);	/* it may be what is wrong: a new one next time */
+		c->st = NULL;
 		break;
 	}
 	g_clear_error(&err);
@@ -456,7 +495,7 @@ x_close(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
 	reset(c);
-	store_close(c->st);
+	keep(c->st);
 	g_ptr_array_free(c->rcpts, TRUE);
 	g_ptr_array_free(c->given, TRUE);
 	g_byte_array_unref(c->msg);
@@ -667,6 +706,7 @@ main(int argc, char **argv)
 	senders = sendproc_start(conf, SENDER_THREADS);
 	wt = g_thread_new("watcher", watcher, (gpointer) sock);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
+	idle = g_async_queue_new();
 	rc = smfi_main();
 	g_atomic_int_set(&done, 1);
 	sendproc_stop(senders);
@@ -674,6 +714,8 @@ main(int argc, char **argv)
 	if (listen_dup >= 0)
 		close(listen_dup);
 	log_msg(LOG_INFO, "stopped");
+	while ((st = g_async_queue_try_pop(idle)) != NULL)
+		store_close(st);
 	config_free(cfg);
 	g_free(conf);
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -266,14 +266,19 @@ cut:
 	return NULL;
 }
 
-/* take_store - an idle database connection, or a new one */
+/*
+ * take_store - an idle database connection, or a new one; NULL (err set)
+ * when store_usable() refuses the database's files
+ */
 static struct store *
 take_store(GError **err)
 {
 	struct store *st = g_async_queue_try_pop(stores);
 
-	if (st == NULL && store_open_rw(cfg->database, &st, err) != STORE_OK)
-		return NULL;
+	if (st == NULL)
+		store_open_rw(cfg->database, &st, err);
+	else if (store_usable(cfg->database, err) != STORE_OK)
+		g_clear_pointer(&st, store_close);
 	return st;
 }
 

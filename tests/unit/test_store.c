@@ -1,8 +1,8 @@
 /*
  * test_store - migrations, members, report ids, the auto-reply log, the
- * held list a page at a time, the outbox (claims one by one and in
- * batches), raw messages and outbox bytes written and read in pieces,
- * on a real sqlite file
+ * held list a page at a time, the checks before a kept handle is used
+ * again, the outbox (claims one by one and in batches), raw messages and
+ * outbox bytes written and read in pieces, on a real sqlite file
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -225,6 +226,38 @@ mode_of(const char *path)
 	if (stat(path, &sb) != 0)
 		fail_msg("%s: %s", path, g_strerror(errno));
 	return (unsigned) (sb.st_mode & 07777);
+}
+
+/*
+ * usable - a handle kept open is not used again once the database's files
+ * are writable by others, or (for a user other than root, whom modes do
+ * not stop) no longer writable by this process
+ */
+static void
+usable(void **state)
+{
+	struct fixture *fx = *state;
+	GError *err = NULL;
+
+	assert_int_equal(store_usable(fx->path, &err), STORE_OK);
+	assert_int_equal(chmod(fx->path, 0666), 0);
+	assert_int_equal(store_usable(fx->path, &err), STORE_RETRY);
+	assert_non_null(strstr(err->message, fx->path));
+	g_clear_error(&err);
+	assert_int_equal(chmod(fx->dir, 0777), 0);
+	assert_int_equal(chmod(fx->path, 0600), 0);
+	assert_int_equal(store_usable(fx->path, &err), STORE_RETRY);
+	assert_non_null(strstr(err->message, fx->dir));
+	g_clear_error(&err);
+	assert_int_equal(chmod(fx->dir, 0700), 0);
+	assert_int_equal(store_usable(fx->path, &err), STORE_OK);
+	if (geteuid() != 0) {
+		assert_int_equal(chmod(fx->path, 0400), 0);
+		assert_int_equal(store_usable(fx->path, &err), STORE_RETRY);
+		assert_non_null(strstr(err->message, "not writable"));
+		g_clear_error(&err);
+		assert_int_equal(chmod(fx->path, 0600), 0);
+	}
 }
 
 /* created_private - a new database and its -wal and -shm are 0600, whatever the umask */
@@ -664,6 +697,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(from_version_1, setup, teardown),
 		cmocka_unit_test(unwritable),
+		cmocka_unit_test_setup_teardown(usable, setup, teardown),
 		cmocka_unit_test_setup_teardown(created_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(writable_by_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(members, setup, teardown),
