@@ -353,6 +353,14 @@ bench_sent_count() {
     grep -c "relay=127\.0\.0\.1\[127\.0\.0\.1\]:$SINK_PORT,.* status=sent"
 }
 
+# bench_queue_files FROM_BYTE: messages Postfix's cleanup took after byte
+# FROM_BYTE of the maillog (queue ids it logged: a message a milter
+# discarded counts, as its queue file was written)
+bench_queue_files() {
+  tail -c +"$(($1 + 1))" "$PFX_LOG" 2>/dev/null |
+    sed -n 's/^.* postfix[^ ]*\/cleanup\[[0-9]*\]: \([0-9A-Za-z]*\): .*$/\1/p' | sort -u | wc -l
+}
+
 # bench_log_size: the maillog's current size in bytes
 bench_log_size() { stat -c %s "$PFX_LOG" 2>/dev/null || echo 0; }
 
@@ -394,7 +402,8 @@ bench_expected() {
 }
 
 # bench_throughput CONTENDER SET N SESSIONS: one measurement.  Prints
-# "CONTENDER SET N accept_s e2e_s delivered expected".  The clock runs from
+# "CONTENDER SET N accept_s e2e_s delivered expected queue_files".  The
+# clock runs from
 # the first connection to the last delivery at smtp-sink: it stops when
 # every expected delivery is there and the queue is empty, or when the
 # queue is empty and nothing more arrived for 2 s (then the time of the
@@ -425,6 +434,6 @@ bench_throughput() {
     fi
     sleep 0.05
   done
-  printf '%s %s %d %.3f %.3f %d %d\n' "$who" "$set" "$n" \
-    "$(echo "$t1 - $t0" | bc)" "$(echo "$tlast - $t0" | bc)" "$got" "$want"
+  printf '%s %s %d %.3f %.3f %d %d %d\n' "$who" "$set" "$n" \
+    "$(echo "$t1 - $t0" | bc)" "$(echo "$tlast - $t0" | bc)" "$got" "$want" "$(bench_queue_files "$off")"
 }

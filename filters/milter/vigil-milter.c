@@ -34,10 +34,12 @@
  *	(its schema read, every statement prepared) took a quarter of the
  *	milter's time for a held report.  A handle that failed is closed,
  *	and the database's modes are checked again before a kept handle is
- *	used (store_usable()).  vigil-sender (sendproc.c),
- *	started beside the milter, sends the outbox when a message queued
- *	mail, with four threads each over a connection to the relay it
- *	keeps, and once a minute for what the relay deferred.
+ *	used (store_usable()).
+ *
+ *	vigil-sender (sendproc.c), started beside the milter, sends the
+ *	outbox when a message queued mail, with four threads each over a
+ *	connection to the relay it keeps, and once a minute for what the
+ *	relay deferred.
  *
  *	Started as root it becomes the configured user (every call
  *	checked) before it opens the socket or the database, and it
@@ -106,14 +108,13 @@ static gint done;		/* smfi_main() has returned */
 
 #define SENDER_THREADS 4	/* vigil-sender's, each over its own connection to the relay */
 
-/* idle database handles, kept between connections: up to */
-#define IDLE_MAX 16
+#define IDLE_MAX 16	/* idle database handles kept between connections, at most */
 
 static GAsyncQueue *idle;	/* struct store * */
 
 /* one SMTP connection; its current message */
 struct conn {
-	struct store *st;	/* opened at the first message for a list */
+	struct store *st;	/* taken at the first message for a list (handle()) */
 	char	*sender;	/* envelope sender without <>, "" for the null sender */
 	GPtrArray *rcpts;	/* recipients without <> */
 	GPtrArray *given;	/* recipients as given, for smfi_delrcpt */
@@ -703,10 +704,10 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0)
 		die("cannot block signals");
+	idle = g_async_queue_new();
 	senders = sendproc_start(conf, SENDER_THREADS);
 	wt = g_thread_new("watcher", watcher, (gpointer) sock);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
-	idle = g_async_queue_new();
 	rc = smfi_main();
 	g_atomic_int_set(&done, 1);
 	sendproc_stop(senders);
