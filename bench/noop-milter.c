@@ -6,14 +6,17 @@
  * DESCRIPTION
  *	A libmilter daemon that takes every callback vigil-milter takes
  *	(envelope, headers, body) and keeps nothing, decides nothing and
- *	stores nothing, but asks Postfix for the same envelope changes, so
- *	that Postfix has the same work downstream:
+ *	stores nothing, but asks Postfix for the same envelope changes:
  *
  *	for a message to LIST from a member (MEMBERS: one address a line),
  *	LIST is removed, every other member added, OWNER made the envelope
  *	sender and the list's four header lines inserted, as vigil-milter
- *	does; from anyone else, LIST is replaced by the sender and OWNER
- *	(standing in for vigil's auto-reply and moderators' notice).
+ *	does, so that Postfix has the same work downstream; from anyone
+ *	else, LIST is replaced by the sender and OWNER (standing in for
+ *	vigil's auto-reply and moderators' notice).  That is one message
+ *	for Postfix where vigil-milter's held report is three (the original
+ *	discarded, the auto-reply and the notice sent back): two messages
+ *	of different content cannot be made by changing an envelope.
  *	Everything else is accepted unchanged.
  *
  *	SOCKET is unix:PATH (made mode 0666) or inet:PORT@HOST.
