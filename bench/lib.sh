@@ -403,11 +403,11 @@ bench_expected() {
 
 # bench_throughput CONTENDER SET N SESSIONS: one measurement.  Prints
 # "CONTENDER SET N accept_s e2e_s delivered expected queue_files".  The
-# clock runs from
-# the first connection to the last delivery at smtp-sink: it stops when
-# every expected delivery is there and the queue is empty, or when the
-# queue is empty and nothing more arrived for 2 s (then the time of the
-# last delivery counts, and delivered < expected shows what never came).
+# clock runs from the first connection to the last delivery at smtp-sink:
+# it stops when every expected delivery is there and the queue is empty,
+# or when the queue is empty and nothing more arrived for 2 s (then the
+# time of the last delivery counts, and delivered < expected shows what
+# never came).
 bench_throughput() {
   local who=$1 set=$2 n=$3 s=$4 port list t0 t1 tlast now want got=0 prev=-1 off i rc=0
   read -r port list < <(bench_target "$who")

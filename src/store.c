@@ -636,17 +636,22 @@ out:
 	return r;
 }
 
-/* safe_modes - the database's directory, file, -wal and -shm (those that exist) are not writable by others */
+/* the database's files: the path with these suffixes */
+static const char *const db_files[] = { "", "-wal", "-shm" };
+
+/*
+ * safe_modes - the database's directory and files (those that exist) are
+ * not writable by others
+ */
 static enum store_rc
 safe_modes(const char *path, GError **err)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
 	GError *e = NULL;
 	gboolean ok = daemon_safe_dir("database", path, &e);
 	guint i;
 
-	for (i = 0; ok && i < G_N_ELEMENTS(suffixes); i++) {
-		char *name = g_strconcat(path, suffixes[i], NULL);
+	for (i = 0; ok && i < G_N_ELEMENTS(db_files); i++) {
+		char *name = g_strconcat(path, db_files[i], NULL);
 
 		ok = daemon_safe_mode("database", name, &e);
 		g_free(name);
@@ -725,20 +730,19 @@ store_open(const char *path, struct store **out, GError **err)
 enum store_rc
 store_usable(const char *path, GError **err)
 {
-	static const char *const files[] = { "", "-wal", "-shm" };
 	enum store_rc r;
 	guint i;
 
 	if ((r = safe_modes(path, err)) != STORE_OK)
 		return r;
-	for (i = 0; i < G_N_ELEMENTS(files); i++) {
-		char *f = g_strconcat(path, files[i], NULL);
+	for (i = 0; i < G_N_ELEMENTS(db_files); i++) {
+		char *f = g_strconcat(path, db_files[i], NULL);
 		int e = access(f, W_OK) == 0 ? 0 : errno;
 
 		g_free(f);
 		if (e != 0 && e != ENOENT) {
 			g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s%s: not writable: %s",
-				    path, files[i], g_strerror(e));
+				    path, db_files[i], g_strerror(e));
 			return STORE_RETRY;
 		}
 	}
