@@ -140,8 +140,7 @@ def throughput(path):
                 "accept_rate": n / acc if acc > 0 else 0.0,
                 "rate": n / e2e if e2e > 0 else 0.0,
                 "delivered": int(v["delivered"]), "expected": int(v["expected"]),
-                # raw files of runs before the column have none
-                "queue_files": int(v["queue_files"]) if v.get("queue_files") else None,
+                "queue_files": int(v["queue_files"]),
             })
     return rows
 
@@ -162,8 +161,7 @@ def summarise(rows):
             "complete": all(r["delivered"] >= r["expected"] for r in rs),
             "delivered": sum(r["delivered"] for r in rs), "expected": sum(r["expected"] for r in rs),
             "by_round": {r["round"]: r["rate"] for r in rs},
-            "queue_files_per_msg": r2(statistics.median(r["queue_files"] / r["n"] for r in rs))
-            if all(r["queue_files"] is not None for r in rs) else None,
+            "queue_files_per_msg": r2(statistics.median(r["queue_files"] / r["n"] for r in rs)),
         }
     return res
 
@@ -322,11 +320,10 @@ def markdown(r):
              "| delivered / expected | Postfix messages per post |\n"
              "|---|---|---|---|---|---|---|---|---|\n")
     for s in r["throughput"]:
-        q = s.get("queue_files_per_msg")
-        o.append("| %s | %s | %d | %d | %.1f | %.1f-%.1f | %.1f | %s%d / %d%s | %s |\n"
+        o.append("| %s | %s | %d | %d | %.1f | %.1f-%.1f | %.1f | %s%d / %d%s | %.2f |\n"
                  % (LABELS[s["contender"]], SETS[s["set"]], s["n"], s["runs"], s["median"], s["min"], s["max"],
                     s["accept_median"], "" if s["complete"] else "**", s["delivered"], s["expected"],
-                    "" if s["complete"] else "**", "-" if q is None else "%.2f" % q))
+                    "" if s["complete"] else "**", s["queue_files_per_msg"]))
     o.append("\n## Ratios (median over median; per-round ratios min-max)\n\n"
              "| ratio | value | per round | target | |\n|---|---|---|---|---|\n")
     for x in r["ratios"]:

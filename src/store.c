@@ -721,20 +721,12 @@ store_open(const char *path, struct store **out, GError **err)
 	return STORE_OK;
 }
 
-/*
- * store_usable - what store_open_rw() asks of the database's files before
- * it opens them: not writable by others, writable by this process.  A
- * resident program asks again before it uses a handle it kept, as that
- * handle would write on through a chmod.  STORE_RETRY if not.
- */
-enum store_rc
-store_usable(const char *path, GError **err)
+/* writable - the database's files (those that exist) may be written by this process */
+static enum store_rc
+writable(const char *path, GError **err)
 {
-	enum store_rc r;
 	guint i;
 
-	if ((r = safe_modes(path, err)) != STORE_OK)
-		return r;
 	for (i = 0; i < G_N_ELEMENTS(db_files); i++) {
 		char *f = g_strconcat(path, db_files[i], NULL);
 		int e = access(f, W_OK) == 0 ? 0 : errno;
@@ -747,6 +739,22 @@ store_usable(const char *path, GError **err)
 		}
 	}
 	return STORE_OK;
+}
+
+/*
+ * store_usable - what store_open_rw() asks of the database's files:
+ * not writable by others, writable by this process.  A resident program
+ * asks again before it uses a handle it kept, as that handle would write
+ * on through a chmod.  STORE_RETRY if not.
+ */
+enum store_rc
+store_usable(const char *path, GError **err)
+{
+	enum store_rc r;
+
+	if ((r = safe_modes(path, err)) != STORE_OK)
+		return r;
+	return writable(path, err);
 }
 
 /*
@@ -767,7 +775,8 @@ store_open_rw(const char *path, struct store **out, GError **err)
 	enum store_rc r;
 
 	*out = NULL;
-	if ((r = store_usable(path, err)) != STORE_OK)
+	/* store_open() checks the modes (safe_files()) */
+	if ((r = writable(path, err)) != STORE_OK)
 		return r;
 	if ((r = store_open(path, out, err)) == STORE_OK && sqlite3_db_readonly((*out)->db, "main") == 1) {
 		store_close(*out);
