@@ -75,6 +75,7 @@
 
 #include "log.h"
 #include "send.h"
+#include "text.h"
 
 #define LEASE	600		/* seconds a claim lasts: longer than any SMTP transaction */
 #define DONE_PATIENCE 120	/* seconds a failing done mark or release is tried again */
@@ -560,9 +561,13 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 		if (rc == SEND_DONE) {
 			log_failed(it, res.failed);
 			stats->dropped += res.failed->len;
-			if (res.accepted->len > 0)
-				log_msg(LOG_INFO, "outbox=%" G_GINT64_FORMAT " kind=%s rcpts=%u status=sent",
-					it->id, it->kind, res.accepted->len);
+			if (res.accepted->len > 0) {
+				char *reply = text_escape(res.reply ? res.reply : "");
+
+				log_msg(LOG_INFO, "outbox=%" G_GINT64_FORMAT " kind=%s rcpts=%u status=sent"
+					" reply=%s", it->id, it->kind, res.accepted->len, reply);
+				g_free(reply);
+			}
 		}
 		g_ptr_array_free(batch, TRUE);
 		if (left && left->len == 0) {

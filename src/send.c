@@ -32,7 +32,9 @@
  *	pipeline SMTP: every RCPT is answered before the next is sent).
  *	A recipient the relay refused with 4xx (452: too many recipients)
  *	is put in res->deferred, with 5xx in res->failed; the rest were
- *	accepted once the transaction completes.
+ *	accepted once the transaction completes.  res->reply is then the
+ *	relay's answer to the message ("250 2.0.0 Ok: queued as ..."), for
+ *	the log: it names the message in the relay's own log.
  *
  *	send_init() initialises libcurl once per process, before threads.
  *	send_result_clear() frees what res holds.
@@ -60,6 +62,7 @@ struct dialog {
 	guint	answered;	/* their replies */
 	int	*codes;		/* reply code per recipient, 0 unknown */
 	bool	in_rcpt;
+	char	reply[256];	/* the last reply line, for the log */
 };
 
 /* send_init - once per process */
@@ -117,12 +120,20 @@ send_body_bytes(GBytes *data)
 	return b;
 }
 
-/* debug_cb - pair each RCPT TO with the final line of its reply */
+/* debug_cb - pair each RCPT TO with the final line of its reply; keep the last reply */
 static int
 debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
 	struct dialog *d = ud;
 
+	if (type == CURLINFO_HEADER_IN && size >= 4 && data[3] == ' ') {
+		size_t n = MIN(size, sizeof d->reply - 1);
+
+		while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+			n--;
+		memcpy(d->reply, data, n);
+		d->reply[n] = '\0';
+	}
 	if (type == CURLINFO_HEADER_OUT) {
 		d->in_rcpt = size > 8 && g_ascii_strncasecmp(data, "RCPT TO:", 8) == 0;
 		if (d->in_rcpt)
@@ -247,6 +258,8 @@ send_smtp(struct send_session *s, const char *relay, const char *sender, const G
 		if (cc != CURLE_OK)
 			res->error = g_strdup_printf("all recipients refused: %s",
 						     *errbuf ? errbuf : curl_easy_strerror(cc));
+		else
+			res->reply = g_strdup(d.reply);
 		rc = SEND_DONE;
 	} else {
 		res->error = g_strdup_printf("%s (%s)", *errbuf ? errbuf : curl_easy_strerror(cc), relay);
@@ -274,5 +287,6 @@ send_result_clear(struct send_result *res)
 	if (res->failed)
 		g_ptr_array_free(res->failed, TRUE);
 	g_free(res->error);
+	g_free(res->reply);
 	memset(res, 0, sizeof *res);
 }

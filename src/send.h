@@ -17,6 +17,7 @@ struct send_result {
 	GPtrArray *deferred;	/* 4xx: try again */
 	GPtrArray *failed;	/* 5xx: will not pass */
 	char	  *error;	/* what went wrong, for RETRY and REFUSED */
+	char	  *reply;	/* DONE: the relay's answer to the message */
 };
 
 /* a message's bytes, read a piece at a time while they are sent */
