@@ -27,12 +27,19 @@
 #   faults.py outbox DB
 #       One line per outbox row: "id kind tags" (the tags its bytes carry).
 #       Run as the database's owner.
-#   faults.py account LEDGER MAILDIRS HELD_JSON OUTBOX_TXT QUEUED_TXT
+#   faults.py account LEDGER MAILDIRS HELD_JSON OUTBOX_TXT QUEUED_TXT MAILLOG [VIGIL_LOG...]
 #       Every message of LEDGER (lines "tag type sender author round fault
 #       wiring") against what is in the Maildirs (MAILDIRS/USER/{new,cur}),
 #       held (vigil held --json --all), left in the outbox and left in
 #       Postfix's queue.  Prints one line per message that is not exactly
 #       where it should be, then "account: M messages, L lost, D duplicated".
+#       One extra copy is no duplicate but "REPEATED BY THE RELAY" when the
+#       logs prove the relay died in the window SMTP leaves (RFC 1047):
+#       in a relay-down round, the relay's cleanup logged each copy with
+#       the same Message-ID, the session of the relay's smtpd that took the
+#       earlier copy logged nothing after it (not even its disconnect: the
+#       reload killed it before it answered), and no VIGIL_LOG shows
+#       vigil-sender given that copy's queue id ("queued as ID").
 import email
 import email.policy
 import json
@@ -237,8 +244,21 @@ def text_of(msg):
     return '\n'.join(out)
 
 
+RECEIVED_ID = re.compile(r'\bwith E?SMTPS?A? id ([0-9A-Za-z]+)')
+
+
+def relay_id(msg):
+    """the queue id the relay gave this copy (its top Received: field)"""
+    for r in msg.get_all('Received', []):
+        m = RECEIVED_ID.search(str(r))
+        if m:
+            return m.group(1)
+    return None
+
+
 def scan_maildirs(top):
-    """(kind, tag, user) -> count: copy, autoreply, notice, bounce"""
+    """(kind, tag, user) -> the relay's queue ids of the copies: copy,
+    autoreply, notice, bounce"""
     seen = {}
     for user in sorted(os.listdir(top)):
         for sub in ('new', 'cur'):
@@ -259,11 +279,66 @@ def scan_maildirs(top):
                 else:
                     kind, tags = 'copy', TAG.findall(str(msg.get('Subject', '')))
                 for t in set(tags):
-                    seen[(kind, t, user)] = seen.get((kind, t, user), 0) + 1
+                    seen.setdefault((kind, t, user), []).append(relay_id(msg))
     return seen
 
 
-def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt):
+class RelayLog:
+    """what Postfix's log and vigil's logs say of the relay's queue ids"""
+
+    LINE = re.compile(r'postfix/[\w/.-]*?(smtpd|cleanup)\[(\d+)\]: (.*)$')
+
+    def __init__(self, maillog, vigil_logs):
+        self.client = {}    # queue id -> (smtpd pid, index of its line)
+        self.msgid = {}     # queue id -> Message-ID
+        self.smtpd = {}     # smtpd pid -> indexes of its lines
+        self.given = set()  # queue ids vigil-sender was given
+        try:
+            with open(maillog, errors='replace') as f:
+                lines = f.read().splitlines()
+        except OSError:
+            lines = []
+        for i, line in enumerate(lines):
+            m = self.LINE.search(line)
+            if not m:
+                continue
+            prog, pid, rest = m.group(1), int(m.group(2)), m.group(3)
+            if prog == 'smtpd':
+                self.smtpd.setdefault(pid, []).append((i, rest))
+                c = re.match(r'([0-9A-Za-z]+): client=', rest)
+                if c:
+                    self.client[c.group(1)] = (pid, i)
+            else:
+                c = re.match(r'([0-9A-Za-z]+): message-id=(\S*)', rest)
+                if c:
+                    self.msgid[c.group(1)] = c.group(2)
+        for path in vigil_logs:
+            try:
+                with open(path, errors='replace') as f:
+                    self.given.update(re.findall(r'status=sent reply=2\d\d .*queued as ([0-9A-Za-z]+)',
+                                                 f.read()))
+            except OSError:
+                pass
+
+    def cut_off(self, qid):
+        """the smtpd that took qid logged nothing after it in that session"""
+        if qid not in self.client:
+            return False
+        pid, at = self.client[qid]
+        after = [rest for i, rest in self.smtpd[pid] if i > at]
+        return not after or after[0].startswith('connect from')
+
+    def repeated(self, qids):
+        """the copies are one message the relay took again after it died
+        before answering for all but the last"""
+        if None in qids or len(set(self.msgid.get(q) for q in qids)) != 1 \
+           or self.msgid.get(qids[0]) is None:
+            return False
+        qids = sorted(qids, key=lambda q: self.client.get(q, (0, -1))[1])
+        return all(self.cut_off(q) and q not in self.given for q in qids[:-1])
+
+
+def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt, maillog, *vigil_logs):
     msgs = []
     with open(ledger) as f:
         for line in f:
@@ -272,6 +347,7 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt):
                 msgs.append(dict(tag=p[0], type=p[1], sender=p[2], author=p[3],
                                  round=p[4], fault=p[5], wiring=p[6]))
     seen = scan_maildirs(maildirs) if os.path.isdir(maildirs) else {}
+    relay = RelayLog(maillog, vigil_logs)
     with open(held_json) as f:
         held = json.load(f)
     held_n = {}
@@ -293,9 +369,11 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt):
     for m in msgs:
         t = m['tag']
         got = {}
-        for (kind, tag, user), n in seen.items():
+        qids = {}
+        for (kind, tag, user), ids in seen.items():
             if tag == t:
-                got['%s:%s' % (kind, user)] = n
+                got['%s:%s' % (kind, user)] = len(ids)
+                qids['%s:%s' % (kind, user)] = ids
         want = {}
         if m['type'] == 'post':
             for u in MEMBERS:
@@ -307,12 +385,15 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt):
             want['notice:alice'] = 1
             held_want = 1
         problems = []
-        is_lost = is_dup = False
+        is_lost = is_dup = is_repeat = False
         for k in sorted(set(want) | set(got)):
             w, g = want.get(k, 0), got.get(k, 0)
             if g < w:
                 is_lost = True
                 problems.append('%s %d of %d' % (k, g, w))
+            elif g == w + 1 and w == 1 and m['fault'] == 'relay-down' and relay.repeated(qids[k]):
+                problems.append('%s %d of %d, relay queue ids %s' % (k, g, w, ','.join(qids[k])))
+                is_repeat = True
             elif g > w:
                 is_dup = is_dup or w > 0 or not k.startswith('bounce')
                 if k.startswith('bounce'):
@@ -330,9 +411,10 @@ def cmd_account(ledger, maildirs, held_json, outbox_txt, queued_txt):
         if t in queued:
             problems.append("still in Postfix's queue")
         if problems:
-            print('%s %s round %s %s (%s): %s%s%s' % (
+            print('%s %s round %s %s (%s): %s%s%s%s' % (
                 t, m['type'], m['round'], m['fault'], m['wiring'], '; '.join(problems),
-                ' LOST' if is_lost else '', ' DUPLICATED' if is_dup else ''))
+                ' LOST' if is_lost else '', ' DUPLICATED' if is_dup else '',
+                ' REPEATED BY THE RELAY' if is_repeat else ''))
         lost += is_lost
         dup += is_dup
     print('account: %d messages, %d lost, %d duplicated' % (len(msgs), lost, dup))
@@ -355,7 +437,7 @@ def main(argv):
         return cmd_lock(*argv[2:])
     if cmd == 'outbox' and len(argv) == 3:
         return cmd_outbox(argv[2])
-    if cmd == 'account' and len(argv) == 7:
+    if cmd == 'account' and len(argv) >= 8:
         return cmd_account(*argv[2:])
     print('faults.py: bad arguments: %s' % ' '.join(argv[1:]), file=sys.stderr)
     return 64

@@ -33,7 +33,11 @@
 #   kill-filter  kill -9 of vigil-filter while vigild has its message
 #   kill-vigild  kill -9 of vigild while a message is in flight
 #   kill-milter  kill -9 of vigil-milter, at a random moment of the round
-#   relay-down   the re-injection listener taken out of master.cf (reload)
+#   relay-down   the re-injection listener taken out of master.cf (reload;
+#                Postfix ends the sessions in progress: a message the relay
+#                took but did not answer for is sent again, the window SMTP
+#                leaves, and counted apart when the logs prove it, see
+#                faults.py account)
 #   relay-4xx    the re-injection listener answers 450 to RCPT, to DATA or
 #                after the message (smtpd_*_restrictions = defer; reload)
 #   db-locked    another writer holds the database (BEGIN IMMEDIATE) longer
@@ -74,6 +78,7 @@ FAULTS_KINDS="kill-intake kill-filter kill-vigild kill-milter relay-down relay-4
 FAULTS_INJECTED=0               # faults injected (a kill that found no victim is not)
 FAULTS_LOST=0                   # messages lost, by the block accounts
 FAULTS_DUP=0                    # messages duplicated, by the block accounts
+FAULTS_REPEATS=0                # messages the relay took twice, having died before answering
 FAULTS_MESSAGES=0               # messages sent
 FAULTS_ROUND=0                  # rounds so far, over all blocks
 FAULTS_WIRING=                  # the wiring of the running block
@@ -617,7 +622,8 @@ faults_account() {
   fi
   find "$q/incoming" "$q/active" "$q/deferred" "$q/hold" "$q/maildrop" -type f 2>/dev/null |
     xargs -r grep -aoh 'FT[0-9]\{5\}\.[0-9]*' > "$FW/queued.txt" 2>/dev/null
-  "$FAULTS_PYTHON" "$FAULTS_PY" account "$1" "$PFX_MAIL" "$FW/held.json" "$FW/outbox.txt" "$FW/queued.txt"
+  "$FAULTS_PYTHON" "$FAULTS_PY" account "$1" "$PFX_MAIL" "$FW/held.json" "$FW/outbox.txt" \
+    "$FW/queued.txt" "$PFX_LOG" ${VIGILD_LOG:+"$VIGILD_LOG"} ${MILTER_LOG:+"$MILTER_LOG"}
 }
 
 # faults_round_account: the messages of this round, once settled
@@ -656,6 +662,7 @@ faults_block_account() {
   # no account is no proof: every message of the block counts as lost
   FAULTS_LOST=$((FAULTS_LOST + ${lost:-$(grep -c . "$FW/ledger")}))
   FAULTS_DUP=$((FAULTS_DUP + ${dup:-0}))
+  FAULTS_REPEATS=$((FAULTS_REPEATS + $(grep -c ' REPEATED BY THE RELAY$' <<<"$out")))
   ok "block $FAULTS_BLOCK ($FAULTS_WIRING): $(tail -n 1 <<<"$out")" \
     test "${lost:-x}" = 0 -a "${dup:-x}" = 0
   [ "${lost:-x}${dup:-x}" = 00 ] || sed 's/^/#   /' <<<"$out"
@@ -748,5 +755,7 @@ faults_summary() {
   echo "# (with effect: rounds where Postfix deferred, a client had to send again, vigil flush sent"
   echo "#  mail, or a message came again; taken again: vigild's and the milter's action=again lines)"
   echo "# $FAULTS_MESSAGES messages in $FAULTS_ROUND rounds; seed $FAULTS_SEED; results in $FAULTS_DIR"
+  [ "$FAULTS_REPEATS" = 0 ] ||
+    echo "# $FAULTS_REPEATS sent twice because the relay died between taking it and answering (RFC 1047; see problems)"
   echo "faults: $FAULTS_INJECTED injected, $FAULTS_LOST lost, $FAULTS_DUP duplicated"
 }
