@@ -6,6 +6,8 @@
  *
  *	void send_init(void);
  *	struct send_session *send_session_new(void);
+ *	void send_session_close(struct send_session *s);
+ *	bool send_session_open(const struct send_session *s);
  *	enum send_rc send_smtp(session, relay, sender, rcpts, body, &res);
  *	struct send_body send_body_bytes(GBytes *data);
  *	void send_result_clear(struct send_result *res);
@@ -26,6 +28,9 @@
  *	at once when a kept connection turns out to have been closed by the
  *	relay before anything was said.  session NULL: a connection for
  *	this transaction alone.  A session serves one thread at a time.
+ *	send_session_close() hangs up (an idle connection holds one of the
+ *	relay's smtpd processes); the next transaction connects anew.
+ *	send_session_open() says whether it may still hold a connection.
  *
  *	libcurl reports one result for the whole transaction, so the
  *	replies to each RCPT are read from its debug stream (curl does not
@@ -79,14 +84,30 @@ send_session_new(void)
 	return g_new0(struct send_session, 1);
 }
 
+/* send_session_close - close the connection (QUIT), if any; the session stays */
+void
+send_session_close(struct send_session *s)
+{
+	if (s->h)
+		curl_easy_cleanup(s->h);
+	s->h = NULL;
+	s->fresh = false;
+}
+
+/* send_session_open - whether the session may hold a connection */
+bool
+send_session_open(const struct send_session *s)
+{
+	return s->h != NULL;
+}
+
 /* send_session_free - close the connection (QUIT); NULL does nothing */
 void
 send_session_free(struct send_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->h)
-		curl_easy_cleanup(s->h);
+	send_session_close(s);
 	g_free(s);
 }
 

@@ -4,6 +4,8 @@
 #ifndef VIGIL_SEND_H
 #define VIGIL_SEND_H
 
+#include <stdbool.h>
+
 #include <glib.h>
 
 enum send_rc {
@@ -32,6 +34,8 @@ struct send_session;
 
 void send_init(void);
 struct send_session *send_session_new(void);
+void send_session_close(struct send_session *s);
+bool send_session_open(const struct send_session *s);
 void send_session_free(struct send_session *s);
 struct send_body send_body_bytes(GBytes *data);
 enum send_rc send_smtp(struct send_session *s, const char *relay, const char *sender,

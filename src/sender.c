@@ -14,7 +14,11 @@
  *	is a sender_wake().  sender_start() starts threads sending
  *	threads; each has its own database connection, opened when first
  *	needed and again after a failure, and its own connection to the
- *	relay (a send_session), kept from one message to the next.  A wake
+ *	relay (a send_session), kept from one message to the next and
+ *	closed after 2 s unused, as Postfix's smtp(8) caches its own
+ *	(smtp_connection_cache_time_limit): a kept connection holds one of
+ *	the re-injection listener's smtpd processes, which Postfix's
+ *	master.cf limits (10 in filters/postfix/master.cf).  A wake
  *	gets an idle thread to send everything that is due
  *	(outbox_flush_session()); wakes that come while it is busy get
  *	another one going, so that a burst is sent by several threads at
@@ -41,6 +45,7 @@
 #include "store.h"
 
 #define SENDER_PERIOD	60	/* seconds between looks for what was deferred */
+#define SENDER_IDLE	2	/* seconds a connection to the relay is kept unused */
 
 struct sender {
 	const struct config *cfg;
@@ -51,16 +56,20 @@ struct sender {
 	bool	stopping;
 };
 
-/* wait_for_work - sleep until woken, a period has passed or we stop; false to stop */
+/*
+ * wait_for_work - sleep until woken, secs have passed or we stop; false to
+ * stop.  *woken: a wake was taken
+ */
 static bool
-wait_for_work(struct sender *s)
+wait_for_work(struct sender *s, int secs, bool *woken)
 {
-	gint64 until = g_get_monotonic_time() + SENDER_PERIOD * G_TIME_SPAN_SECOND;
+	gint64 until = g_get_monotonic_time() + secs * G_TIME_SPAN_SECOND;
 	bool go;
 
 	g_mutex_lock(&s->lock);
 	while (s->wakes == 0 && !s->stopping && g_cond_wait_until(&s->cond, &s->lock, until))
 		;
+	*woken = s->wakes > 0;
 	if (s->wakes > 0)
 		s->wakes = 0;	/* one flush sends everything queued so far */
 	go = !s->stopping;
@@ -76,9 +85,15 @@ run(gpointer ud)
 	struct send_session *ss = send_session_new();
 	struct store *st = NULL;
 	GError *err = NULL;
+	bool woken;
 
-	while (wait_for_work(s)) {
+	while (wait_for_work(s, send_session_open(ss) ? SENDER_IDLE : SENDER_PERIOD, &woken)) {
 		struct flush_stats stats;
+
+		if (!woken && send_session_open(ss)) {
+			send_session_close(ss);		/* idle: give the relay its smtpd back */
+			continue;
+		}
 
 		if (st == NULL && store_open_rw(s->cfg->database, &st, &err) != STORE_OK) {
 			log_msg(LOG_WARNING, "outbox: %s", err->message);
