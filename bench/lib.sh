@@ -267,7 +267,8 @@ bench_start_milters() {
   bench_track $! plain
   setpriv --reuid="$E2E_RUN_USER" --regid="$(id -g "$E2E_RUN_USER")" --clear-groups \
     "$PFX_BASE/bin/noop-milter" -p "unix:$PFX_BASE/run/noop-milter.sock" -l "$NOOPM_LIST" \
-    -m "$PFX_BASE/bench/members" -o "$OWNER" < /dev/null > "$PFX_BASE/log/noop-milter.log" 2>&1 &
+    -m "$PFX_BASE/bench/members" -o "$OWNER" -r "127.0.0.1:$PFX_RPORT" \
+    < /dev/null > "$PFX_BASE/log/noop-milter.log" 2>&1 &
   bench_track $! "milter:$PFX_BASE/run/noop-milter.sock"
   for ((i = 0; i < 200; i++)); do
     [ -S "$PFX_BASE/run/milter.sock" ] && [ -S "$PFX_BASE/run/noop-milter.sock" ] && return 0
