@@ -23,6 +23,10 @@
  *	the caller answers "try again later") or STORE_ERROR, and fills err
  *	with a message naming the database.
  *
+ *	A resident program (vigild, vigil-milter) keeps the handles of
+ *	finished messages in a store_pool for the next ones: opening the
+ *	database reads its schema and prepares every statement again.
+ *
  *	store_begin() takes the write lock at once (BEGIN IMMEDIATE): a
  *	deferred transaction that reads and then writes fails with
  *	SQLITE_BUSY_SNAPSHOT without waiting.
@@ -755,6 +759,67 @@ store_usable(const char *path, GError **err)
 	if ((r = safe_modes(path, err)) != STORE_OK)
 		return r;
 	return writable(path, err);
+}
+
+/* idle handles of a resident program, for its next message */
+struct store_pool {
+	char	*path;
+	guint	 max;
+	GAsyncQueue *idle;	/* struct store * */
+};
+
+/* store_pool_new - a pool of at most max idle handles on path */
+struct store_pool *
+store_pool_new(const char *path, guint max)
+{
+	struct store_pool *p = g_new0(struct store_pool, 1);
+
+	p->path = g_strdup(path);
+	p->max = max;
+	p->idle = g_async_queue_new();
+	return p;
+}
+
+/*
+ * store_pool_take - an idle handle, or a new one (store_open_rw()); NULL
+ * (err set) when the database cannot be opened or store_usable() refuses
+ * its files, as a kept handle would write on through a chmod
+ */
+struct store *
+store_pool_take(struct store_pool *p, GError **err)
+{
+	struct store *st = g_async_queue_try_pop(p->idle);
+
+	if (st == NULL)
+		store_open_rw(p->path, &st, err);
+	else if (store_usable(p->path, err) != STORE_OK)
+		g_clear_pointer(&st, store_close);
+	return st;
+}
+
+/* store_pool_give - keep a handle that worked for later, or close it; NULL does nothing */
+void
+store_pool_give(struct store_pool *p, struct store *st)
+{
+	if (st != NULL && (guint) g_async_queue_length(p->idle) < p->max)
+		g_async_queue_push(p->idle, st);
+	else
+		store_close(st);
+}
+
+/* store_pool_free - close the idle handles; NULL does nothing */
+void
+store_pool_free(struct store_pool *p)
+{
+	struct store *st;
+
+	if (p == NULL)
+		return;
+	while ((st = g_async_queue_try_pop(p->idle)) != NULL)
+		store_close(st);
+	g_async_queue_unref(p->idle);
+	g_free(p->path);
+	g_free(p);
 }
 
 /*

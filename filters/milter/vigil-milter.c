@@ -27,19 +27,18 @@
  *	decides it again for Postfix and stores nothing twice.
  *
  *	Callbacks of one connection run in sequence but on any thread of
- *	libmilter's pool: each connection has its own sqlite handle while
- *	it lasts, kept in its private data, never in thread-local storage.
- *	Handles outlive their connections, as vigild's do: most clients
- *	send one message per connection, and opening the database again
- *	(its schema read, every statement prepared) took a quarter of the
- *	milter's time for a held report.  A handle that failed is closed,
- *	and the database's modes are checked again before a kept handle is
- *	used (store_usable()).
+ *	libmilter's pool, so nothing lives in thread-local storage.  Each
+ *	message takes a sqlite handle from a pool (store_pool_take()) and
+ *	gives it back, as vigild does: most clients send one message per
+ *	connection, and opening the database again (its schema read, every
+ *	statement prepared) took a quarter of the milter's time for a held
+ *	report.  A handle that failed is closed, and the database's modes
+ *	are checked again before a kept handle is used.
  *
  *	vigil-sender (sendproc.c), started beside the milter, sends the
  *	outbox when a message queued mail, with four threads each over a
- *	connection to the relay it keeps, and once a minute for what the
- *	relay deferred.
+ *	connection to the relay closed after 2 s unused, and once a minute
+ *	for what the relay deferred.
  *
  *	Started as root it becomes the configured user (every call
  *	checked) before it opens the socket or the database, and it
@@ -110,11 +109,10 @@ static gint done;		/* smfi_main() has returned */
 
 #define IDLE_MAX 16	/* idle database handles kept between connections, at most */
 
-static GAsyncQueue *idle;	/* struct store * */
+static struct store_pool *idle;
 
 /* one SMTP connection; its current message */
 struct conn {
-	struct store *st;	/* taken at the first message for a list (handle()) */
 	char	*sender;	/* envelope sender without <>, "" for the null sender */
 	GPtrArray *rcpts;	/* recipients without <> */
 	GPtrArray *given;	/* recipients as given, for smfi_delrcpt */
@@ -135,32 +133,6 @@ reset(struct conn *c)
 	c->cap = 0;
 	c->cr = false;
 	c->list = false;
-}
-
-/* keep - keep a handle for a later connection, or close it */
-static void
-keep(struct store *st)
-{
-	if (st != NULL && g_async_queue_length(idle) < IDLE_MAX)
-		g_async_queue_push(idle, st);
-	else
-		store_close(st);
-}
-
-/*
- * handle - the connection's database handle: its own, an idle one or a
- * new one; NULL (err set) when store_usable() refuses the database's files
- */
-static struct store *
-handle(struct conn *c, GError **err)
-{
-	if (c->st == NULL)
-		c->st = g_async_queue_try_pop(idle);
-	if (c->st == NULL)
-		store_open_rw(cfg->database, &c->st, err);
-	else if (store_usable(cfg->database, err) != STORE_OK)
-		g_clear_pointer(&c->st, store_close);
-	return c->st;
 }
 
 /* strip - an address without its angle brackets */
@@ -424,6 +396,7 @@ x_eom(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 	GArray *ids;
 	struct intake_smtp out;
+	struct store *st;
 	GError *err = NULL;
 	enum intake_rc rc;
 	sfsistat status;
@@ -434,14 +407,14 @@ x_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	if (c->cr)
 		append(c, "\r", 1);
-	if (handle(c, &err) == NULL) {
+	if ((st = store_pool_take(idle, &err)) == NULL) {
 		status = tempfail(ctx, err->message);
 		g_error_free(err);
 		reset(c);
 		return status;
 	}
 	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	rc = intake_at_smtp(c->st, cfg, (const char *) c->msg->data, c->msg->len, c->sender,
+	rc = intake_at_smtp(st, cfg, (const char *) c->msg->data, c->msg->len, c->sender,
 			    (const char *const *) c->rcpts->pdata, c->rcpts->len, (gint64) time(NULL),
 			    ids, &out, &err);
 	switch (rc) {
@@ -466,10 +439,11 @@ x_eom(SMFICTX *ctx)
 	case INTAKE_TEMPFAIL:
 	default:
 		status = tempfail(ctx, err ? err->message : "intake failed");
-		store_close(c->st);	/* it may be what is wrong: a new one next time */
-		c->st = NULL;
+		store_close(st);	/* it may be what is wrong: a new one next time */
+		st = NULL;
 		break;
 	}
+	store_pool_give(idle, st);
 	g_clear_error(&err);
 	intake_smtp_clear(&out);
 	g_array_free(ids, TRUE);
@@ -496,7 +470,6 @@ x_close(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
 	reset(c);
-	keep(c->st);
 	g_ptr_array_free(c->rcpts, TRUE);
 	g_ptr_array_free(c->given, TRUE);
 	g_byte_array_unref(c->msg);
@@ -704,7 +677,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0)
 		die("cannot block signals");
-	idle = g_async_queue_new();
+	idle = store_pool_new(cfg->database, IDLE_MAX);
 	senders = sendproc_start(conf, SENDER_THREADS);
 	wt = g_thread_new("watcher", watcher, (gpointer) sock);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
@@ -715,8 +688,7 @@ main(int argc, char **argv)
 	if (listen_dup >= 0)
 		close(listen_dup);
 	log_msg(LOG_INFO, "stopped");
-	while ((st = g_async_queue_try_pop(idle)) != NULL)
-		store_close(st);
+	store_pool_free(idle);
 	config_free(cfg);
 	g_free(conf);
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -8,13 +8,13 @@
  *	socket, VIGILD_SOCKET in the directory of the database, stores each
  *	in one transaction exactly as vigil-intake would (intake_message())
  *	and answers the exit status for Postfix only once it is committed.
- *	Its sending threads (sender.c) then send the outbox, over
- *	connections to the relay they keep.  So a message costs neither a
- *	process that loads GMime, sqlite and libcurl nor a new connection
- *	to the relay for each mail it causes.
+ *	vigil-sender's threads (sender.c), started beside it, then send the
+ *	outbox over connections to the relay they keep while busy.  So a
+ *	message costs neither a process that loads GMime, sqlite and libcurl
+ *	nor a new connection to the relay for each mail it causes.
  *
  *	Connections are served by a pool of threads, each taking a database
- *	connection from a pool of its own.  vigil.conf is looked at for
+ *	connection from a store_pool and giving it back.  vigil.conf is looked at for
  *	each message: when it has changed, that message and every other
  *	until vigild is back go to vigil-intake (vigil-filter is told "no"),
  *	and vigild stops taking messages, finishes those it has, and starts
@@ -83,7 +83,7 @@ static char *conf_path;		/* the configuration file, absolute, links resolved */
 static struct stat conf_seen;	/* it as read */
 static bool foreground;
 static struct sendproc *senders;
-static GAsyncQueue *stores;	/* idle database connections */
+static struct store_pool *stores;	/* idle database connections */
 static gint restart;		/* vigil.conf changed: stop taking messages, start again */
 static gint stopping;		/* no more messages */
 
@@ -266,22 +266,6 @@ cut:
 	return NULL;
 }
 
-/*
- * take_store - an idle database connection, or a new one; NULL (err set)
- * when store_usable() refuses the database's files
- */
-static struct store *
-take_store(GError **err)
-{
-	struct store *st = g_async_queue_try_pop(stores);
-
-	if (st == NULL)
-		store_open_rw(cfg->database, &st, err);
-	else if (store_usable(cfg->database, err) != STORE_OK)
-		g_clear_pointer(&st, store_close);
-	return st;
-}
-
 /* serve - one message: the envelope, "ok", the message, the transaction, the status */
 static void
 serve(struct client *cl)
@@ -314,7 +298,7 @@ serve(struct client *cl)
 		log_msg(LOG_WARNING, "the message from vigil-filter was cut short: nothing stored");
 		goto out;
 	}
-	if ((st = take_store(&err)) == NULL) {
+	if ((st = store_pool_take(stores, &err)) == NULL) {
 		rc = INTAKE_TEMPFAIL;
 	} else {
 		rc = intake_message(st, cfg, (const char *) msg->data, msg->len, rq.sender,
@@ -341,8 +325,7 @@ serve(struct client *cl)
 		st = NULL;
 		break;
 	}
-	if (st)
-		g_async_queue_push(stores, st);
+	store_pool_give(stores, st);
 out:
 	g_clear_error(&err);
 	if (msg)
@@ -411,14 +394,10 @@ listen_on(const char *path)
 static void
 drain(GThreadPool *pool, int lfd, const char *sock)
 {
-	struct store *st;
-
 	close(lfd);
 	unlink(sock);
 	g_thread_pool_free(pool, FALSE, TRUE);
 	sendproc_stop(senders);
-	while ((st = g_async_queue_try_pop(stores)) != NULL)
-		store_close(st);
 }
 
 int
@@ -476,7 +455,7 @@ main(int argc, char **argv)
 	if (store_open(cfg->database, &st, &err) != STORE_OK)
 		die("%s", err->message);
 	store_close(st);
-	stores = g_async_queue_new();
+	stores = store_pool_new(cfg->database, WORKERS);	/* one a worker at most */
 	dir = g_path_get_dirname(cfg->database);
 	sock = g_build_filename(dir, VIGILD_SOCKET, NULL);
 	lfd = listen_on(sock);
@@ -520,7 +499,7 @@ main(int argc, char **argv)
 	}
 	drain(pool, lfd, sock);
 	config_free(cfg);
-	g_async_queue_unref(stores);
+	store_pool_free(stores);
 	g_free(sock);
 	g_free(dir);
 	if (g_atomic_int_get(&restart) && !g_atomic_int_get(&stopping)) {

@@ -260,6 +260,40 @@ usable(void **state)
 	}
 }
 
+/*
+ * pool - a pool gives back the handle it kept, keeps no more than its
+ * bound, and refuses a kept handle once the database is unsafe
+ */
+static void
+pool(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_pool *p = store_pool_new(fx->path, 1);
+	struct store *a, *b;
+	GError *err = NULL;
+
+	a = store_pool_take(p, &err);
+	b = store_pool_take(p, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	store_pool_give(p, a);
+	store_pool_give(p, b);		/* over the bound: closed */
+	assert_ptr_equal(store_pool_take(p, &err), a);
+	store_pool_give(p, a);
+	assert_int_equal(chmod(fx->dir, 0777), 0);
+	assert_null(store_pool_take(p, &err));
+	assert_non_null(strstr(err->message, fx->dir));
+	g_clear_error(&err);
+	assert_int_equal(chmod(fx->dir, 0700), 0);
+	a = store_pool_take(p, &err);	/* the refused one was closed: a new one */
+	assert_non_null(a);
+	assert_int_equal(store_member_add(a, L, "p@example.org", "member", "P", NULL, 0, NULL, 1, &err),
+			 STORE_OK);
+	store_pool_give(p, a);
+	store_pool_free(p);
+}
+
 /* created_private - a new database and its -wal and -shm are 0600, whatever the umask */
 static void
 created_private(void **state)
@@ -698,6 +732,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(from_version_1, setup, teardown),
 		cmocka_unit_test(unwritable),
 		cmocka_unit_test_setup_teardown(usable, setup, teardown),
+		cmocka_unit_test_setup_teardown(pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(created_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(writable_by_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(members, setup, teardown),
