@@ -829,8 +829,12 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	if ((r = store_taken_add(j->st, digest, sizeof digest, j->now, err)) == STORE_EXISTS) {
 		j->again = true;
 		if (j->smtp == NULL) {
-			/* the MTA never got our answer: it has it now */
-			store_rollback(j->st);
+			/* the MTA never got our answer: it has it now, once what
+			 * told us is on disk (a shared store may still hold it) */
+			if (store_commit(j->st, err) != STORE_OK) {
+				rc = INTAKE_TEMPFAIL;
+				goto out;
+			}
 			taken_before(j, "nothing stored again");
 			goto out;
 		}

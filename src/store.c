@@ -23,9 +23,10 @@
  *	the caller answers "try again later") or STORE_ERROR, and fills err
  *	with a message naming the database.
  *
- *	A resident program (vigild, vigil-milter) keeps the handles of
- *	finished messages in a store_pool for the next ones: opening the
- *	database reads its schema and prepares every statement again.
+ *	A resident program (vigild, vigil-milter) shares one store among its
+ *	threads (store_shared_new()): they take turns from store_begin() to
+ *	store_commit(), and the messages that arrive together are committed
+ *	together, with one sync of the disk (see "shared" below).
  *
  *	store_begin() takes the write lock at once (BEGIN IMMEDIATE): a
  *	deferred transaction that reads and then writes fails with
@@ -73,6 +74,39 @@ struct store {
 	char	*login;		/* recorded with audit rows, or NULL */
 	bool	 writing;	/* holds writers (below) */
 	GHashTable *stmts;	/* SQL text -> prepared statement, made once (prep()) */
+	struct shared *shared;	/* the threads' turns (store_shared_new()), or NULL */
+};
+
+/*
+ * shared - a store whose one connection the threads of a resident program
+ * (vigild, vigil-milter) take turns on, each from store_begin() to
+ * store_commit() or store_rollback(): group commit.  A thread's work is
+ * a savepoint within a transaction that stays open while other threads
+ * wait for their turn, up to STORE_BATCH messages' work, and is committed
+ * by the thread whose turn ends it: one sync of the disk for them all,
+ * where a connection each would sync once each.  store_commit() returns
+ * once that commit is done, with its outcome.  A thread's failure undoes
+ * its own work only, unless sqlite rolls the whole transaction back (a
+ * full disk, an I/O error): that fails every thread's work in it.
+ */
+#define STORE_BATCH	16
+
+struct waiter {			/* a thread whose work waits in the open transaction */
+	enum store_rc r;
+	GError	*err;
+	bool	 done;
+	struct waiter *next;
+};
+
+struct shared {
+	GMutex	 lock;		/* the fields below, but those of the turn's holder */
+	GCond	 cond;		/* the turn is free, or a transaction ended */
+	GThread	*holder;	/* the thread whose turn it is, or NULL */
+	guint	 waiting;	/* threads waiting for the turn */
+	struct waiter *waiters;	/* work in the open transaction */
+	guint	 nwaiters;
+	bool	 open;		/* a transaction is open (the holder's) */
+	bool	 stale;		/* connect again before the next transaction (the holder's) */
 };
 
 /*
@@ -687,26 +721,18 @@ safe_files(const char *path, GError **err)
 	return STORE_OK;
 }
 
-/* store_open - open, configure and migrate the database */
-enum store_rc
-store_open(const char *path, struct store **out, GError **err)
+/* connect - open st->path, configure and migrate it; st->db is NULL before */
+static enum store_rc
+connect(struct store *st, GError **err)
 {
-	struct store *st = g_new0(struct store, 1);
 	enum store_rc r;
 	int rc;
 
-	if ((r = safe_files(path, err)) != STORE_OK) {
-		g_free(st);
+	if ((r = safe_files(st->path, err)) != STORE_OK)
 		return r;
-	}
-	st->path = g_strdup(path);
-	st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, finalize);
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		r = fail(st, rc, "cannot open", err);
-		store_close(st);
-		return r;
-	}
+	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK)
+		return fail(st, rc, "cannot open", err);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* sqlite checkpoints the WAL as it grows (wal_autocheckpoint); a
 	 * short-lived filter closing the last connection need not do it again */
@@ -716,13 +742,44 @@ store_open(const char *path, struct store **out, GError **err)
 	if ((r = exec(st, "PRAGMA journal_mode = WAL", err)) != STORE_OK
 	    || (r = exec(st, "PRAGMA synchronous = FULL", err)) != STORE_OK
 	    || (r = exec(st, "PRAGMA secure_delete = ON", err)) != STORE_OK
-	    || (r = migrate(st, err)) != STORE_OK
-	    || (r = exec(st, "PRAGMA foreign_keys = ON", err)) != STORE_OK) {
-		store_close(st);
+	    || (r = migrate(st, err)) != STORE_OK)
 		return r;
-	}
-	*out = st;
-	return STORE_OK;
+	return exec(st, "PRAGMA foreign_keys = ON", err);
+}
+
+/* disconnect - close st's connection, if any, and its statements */
+static void
+disconnect(struct store *st)
+{
+	g_hash_table_remove_all(st->stmts);	/* finalizes them */
+	sqlite3_close_v2(st->db);
+	st->db = NULL;
+}
+
+/* new_store - a store for path, not connected */
+static struct store *
+new_store(const char *path)
+{
+	struct store *st = g_new0(struct store, 1);
+
+	st->path = g_strdup(path);
+	st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, finalize);
+	return st;
+}
+
+/* store_open - open, configure and migrate the database */
+enum store_rc
+store_open(const char *path, struct store **out, GError **err)
+{
+	struct store *st = new_store(path);
+	enum store_rc r;
+
+	*out = NULL;
+	if ((r = connect(st, err)) != STORE_OK)
+		store_close(st);
+	else
+		*out = st;
+	return r;
 }
 
 /* writable - the database's files (those that exist) may be written by this process */
@@ -761,65 +818,20 @@ store_usable(const char *path, GError **err)
 	return writable(path, err);
 }
 
-/* idle handles of a resident program, for its next message */
-struct store_pool {
-	char	*path;
-	guint	 max;
-	GAsyncQueue *idle;	/* struct store * */
-};
-
-/* store_pool_new - a pool of at most max idle handles on path */
-struct store_pool *
-store_pool_new(const char *path, guint max)
+/* connect_rw - connect() for a program that writes (store_open_rw()) */
+static enum store_rc
+connect_rw(struct store *st, GError **err)
 {
-	struct store_pool *p = g_new0(struct store_pool, 1);
+	enum store_rc r;
 
-	p->path = g_strdup(path);
-	p->max = max;
-	p->idle = g_async_queue_new();
-	return p;
-}
-
-/*
- * store_pool_take - an idle handle, or a new one (store_open_rw()); NULL
- * (err set) when the database cannot be opened or store_usable() refuses
- * its files, as a kept handle would write on through a chmod
- */
-struct store *
-store_pool_take(struct store_pool *p, GError **err)
-{
-	struct store *st = g_async_queue_try_pop(p->idle);
-
-	if (st == NULL)
-		store_open_rw(p->path, &st, err);
-	else if (store_usable(p->path, err) != STORE_OK)
-		g_clear_pointer(&st, store_close);
-	return st;
-}
-
-/* store_pool_give - keep a handle that worked for later, or close it; NULL does nothing */
-void
-store_pool_give(struct store_pool *p, struct store *st)
-{
-	if (st != NULL && (guint) g_async_queue_length(p->idle) < p->max)
-		g_async_queue_push(p->idle, st);
-	else
-		store_close(st);
-}
-
-/* store_pool_free - close the idle handles; NULL does nothing */
-void
-store_pool_free(struct store_pool *p)
-{
-	struct store *st;
-
-	if (p == NULL)
-		return;
-	while ((st = g_async_queue_try_pop(p->idle)) != NULL)
-		store_close(st);
-	g_async_queue_unref(p->idle);
-	g_free(p->path);
-	g_free(p);
+	/* connect() checks the modes (safe_files()) */
+	if ((r = writable(st->path, err)) != STORE_OK || (r = connect(st, err)) != STORE_OK)
+		return r;
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s: opened read-only", st->path);
+		return STORE_RETRY;
+	}
+	return STORE_OK;
 }
 
 /*
@@ -837,19 +849,32 @@ store_pool_free(struct store_pool *p)
 enum store_rc
 store_open_rw(const char *path, struct store **out, GError **err)
 {
+	struct store *st = new_store(path);
 	enum store_rc r;
 
 	*out = NULL;
-	/* store_open() checks the modes (safe_files()) */
-	if ((r = writable(path, err)) != STORE_OK)
-		return r;
-	if ((r = store_open(path, out, err)) == STORE_OK && sqlite3_db_readonly((*out)->db, "main") == 1) {
-		store_close(*out);
-		*out = NULL;
-		g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "database %s: opened read-only", path);
-		r = STORE_RETRY;
-	}
+	if ((r = connect_rw(st, err)) != STORE_OK)
+		store_close(st);
+	else
+		*out = st;
 	return r;
+}
+
+/*
+ * store_shared_new - a store for path that the threads of a resident
+ * program share (see "shared" above); it connects, with the checks of
+ * store_open_rw(), at its first store_begin()
+ */
+struct store *
+store_shared_new(const char *path)
+{
+	struct store *st = new_store(path);
+
+	st->shared = g_new0(struct shared, 1);
+	g_mutex_init(&st->shared->lock);
+	g_cond_init(&st->shared->cond);
+	st->shared->stale = true;
+	return st;
 }
 
 /*
@@ -880,20 +905,186 @@ store_set_durable(struct store *st, gboolean full, GError **err)
 	return exec(st, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", err);
 }
 
-/* store_close - close; store_close(NULL) does nothing */
+/* store_close - close; store_close(NULL) does nothing; a shared store only when no thread uses it */
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->db)
-		store_rollback(st);
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	write_end(st);
-	g_hash_table_destroy(st->stmts);	/* finalizes them */
-	sqlite3_close_v2(st->db);
+	disconnect(st);
+	g_hash_table_destroy(st->stmts);
+	if (st->shared) {
+		g_mutex_clear(&st->shared->lock);
+		g_cond_clear(&st->shared->cond);
+		g_free(st->shared);
+	}
 	g_free(st->path);
 	g_free(st->login);
 	g_free(st);
+}
+
+/*
+ * settle - end the shared store's open transaction, if any: commit it
+ * when it holds work and r is STORE_OK, else roll it back; tell each
+ * thread whose work it holds how it ended (r, or the commit's failure,
+ * with why), and free the turn.  With the lock held, in the turn.
+ */
+static void
+settle(struct store *st, enum store_rc r, const GError *why)
+{
+	struct shared *sh = st->shared;
+	GError *e = NULL;
+	struct waiter *w;
+
+	g_mutex_unlock(&sh->lock);	/* the sync takes a while: others line up meanwhile */
+	if (sh->open && r == STORE_OK && sh->waiters)
+		r = exec(st, "COMMIT", &e);
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	g_mutex_lock(&sh->lock);
+	for (w = sh->waiters; w; w = w->next) {
+		w->r = r;
+		if (r != STORE_OK)
+			w->err = g_error_copy(e ? e : why);
+		w->done = true;
+	}
+	g_clear_error(&e);
+	sh->waiters = NULL;
+	sh->nwaiters = 0;
+	sh->open = false;
+	sh->stale = sh->stale || r != STORE_OK;
+	sh->holder = NULL;
+	g_cond_broadcast(&sh->cond);
+}
+
+/*
+ * turn_end - the thread in the turn is done with it; w, if not NULL, is
+ * its work, kept in the open transaction.  The transaction is committed
+ * now unless other threads wait for the turn and it holds fewer than
+ * STORE_BATCH messages' work: then the next thread's work joins it, and
+ * whoever ends it wakes us.  How w's work ended; STORE_OK for NULL.
+ */
+static enum store_rc
+turn_end(struct store *st, struct waiter *w, GError **err)
+{
+	struct shared *sh = st->shared;
+	enum store_rc r = STORE_OK;
+
+	g_mutex_lock(&sh->lock);
+	if (w) {
+		w->next = sh->waiters;
+		sh->waiters = w;
+		sh->nwaiters++;
+	}
+	if (sh->waiting > 0 && sh->nwaiters < STORE_BATCH) {
+		sh->holder = NULL;
+		g_cond_broadcast(&sh->cond);
+	} else {
+		settle(st, STORE_OK, NULL);
+	}
+	while (w && !w->done)
+		g_cond_wait(&sh->cond, &sh->lock);
+	g_mutex_unlock(&sh->lock);
+	if (w && (r = w->r) != STORE_OK)
+		g_propagate_error(err, w->err);
+	return r;
+}
+
+/* shared_begin - store_begin() on a shared store: wait for the turn */
+static enum store_rc
+shared_begin(struct store *st, GError **err)
+{
+	struct shared *sh = st->shared;
+	GThread *self = g_thread_self();
+	enum store_rc r = STORE_OK;
+
+	g_mutex_lock(&sh->lock);
+	if (sh->holder == self) {
+		g_mutex_unlock(&sh->lock);
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR, "database %s: already in a transaction",
+			    st->path);
+		return STORE_ERROR;
+	}
+	sh->waiting++;
+	while (sh->holder)
+		g_cond_wait(&sh->cond, &sh->lock);
+	sh->waiting--;
+	sh->holder = self;
+	g_mutex_unlock(&sh->lock);
+	/* the turn's until turn_end(): open, stale and the connection */
+	if (!sh->open) {
+		/* a kept connection would write on through a chmod */
+		if (sh->stale || store_usable(st->path, NULL) != STORE_OK) {
+			disconnect(st);
+			r = connect_rw(st, err);
+		}
+		if (r == STORE_OK)
+			r = exec(st, "BEGIN IMMEDIATE", err);
+		sh->stale = r != STORE_OK;
+		sh->open = r == STORE_OK;
+	}
+	if (r == STORE_OK)
+		r = exec(st, "SAVEPOINT work", err);
+	if (r != STORE_OK)
+		turn_end(st, NULL, NULL);
+	return r;
+}
+
+/* in_turn - this thread holds the shared store's turn */
+static bool
+in_turn(struct store *st)
+{
+	bool yes;
+
+	g_mutex_lock(&st->shared->lock);
+	yes = st->shared->holder == g_thread_self();
+	g_mutex_unlock(&st->shared->lock);
+	return yes;
+}
+
+/* shared_rollback - store_rollback() on a shared store: undo this thread's work */
+static void
+shared_rollback(struct store *st)
+{
+	GError *e = NULL;
+
+	if (!in_turn(st))
+		return;
+	if (!sqlite3_get_autocommit(st->db)
+	    && exec(st, "ROLLBACK TO work", &e) == STORE_OK && exec(st, "RELEASE work", &e) == STORE_OK) {
+		turn_end(st, NULL, NULL);
+		return;
+	}
+	/* sqlite rolled the whole transaction back (a full disk, an I/O
+	 * error), or it cannot be undone in part: the others' work goes too */
+	if (e == NULL)
+		g_set_error(&e, STORE_ERROR_DOMAIN, STORE_RETRY,
+			    "database %s: rolled back with another message's failure", st->path);
+	g_mutex_lock(&st->shared->lock);
+	settle(st, STORE_RETRY, e);
+	g_mutex_unlock(&st->shared->lock);
+	g_error_free(e);
+}
+
+/* shared_commit - store_commit() on a shared store: keep this thread's work */
+static enum store_rc
+shared_commit(struct store *st, GError **err)
+{
+	struct waiter w = { STORE_OK, NULL, false, NULL };
+	enum store_rc r;
+
+	if (!in_turn(st)) {
+		g_set_error(err, STORE_ERROR_DOMAIN, STORE_ERROR, "database %s: no transaction", st->path);
+		return STORE_ERROR;
+	}
+	if ((r = exec(st, "RELEASE work", err)) != STORE_OK) {
+		shared_rollback(st);
+		return r;
+	}
+	return turn_end(st, &w, err);
 }
 
 /* store_begin - start a write transaction, taking the lock now */
@@ -902,28 +1093,39 @@ store_begin(struct store *st, GError **err)
 {
 	enum store_rc r;
 
+	if (st->shared)
+		return shared_begin(st, err);
 	write_begin(st);
 	if ((r = exec(st, "BEGIN IMMEDIATE", err)) != STORE_OK)
 		write_end(st);
 	return r;
 }
 
-/* store_commit - commit; on failure the transaction is rolled back */
+/*
+ * store_commit - commit; on failure the transaction is rolled back.  On a
+ * shared store, it returns once the transaction holding the work has ended.
+ */
 enum store_rc
 store_commit(struct store *st, GError **err)
 {
-	enum store_rc r = exec(st, "COMMIT", err);
+	enum store_rc r;
 
-	if (r != STORE_OK)
+	if (st->shared)
+		return shared_commit(st, err);
+	if ((r = exec(st, "COMMIT", err)) != STORE_OK)
 		store_rollback(st);
 	write_end(st);
 	return r;
 }
 
-/* store_rollback - abandon the transaction, if any */
+/* store_rollback - abandon the transaction (on a shared store: this thread's work), if any */
 void
 store_rollback(struct store *st)
 {
+	if (st->shared) {
+		shared_rollback(st);
+		return;
+	}
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	write_end(st);

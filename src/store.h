@@ -19,7 +19,6 @@ enum store_rc {
 GQuark store_error_quark(void);
 
 struct store;
-struct store_pool;
 
 struct member {
 	char   *address;
@@ -162,10 +161,7 @@ typedef void (*store_writer)(struct store_blob *b, gpointer ud);
 enum store_rc store_open(const char *path, struct store **out, GError **err);
 enum store_rc store_open_rw(const char *path, struct store **out, GError **err);
 enum store_rc store_usable(const char *path, GError **err);
-struct store_pool *store_pool_new(const char *path, guint max);
-struct store *store_pool_take(struct store_pool *p, GError **err);
-void store_pool_give(struct store_pool *p, struct store *st);
-void store_pool_free(struct store_pool *p);
+struct store *store_shared_new(const char *path);
 void store_close(struct store *st);
 void store_forget(struct store *st);
 int store_version(void);

@@ -27,13 +27,14 @@
  *	decides it again for Postfix and stores nothing twice.
  *
  *	Callbacks of one connection run in sequence but on any thread of
- *	libmilter's pool, so nothing lives in thread-local storage.  Each
- *	message takes a sqlite handle from a pool (store_pool_take()) and
- *	gives it back, as vigild does: most clients send one message per
- *	connection, and opening the database again (its schema read, every
- *	statement prepared) took a quarter of the milter's time for a held
- *	report.  A handle that failed is closed, and the database's modes
- *	are checked again before a kept handle is used.
+ *	libmilter's pool, so nothing lives in thread-local storage.  The
+ *	threads share one database connection, as vigild's do
+ *	(store_shared_new()): it is opened once, not for each message (its
+ *	schema read, every statement prepared: a quarter of the milter's
+ *	time for a held report), and the messages that end together are
+ *	committed together, with one sync of the disk.  A connection that
+ *	failed is opened again, and the database's modes are checked again
+ *	before each transaction.
  *
  *	vigil-sender (sendproc.c), started beside the milter, sends the
  *	outbox when a message queued mail, with four threads each over a
@@ -107,9 +108,9 @@ static gint done;		/* smfi_main() has returned */
 
 #define SENDER_THREADS 4	/* vigil-sender's, each over its own connection to the relay */
 
-#define IDLE_MAX 16	/* idle database handles kept between connections, at most */
-
-static struct store_pool *idle;
+/* the threads' database connection; never closed, as smfi_main() does
+ * not wait for the threads */
+static struct store *store;
 
 /* one SMTP connection; its current message */
 struct conn {
@@ -396,7 +397,6 @@ x_eom(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 	GArray *ids;
 	struct intake_smtp out;
-	struct store *st;
 	GError *err = NULL;
 	enum intake_rc rc;
 	sfsistat status;
@@ -407,14 +407,8 @@ x_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	if (c->cr)
 		append(c, "\r", 1);
-	if ((st = store_pool_take(idle, &err)) == NULL) {
-		status = tempfail(ctx, err->message);
-		g_error_free(err);
-		reset(c);
-		return status;
-	}
 	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	rc = intake_at_smtp(st, cfg, (const char *) c->msg->data, c->msg->len, c->sender,
+	rc = intake_at_smtp(store, cfg, (const char *) c->msg->data, c->msg->len, c->sender,
 			    (const char *const *) c->rcpts->pdata, c->rcpts->len, (gint64) time(NULL),
 			    ids, &out, &err);
 	switch (rc) {
@@ -439,11 +433,8 @@ x_eom(SMFICTX *ctx)
 	case INTAKE_TEMPFAIL:
 	default:
 		status = tempfail(ctx, err ? err->message : "intake failed");
-		store_close(st);	/* it may be what is wrong: a new one next time */
-		st = NULL;
 		break;
 	}
-	store_pool_give(idle, st);
 	g_clear_error(&err);
 	intake_smtp_clear(&out);
 	g_array_free(ids, TRUE);
@@ -677,7 +668,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0)
 		die("cannot block signals");
-	idle = store_pool_new(cfg->database, IDLE_MAX);
+	store = store_shared_new(cfg->database);
 	senders = sendproc_start(conf, SENDER_THREADS);
 	wt = g_thread_new("watcher", watcher, (gpointer) sock);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
@@ -688,7 +679,6 @@ main(int argc, char **argv)
 	if (listen_dup >= 0)
 		close(listen_dup);
 	log_msg(LOG_INFO, "stopped");
-	store_pool_free(idle);
 	config_free(cfg);
 	g_free(conf);
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -13,8 +13,10 @@
  *	message costs neither a process that loads GMime, sqlite and libcurl
  *	nor a new connection to the relay for each mail it causes.
  *
- *	Connections are served by a pool of threads, each taking a database
- *	connection from a store_pool and giving it back.  vigil.conf is looked at for
+ *	Connections are served by a pool of threads sharing one database
+ *	connection (store_shared_new()): the messages that arrive together
+ *	are committed together, with one sync of the disk, and each is
+ *	answered once that commit is done.  vigil.conf is looked at for
  *	each message: when it has changed, that message and every other
  *	until vigild is back go to vigil-intake (vigil-filter is told "no"),
  *	and vigild stops taking messages, finishes those it has, and starts
@@ -83,7 +85,7 @@ static char *conf_path;		/* the configuration file, absolute, links resolved */
 static struct stat conf_seen;	/* it as read */
 static bool foreground;
 static struct sendproc *senders;
-static struct store_pool *stores;	/* idle database connections */
+static struct store *store;	/* the workers' database connection, shared */
 static gint restart;		/* vigil.conf changed: stop taking messages, start again */
 static gint stopping;		/* no more messages */
 
@@ -274,7 +276,6 @@ serve(struct client *cl)
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	const char *why = NULL;
 	GByteArray *msg = NULL;
-	struct store *st = NULL;
 	GError *err = NULL;
 	enum intake_rc rc;
 
@@ -298,13 +299,9 @@ serve(struct client *cl)
 		log_msg(LOG_WARNING, "the message from vigil-filter was cut short: nothing stored");
 		goto out;
 	}
-	if ((st = store_pool_take(stores, &err)) == NULL) {
-		rc = INTAKE_TEMPFAIL;
-	} else {
-		rc = intake_message(st, cfg, (const char *) msg->data, msg->len, rq.sender,
-				    (const char *const *) rq.rcpts->pdata, rq.rcpts->len,
-				    (gint64) time(NULL), ids, &err);
-	}
+	rc = intake_message(store, cfg, (const char *) msg->data, msg->len, rq.sender,
+			    (const char *const *) rq.rcpts->pdata, rq.rcpts->len,
+			    (gint64) time(NULL), ids, &err);
 	switch (rc) {
 	case INTAKE_OK:
 		say(cl->fd, "%d stored", EX_OK);
@@ -321,11 +318,8 @@ serve(struct client *cl)
 			err ? err->message : "intake failed");
 		say(cl->fd, "%d vigil-filter: not stored, try again later: %s", EX_TEMPFAIL,
 		    err ? err->message : "intake failed");
-		store_close(st);	/* it may be what is wrong: a new one next time */
-		st = NULL;
 		break;
 	}
-	store_pool_give(stores, st);
 out:
 	g_clear_error(&err);
 	if (msg)
@@ -455,7 +449,7 @@ main(int argc, char **argv)
 	if (store_open(cfg->database, &st, &err) != STORE_OK)
 		die("%s", err->message);
 	store_close(st);
-	stores = store_pool_new(cfg->database, WORKERS);	/* one a worker at most */
+	store = store_shared_new(cfg->database);
 	dir = g_path_get_dirname(cfg->database);
 	sock = g_build_filename(dir, VIGILD_SOCKET, NULL);
 	lfd = listen_on(sock);
@@ -499,7 +493,7 @@ main(int argc, char **argv)
 	}
 	drain(pool, lfd, sock);
 	config_free(cfg);
-	store_pool_free(stores);
+	store_close(store);
 	g_free(sock);
 	g_free(dir);
 	if (g_atomic_int_get(&restart) && !g_atomic_int_get(&stopping)) {

@@ -1,7 +1,7 @@
 /*
  * test_store - migrations, members, report ids, the auto-reply log, the
  * held list a page at a time, the checks before a kept handle is used
- * again, the outbox (claims one by one and in batches), raw messages and
+ * again, a store shared by threads, the outbox (claims one by one and in batches), raw messages and
  * outbox bytes written and read in pieces, on a real sqlite file
  */
 #include <stdarg.h>
@@ -261,37 +261,92 @@ usable(void **state)
 }
 
 /*
- * pool - a pool gives back the handle it kept, keeps no more than its
- * bound, and refuses a kept handle once the database is unsafe
+ * shared - threads sharing a store each keep what they commit and lose
+ * what they roll back, whoever's turn commits the transaction; the store
+ * refuses the database once it is unsafe and takes it again once safe
  */
+#define SHARED_THREADS	6
+#define SHARED_EACH	40
+
+struct shared_run {
+	struct store *st;
+	int	 n;		/* which thread */
+	int	 kept;		/* commits answered STORE_OK */
+};
+
+static gpointer
+shared_worker(gpointer ud)
+{
+	struct shared_run *run = ud;
+	int i;
+
+	for (i = 0; i < SHARED_EACH; i++) {
+		char *addr = g_strdup_printf("t%d-%d@example.org", run->n, i);
+		GError *err = NULL;
+
+		if (store_begin(run->st, &err) != STORE_OK
+		    || store_member_add(run->st, L, addr, "member", "", NULL, 0, NULL, 1, &err) != STORE_OK)
+			fail_msg("%s: %s", addr, err ? err->message : "?");
+		if (i % 5 == 4)
+			store_rollback(run->st);	/* its own work only */
+		else if (store_commit(run->st, &err) == STORE_OK)
+			run->kept++;
+		else
+			fail_msg("%s: %s", addr, err->message);
+		g_free(addr);
+	}
+	return NULL;
+}
+
 static void
-pool(void **state)
+shared(void **state)
 {
 	struct fixture *fx = *state;
-	struct store_pool *p = store_pool_new(fx->path, 1);
-	struct store *a, *b;
+	struct store *st = store_shared_new(fx->path);
+	struct shared_run runs[SHARED_THREADS];
+	GThread *th[SHARED_THREADS];
+	struct member *m = NULL;
 	GError *err = NULL;
+	gint64 n = 0;
+	int i, kept = 0;
 
-	a = store_pool_take(p, &err);
-	b = store_pool_take(p, &err);
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_ptr_not_equal(a, b);
-	store_pool_give(p, a);
-	store_pool_give(p, b);		/* over the bound: closed */
-	assert_ptr_equal(store_pool_take(p, &err), a);
-	store_pool_give(p, a);
+	for (i = 0; i < SHARED_THREADS; i++) {
+		runs[i] = (struct shared_run) { st, i, 0 };
+		th[i] = g_thread_new("shared", shared_worker, &runs[i]);
+	}
+	for (i = 0; i < SHARED_THREADS; i++) {
+		g_thread_join(th[i]);
+		kept += runs[i].kept;
+	}
+	assert_int_equal(kept, SHARED_THREADS * SHARED_EACH * 4 / 5);
+	/* what another connection sees: the kept work, none of the rest */
+	assert_int_equal(store_member_count(fx->st, L, NULL, &n, &err), STORE_OK);
+	assert_int_equal(n, kept);
+	assert_int_equal(store_member_find(fx->st, L, "t2-3@example.org", &m, &err), STORE_OK);
+	store_member_free(m);
+	assert_int_equal(store_member_find(fx->st, L, "t2-4@example.org", &m, &err), STORE_NOTFOUND);
+
+	/* a thread cannot begin twice, nor commit what it did not begin */
+	assert_int_equal(store_commit(st, &err), STORE_ERROR);
+	g_clear_error(&err);
+	assert_int_equal(store_begin(st, &err), STORE_OK);
+	assert_int_equal(store_begin(st, &err), STORE_ERROR);
+	g_clear_error(&err);
+	store_rollback(st);
+
+	/* unsafe: refused before sqlite writes; safe again: a new connection */
 	assert_int_equal(chmod(fx->dir, 0777), 0);
-	assert_null(store_pool_take(p, &err));
+	assert_int_equal(store_begin(st, &err), STORE_RETRY);
 	assert_non_null(strstr(err->message, fx->dir));
 	g_clear_error(&err);
 	assert_int_equal(chmod(fx->dir, 0700), 0);
-	a = store_pool_take(p, &err);	/* the refused one was closed: a new one */
-	assert_non_null(a);
-	assert_int_equal(store_member_add(a, L, "p@example.org", "member", "P", NULL, 0, NULL, 1, &err),
+	assert_int_equal(store_begin(st, &err), STORE_OK);
+	assert_int_equal(store_member_add(st, L, "p@example.org", "member", "P", NULL, 0, NULL, 1, &err),
 			 STORE_OK);
-	store_pool_give(p, a);
-	store_pool_free(p);
+	assert_int_equal(store_commit(st, &err), STORE_OK);
+	assert_int_equal(store_member_find(fx->st, L, "p@example.org", &m, &err), STORE_OK);
+	store_member_free(m);
+	store_close(st);
 }
 
 /* created_private - a new database and its -wal and -shm are 0600, whatever the umask */
@@ -732,7 +787,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(from_version_1, setup, teardown),
 		cmocka_unit_test(unwritable),
 		cmocka_unit_test_setup_teardown(usable, setup, teardown),
-		cmocka_unit_test_setup_teardown(pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(created_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(writable_by_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(members, setup, teardown),
