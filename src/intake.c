@@ -582,10 +582,15 @@ static bool
 may_relay(struct job *j, const struct list_config *l)
 {
 	bool yes = false;
+	enum store_rc r;
 
 	if (j->post->references->len > 0)
 		return true;
-	return is_member(j, l, j->sender, &yes, NULL) != STORE_OK || yes;
+	if (store_read_begin(j->st, NULL) != STORE_OK)
+		return true;
+	r = is_member(j, l, j->sender, &yes, NULL);
+	store_read_end(j->st);
+	return r != STORE_OK || yes;
 }
 
 /* author_policy - the DMARC policy for the first list that may relay the post */

@@ -87,7 +87,9 @@ struct store {
  * where a connection each would sync once each.  store_commit() returns
  * once that commit is done, with its outcome.  A thread's failure undoes
  * its own work only, unless sqlite rolls the whole transaction back (a
- * full disk, an I/O error): that fails every thread's work in it.
+ * full disk, an I/O error): that fails every thread's work in it.  Reads
+ * outside a transaction take the turn too (store_read_begin()); a
+ * statement outside the thread's turn is a bug, and aborts.
  */
 #define STORE_BATCH	16
 
@@ -101,13 +103,20 @@ struct waiter {			/* a thread whose work waits in the open transaction */
 struct shared {
 	GMutex	 lock;		/* the fields below, but those of the turn's holder */
 	GCond	 cond;		/* the turn is free, or a transaction ended */
-	GThread	*holder;	/* the thread whose turn it is, or NULL */
+	GThread	*holder;	/* the thread whose turn it is, or NULL (set atomically) */
 	guint	 waiting;	/* threads waiting for the turn */
 	struct waiter *waiters;	/* work in the open transaction */
 	guint	 nwaiters;
 	bool	 open;		/* a transaction is open (the holder's) */
 	bool	 stale;		/* connect again before the next transaction (the holder's) */
 };
+
+/* in_turn - this thread holds the shared store's turn */
+static bool
+in_turn(struct store *st)
+{
+	return g_atomic_pointer_get(&st->shared->holder) == (gpointer) g_thread_self();
+}
 
 /*
  * writers - the threads of one process (a milter's, vigild's) take turns
@@ -387,6 +396,8 @@ prep(struct store *st, const char *sql, sqlite3_stmt **stmt, GError **err)
 {
 	int rc;
 
+	if (st->shared && !in_turn(st))
+		g_error("database %s: a statement outside the thread's turn: %s", st->path, sql);
 	if ((*stmt = g_hash_table_lookup(st->stmts, sql)) != NULL)
 		return STORE_OK;
 	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
@@ -956,7 +967,7 @@ settle(struct store *st, enum store_rc r, const GError *why)
 	sh->nwaiters = 0;
 	sh->open = false;
 	sh->stale = sh->stale || r != STORE_OK;
-	sh->holder = NULL;
+	g_atomic_pointer_set(&sh->holder, NULL);
 	g_cond_broadcast(&sh->cond);
 }
 
@@ -980,7 +991,7 @@ turn_end(struct store *st, struct waiter *w, GError **err)
 		sh->nwaiters++;
 	}
 	if (sh->waiting > 0 && sh->nwaiters < STORE_BATCH) {
-		sh->holder = NULL;
+		g_atomic_pointer_set(&sh->holder, NULL);
 		g_cond_broadcast(&sh->cond);
 	} else {
 		settle(st, STORE_OK, NULL);
@@ -993,13 +1004,12 @@ turn_end(struct store *st, struct waiter *w, GError **err)
 	return r;
 }
 
-/* shared_begin - store_begin() on a shared store: wait for the turn */
+/* take_turn - wait for the shared store's turn; STORE_ERROR if this thread has it */
 static enum store_rc
-shared_begin(struct store *st, GError **err)
+take_turn(struct store *st, GError **err)
 {
 	struct shared *sh = st->shared;
 	GThread *self = g_thread_self();
-	enum store_rc r = STORE_OK;
 
 	g_mutex_lock(&sh->lock);
 	if (sh->holder == self) {
@@ -1012,16 +1022,41 @@ shared_begin(struct store *st, GError **err)
 	while (sh->holder)
 		g_cond_wait(&sh->cond, &sh->lock);
 	sh->waiting--;
-	sh->holder = self;
+	g_atomic_pointer_set(&sh->holder, self);
 	g_mutex_unlock(&sh->lock);
+	return STORE_OK;
+}
+
+/*
+ * ready - in the turn, outside a transaction: the connection, made again
+ * when it failed or the database's files are no longer safe to write (a
+ * kept connection would write on through a chmod)
+ */
+static enum store_rc
+ready(struct store *st, GError **err)
+{
+	enum store_rc r = STORE_OK;
+
+	if (st->shared->stale || store_usable(st->path, NULL) != STORE_OK) {
+		disconnect(st);
+		r = connect_rw(st, err);
+		st->shared->stale = r != STORE_OK;
+	}
+	return r;
+}
+
+/* shared_begin - store_begin() on a shared store: wait for the turn */
+static enum store_rc
+shared_begin(struct store *st, GError **err)
+{
+	struct shared *sh = st->shared;
+	enum store_rc r;
+
+	if ((r = take_turn(st, err)) != STORE_OK)
+		return r;
 	/* the turn's until turn_end(): open, stale and the connection */
 	if (!sh->open) {
-		/* a kept connection would write on through a chmod */
-		if (sh->stale || store_usable(st->path, NULL) != STORE_OK) {
-			disconnect(st);
-			r = connect_rw(st, err);
-		}
-		if (r == STORE_OK)
+		if ((r = ready(st, err)) == STORE_OK)
 			r = exec(st, "BEGIN IMMEDIATE", err);
 		sh->stale = r != STORE_OK;
 		sh->open = r == STORE_OK;
@@ -1031,18 +1066,6 @@ shared_begin(struct store *st, GError **err)
 	if (r != STORE_OK)
 		turn_end(st, NULL, NULL);
 	return r;
-}
-
-/* in_turn - this thread holds the shared store's turn */
-static bool
-in_turn(struct store *st)
-{
-	bool yes;
-
-	g_mutex_lock(&st->shared->lock);
-	yes = st->shared->holder == g_thread_self();
-	g_mutex_unlock(&st->shared->lock);
-	return yes;
 }
 
 /* shared_rollback - store_rollback() on a shared store: undo this thread's work */
@@ -1129,6 +1152,33 @@ store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	write_end(st);
+}
+
+/*
+ * store_read_begin - reads outside a transaction: on a shared store, they
+ * wait for the turn (and see the work of the open transaction); on
+ * another, nothing to do.  End them with store_read_end().
+ */
+enum store_rc
+store_read_begin(struct store *st, GError **err)
+{
+	enum store_rc r;
+
+	if (st->shared == NULL)
+		return STORE_OK;
+	if ((r = take_turn(st, err)) != STORE_OK)
+		return r;
+	if (!st->shared->open && (r = ready(st, err)) != STORE_OK)
+		turn_end(st, NULL, NULL);
+	return r;
+}
+
+/* store_read_end - the reads since store_read_begin() are done */
+void
+store_read_end(struct store *st)
+{
+	if (st->shared && in_turn(st))
+		turn_end(st, NULL, NULL);
 }
 
 /* member_from_row - a member from columns address, role, name, added, unix_user */
