@@ -119,7 +119,8 @@ in_turn(struct store *st)
 }
 
 /*
- * writers - the threads of one process (a milter's, vigild's) take turns
+ * writers - the threads of one process with a connection each
+ * (vigil-sender's; a shared store has turns of its own) take turns
  * to write here, where a waiting thread wakes as soon as the lock is
  * free, rather than in sqlite's busy handler, which sleeps a millisecond
  * at a time; other processes are still met by the busy handler.
