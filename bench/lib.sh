@@ -365,6 +365,26 @@ bench_queue_files() {
 # bench_log_size: the maillog's current size in bytes
 bench_log_size() { stat -c %s "$PFX_LOG" 2>/dev/null || echo 0; }
 
+# bench_relay_sessions: connections open to the re-injection listener
+# (ESTABLISHED in /proc/net/tcp, local port PFX_RPORT)
+bench_relay_sessions() {
+  awk -v port="$(printf ':%04X' "$PFX_RPORT")" \
+    'NR > 1 && substr($2, length($2) - 4) == port && $4 == "01" { n++ } END { print n + 0 }' /proc/net/tcp
+}
+
+# bench_relay_idle: wait (at most 10 s) until the previous measurement's
+# SMTP clients have hung up.  The listener has 10 processes (maxproc in
+# filters/postfix/master.cf) and vigil-sender and the no-ops keep an idle
+# session for 2 s: a measurement started sooner would wait for them.
+bench_relay_idle() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ "$(bench_relay_sessions)" = 0 ] && return 0
+    sleep 0.05
+  done
+  bench_log "the re-injection listener still has $(bench_relay_sessions) sessions"
+}
+
 # bench_message KIND LIST: a message file for smtp-source -F (KIND member or nonmember)
 bench_message() {
   local f=$PFX_BASE/bench/$1-${2%@*}.eml
@@ -413,6 +433,7 @@ bench_throughput() {
   local who=$1 set=$2 n=$3 s=$4 port list t0 t1 tlast now want got=0 prev=-1 off i rc=0
   read -r port list < <(bench_target "$who")
   want=$(bench_expected "$set" "$n")
+  bench_relay_idle
   off=$(bench_log_size)
   t0=$(bench_now)
   if [ "$set" = mix ]; then
