@@ -779,19 +779,27 @@ new_store(const char *path)
 	return st;
 }
 
-/* store_open - open, configure and migrate the database */
-enum store_rc
-store_open(const char *path, struct store **out, GError **err)
+/* open_with - a store for path, connected by how */
+static enum store_rc
+open_with(const char *path, enum store_rc (*how)(struct store *, GError **), struct store **out,
+	  GError **err)
 {
 	struct store *st = new_store(path);
 	enum store_rc r;
 
 	*out = NULL;
-	if ((r = connect(st, err)) != STORE_OK)
+	if ((r = how(st, err)) != STORE_OK)
 		store_close(st);
 	else
 		*out = st;
 	return r;
+}
+
+/* store_open - open, configure and migrate the database */
+enum store_rc
+store_open(const char *path, struct store **out, GError **err)
+{
+	return open_with(path, connect, out, err);
 }
 
 /* writable - the database's files (those that exist) may be written by this process */
@@ -861,15 +869,7 @@ connect_rw(struct store *st, GError **err)
 enum store_rc
 store_open_rw(const char *path, struct store **out, GError **err)
 {
-	struct store *st = new_store(path);
-	enum store_rc r;
-
-	*out = NULL;
-	if ((r = connect_rw(st, err)) != STORE_OK)
-		store_close(st);
-	else
-		*out = st;
-	return r;
+	return open_with(path, connect_rw, out, err);
 }
 
 /*
