@@ -836,11 +836,10 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		if (j->smtp == NULL) {
 			/* the MTA never got our answer: it has it now, once what
 			 * told us is on disk (a shared store may still hold it) */
-			if (store_commit(j->st, err) != STORE_OK) {
+			if (store_commit(j->st, err) != STORE_OK)
 				rc = INTAKE_TEMPFAIL;
-				goto out;
-			}
-			taken_before(j, "nothing stored again");
+			else
+				taken_before(j, "nothing stored again");
 			goto out;
 		}
 	} else if (r != STORE_OK) {
