@@ -101,6 +101,7 @@ struct job {
 	GPtrArray *archived;		/* files written to the archives in this transaction */
 	GPtrArray *fields;		/* the header block (struct header_field), NULL if unparsed */
 	bool	 again;			/* taken in before: decide, store nothing */
+	bool	 policy_asked;		/* author_policy was looked up */
 };
 
 #define DIGEST_LEN	32		/* SHA-256 */
@@ -120,19 +121,37 @@ queue(struct job *j, gint64 post_id, const char *kind, const char *sender,
 	return outbox_queue(j->st, post_id, kind, sender, rcpts, data, j->now, j->outbox_ids, err);
 }
 
-/* is_member - is addr a member of list */
+/* is_member - is addr a member of l, read from st */
 static enum store_rc
-is_member(struct job *j, const struct list_config *l, const char *addr, bool *yes, GError **err)
+is_member(struct store *st, const struct list_config *l, const char *addr, bool *yes, GError **err)
 {
 	enum store_rc r;
 
 	*yes = false;
 	if (addr == NULL)
 		return STORE_OK;
-	r = store_member_find(j->st, l->address, addr, NULL, err);
+	r = store_member_find(st, l->address, addr, NULL, err);
 	if (r == STORE_OK)
 		*yes = true;
 	return r == STORE_NOTFOUND ? STORE_OK : r;
+}
+
+/* member_facts - are the envelope sender, and a From address, members of l, read from st */
+static enum store_rc
+member_facts(const struct job *j, struct store *st, const struct list_config *l, bool *sender,
+	     bool *from, GError **err)
+{
+	enum store_rc r;
+	guint i;
+
+	*from = false;
+	if ((r = is_member(st, l, j->sender, sender, err)) != STORE_OK)
+		return r;
+	/* From only where a verifier vouches for it: anyone may write a member's address there */
+	for (i = 0; l->require_authentication != AUTH_NONE && !*from && i < j->post->from->len; i++)
+		if ((r = is_member(st, l, g_ptr_array_index(j->post->from, i), from, err)) != STORE_OK)
+			return r;
+	return STORE_OK;
 }
 
 /*
@@ -201,16 +220,10 @@ static enum store_rc
 gather(struct job *j, const struct list_config *l, struct facts *f, GError **err)
 {
 	enum store_rc r;
-	guint i;
 
 	header_facts(j, l, f);
-	if ((r = is_member(j, l, j->sender, &f->sender_member, err)) != STORE_OK)
+	if ((r = member_facts(j, j->st, l, &f->sender_member, &f->from_member, err)) != STORE_OK)
 		return r;
-	/* From only where a verifier vouches for it: anyone may write a member's address there */
-	for (i = 0; f->require_auth != AUTH_NONE && !f->from_member && i < j->post->from->len; i++)
-		if ((r = is_member(j, l, g_ptr_array_index(j->post->from, i), &f->from_member, err))
-		    != STORE_OK)
-			return r;
 	thread_clear(&j->thread);
 	if (j->post->parsed && (r = thread_resolve(j->st, l->address, j->post, &j->thread, err)) != STORE_OK)
 		return r;
@@ -505,6 +518,11 @@ relay(struct job *j, const struct list_config *l, const struct verdict *v, GErro
 	guint n = 0;
 	enum store_rc r;
 
+	if (l->dmarc_mitigation == DMARC_MITIGATE_MUNGE_FROM && !j->policy_asked) {
+		/* a member since may_relay() read: asked in the transaction, rarely */
+		rj.author_policy = j->author_policy = intake_author_policy(j->cfg, l, j->post);
+		j->policy_asked = true;
+	}
 	if (rj.thread && j->post->message_id == NULL)
 		rj.message_id = mid = compose_message_id(l);
 	r = record(j, l, "relayed", "relay", v->reason, NULL, mid, &rj.post_id, err);
@@ -574,23 +592,25 @@ intake_author_policy(const struct config *cfg, const struct list_config *l, cons
 }
 
 /*
- * may_relay - might l relay the post: the envelope sender is a member, or
- * it replies to something (a reporter's follow-up).  A read outside the
- * transaction, only to spare held mail a DNS lookup.
+ * may_relay - might l relay the post: the envelope sender or a From
+ * address is a member, or it replies to something (a reporter's
+ * follow-up).  A read outside the transaction, only to spare held mail a
+ * DNS lookup; relay() asks what a membership changed since hides.
  */
 static bool
 may_relay(struct job *j, const struct list_config *l)
 {
-	bool yes = false;
+	bool sender = false, from = false;
+	struct store *rd;
 	enum store_rc r;
 
 	if (j->post->references->len > 0)
 		return true;
-	if (store_read_begin(j->st, NULL) != STORE_OK)
+	if ((rd = store_read_begin(j->st, NULL)) == NULL)
 		return true;
-	r = is_member(j, l, j->sender, &yes, NULL);
+	r = member_facts(j, rd, l, &sender, &from, NULL);
 	store_read_end(j->st);
-	return r != STORE_OK || yes;
+	return r != STORE_OK || sender || from;
 }
 
 /* author_policy - the DMARC policy for the first list that may relay the post */
@@ -602,8 +622,10 @@ author_policy(struct job *j, const GPtrArray *lists)
 	for (i = 0; i < lists->len; i++) {
 		const struct list_config *l = g_ptr_array_index(lists, i);
 
-		if (l->dmarc_mitigation == DMARC_MITIGATE_MUNGE_FROM && may_relay(j, l))
+		if (l->dmarc_mitigation == DMARC_MITIGATE_MUNGE_FROM && may_relay(j, l)) {
+			j->policy_asked = true;
 			return intake_author_policy(j->cfg, l, j->post);
+		}
 	}
 	return DMARC_POLICY_ABSENT;
 }
@@ -892,8 +914,9 @@ intake_message(struct store *st, const struct config *cfg, const char *raw, size
 	       GArray *outbox_ids, GError **err)
 {
 	char *canon = addr_normalize(sender);
-	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, NULL,
-			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL, false };
+	struct job j = { .st = st, .cfg = cfg, .raw = raw, .len = len, .sender = canon,
+			 .sender_raw = sender ? sender : "", .now = now, .outbox_ids = outbox_ids,
+			 .smtp = NULL, .author_policy = DMARC_POLICY_ABSENT };
 	enum intake_rc rc = run(&j, rcpts, nrcpts, err);
 
 	g_free(canon);
@@ -910,8 +933,9 @@ intake_at_smtp(struct store *st, const struct config *cfg, const char *raw, size
 	       GArray *outbox_ids, struct intake_smtp *out, GError **err)
 {
 	char *canon = addr_normalize(sender);
-	struct job j = { st, cfg, raw, len, canon, sender ? sender : "", NULL, now, outbox_ids, out,
-			 DMARC_POLICY_ABSENT, { NULL, false }, NULL, NULL, false };
+	struct job j = { .st = st, .cfg = cfg, .raw = raw, .len = len, .sender = canon,
+			 .sender_raw = sender ? sender : "", .now = now, .outbox_ids = outbox_ids,
+			 .smtp = out, .author_policy = DMARC_POLICY_ABSENT };
 	enum intake_rc rc;
 
 	memset(out, 0, sizeof *out);

@@ -88,8 +88,10 @@ struct store {
  * once that commit is done, with its outcome.  A thread's failure undoes
  * its own work only, unless sqlite rolls the whole transaction back (a
  * full disk, an I/O error): that fails every thread's work in it.  Reads
- * outside a transaction take the turn too (store_read_begin()); a
- * statement outside the thread's turn is a bug, and aborts.
+ * outside a transaction have a connection of their own
+ * (store_read_begin()): they wait for no turn and see committed work
+ * only.  A statement on the shared connection outside the thread's turn
+ * is a bug, and aborts.
  */
 #define STORE_BATCH	16
 
@@ -109,6 +111,8 @@ struct shared {
 	guint	 nwaiters;
 	bool	 open;		/* a transaction is open (the holder's) */
 	bool	 stale;		/* connect again before the next transaction (the holder's) */
+	GMutex	 reading;	/* the reader's, from store_read_begin() to store_read_end() */
+	struct store *reader;	/* reads outside transactions, connected at the first */
 };
 
 /* in_turn - this thread holds the shared store's turn */
@@ -884,6 +888,7 @@ store_shared_new(const char *path)
 
 	st->shared = g_new0(struct shared, 1);
 	g_mutex_init(&st->shared->lock);
+	g_mutex_init(&st->shared->reading);
 	g_cond_init(&st->shared->cond);
 	st->shared->stale = true;
 	return st;
@@ -929,7 +934,9 @@ store_close(struct store *st)
 	disconnect(st);
 	g_hash_table_destroy(st->stmts);
 	if (st->shared) {
+		store_close(st->shared->reader);
 		g_mutex_clear(&st->shared->lock);
+		g_mutex_clear(&st->shared->reading);
 		g_cond_clear(&st->shared->cond);
 		g_free(st->shared);
 	}
@@ -1156,30 +1163,32 @@ store_rollback(struct store *st)
 }
 
 /*
- * store_read_begin - reads outside a transaction: on a shared store, they
- * wait for the turn (and see the work of the open transaction); on
- * another, nothing to do.  End them with store_read_end().
+ * store_read_begin - the store to read from outside a transaction: st,
+ * or for a shared store, a connection of its own that one thread at a
+ * time reads from, which waits for no turn and sees committed work only;
+ * NULL when it cannot connect.  End the reads with store_read_end(st).
  */
-enum store_rc
+struct store *
 store_read_begin(struct store *st, GError **err)
 {
-	enum store_rc r;
+	struct shared *sh = st->shared;
 
-	if (st->shared == NULL)
-		return STORE_OK;
-	if ((r = take_turn(st, err)) != STORE_OK)
-		return r;
-	if (!st->shared->open && (r = ready(st, err)) != STORE_OK)
-		turn_end(st, NULL, NULL);
-	return r;
+	if (sh == NULL)
+		return st;
+	g_mutex_lock(&sh->reading);
+	if (sh->reader == NULL && store_open(st->path, &sh->reader, err) != STORE_OK) {
+		g_mutex_unlock(&sh->reading);
+		return NULL;
+	}
+	return sh->reader;
 }
 
-/* store_read_end - the reads since store_read_begin() are done */
+/* store_read_end - the reads since store_read_begin(st) are done */
 void
 store_read_end(struct store *st)
 {
-	if (st->shared && in_turn(st))
-		turn_end(st, NULL, NULL);
+	if (st->shared)
+		g_mutex_unlock(&st->shared->reading);
 }
 
 /* member_from_row - a member from columns address, role, name, added, unix_user */

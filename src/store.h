@@ -169,7 +169,7 @@ enum store_rc store_set_durable(struct store *st, gboolean full, GError **err);
 enum store_rc store_begin(struct store *st, GError **err);
 enum store_rc store_commit(struct store *st, GError **err);
 void store_rollback(struct store *st);
-enum store_rc store_read_begin(struct store *st, GError **err);
+struct store *store_read_begin(struct store *st, GError **err);
 void store_read_end(struct store *st);
 
 enum store_rc store_member_find(struct store *st, const char *list, const char *addr,

@@ -263,7 +263,7 @@ usable(void **state)
 /*
  * shared - threads sharing a store each keep what they commit and lose
  * what they roll back, whoever's turn commits the transaction, and read
- * in their turn between others' work; the store refuses the database
+ * between others' work; the store refuses the database
  * once it is unsafe and takes it again once safe
  */
 #define SHARED_THREADS	6
@@ -285,9 +285,11 @@ shared_worker(gpointer ud)
 		char *addr = g_strdup_printf("t%d-%d@example.org", run->n, i);
 		GError *err = NULL;
 
-		/* a read outside a transaction, in the turn, while others write */
-		if (store_read_begin(run->st, &err) != STORE_OK
-		    || store_member_find(run->st, L, "a@example.org", NULL, &err) != STORE_OK)
+		struct store *rd;
+
+		/* a read outside a transaction, while others write */
+		if ((rd = store_read_begin(run->st, &err)) == NULL
+		    || store_member_find(rd, L, "a@example.org", NULL, &err) != STORE_OK)
 			fail_msg("read: %s", err ? err->message : "not found");
 		store_read_end(run->st);
 		if (store_begin(run->st, &err) != STORE_OK
@@ -312,6 +314,7 @@ shared(void **state)
 	struct shared_run runs[SHARED_THREADS];
 	GThread *th[SHARED_THREADS];
 	struct member *m = NULL;
+	struct store *rd;
 	GError *err = NULL;
 	gint64 n = 0;
 	int i, kept = 0;
@@ -333,6 +336,19 @@ shared(void **state)
 	assert_int_equal(store_member_find(fx->st, L, "t2-3@example.org", &m, &err), STORE_OK);
 	store_member_free(m);
 	assert_int_equal(store_member_find(fx->st, L, "t2-4@example.org", &m, &err), STORE_NOTFOUND);
+
+	/* reads outside a transaction wait for no turn (this thread holds
+	 * it) and see committed work only */
+	assert_int_equal(store_begin(st, &err), STORE_OK);
+	assert_int_equal(store_member_add(st, L, "r@example.org", "member", "R", NULL, 0, NULL, 1, &err),
+			 STORE_OK);
+	assert_non_null(rd = store_read_begin(st, &err));
+	assert_int_equal(store_member_find(rd, L, "r@example.org", NULL, &err), STORE_NOTFOUND);
+	store_read_end(st);
+	assert_int_equal(store_commit(st, &err), STORE_OK);
+	assert_non_null(rd = store_read_begin(st, &err));
+	assert_int_equal(store_member_find(rd, L, "r@example.org", NULL, &err), STORE_OK);
+	store_read_end(st);
 
 	/* a thread cannot begin twice, nor commit what it did not begin */
 	assert_int_equal(store_commit(st, &err), STORE_ERROR);
