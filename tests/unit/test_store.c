@@ -263,8 +263,8 @@ usable(void **state)
 /*
  * shared - threads sharing a store each keep what they commit and lose
  * what they roll back, whoever's turn commits the transaction, and read
- * between others' work; the store refuses the database
- * once it is unsafe and takes it again once safe
+ * between others' work; the store refuses the database once it is unsafe
+ * and takes it again once safe
  */
 #define SHARED_THREADS	6
 #define SHARED_EACH	40
@@ -283,9 +283,8 @@ shared_worker(gpointer ud)
 
 	for (i = 0; i < SHARED_EACH; i++) {
 		char *addr = g_strdup_printf("t%d-%d@example.org", run->n, i);
-		GError *err = NULL;
-
 		struct store *rd;
+		GError *err = NULL;
 
 		/* a read outside a transaction, while others write */
 		if ((rd = store_read_begin(run->st, &err)) == NULL
