@@ -1043,14 +1043,11 @@ take_turn(struct store *st, GError **err)
 static enum store_rc
 ready(struct store *st, GError **err)
 {
-	enum store_rc r = STORE_OK;
-
 	if (st->shared->stale || store_usable(st->path, NULL) != STORE_OK) {
 		disconnect(st);
-		r = connect_rw(st, err);
-		st->shared->stale = r != STORE_OK;
+		return connect_rw(st, err);
 	}
-	return r;
+	return STORE_OK;
 }
 
 /* shared_begin - store_begin() on a shared store: wait for the turn */
