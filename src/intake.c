@@ -360,15 +360,14 @@ recipients(struct store *st, const struct relay_job *rj, GPtrArray **to, GPtrArr
 
 	*to = g_ptr_array_new_with_free_func(g_free);
 	*cc = g_ptr_array_new_with_free_func(g_free);
-	if ((r = store_member_list(st, rj->list->address, &members, err)) != STORE_OK)
+	if ((r = store_member_addresses(st, rj->list->address, NULL, &members, err)) != STORE_OK)
 		return r;
 	for (i = 0; i < members->len; i++) {
-		const struct member *m = g_ptr_array_index(members, i);
+		const char *m = g_ptr_array_index(members, i);
 
-		if ((rj->sender && strcmp(m->address, rj->sender) == 0)
-		    || message_from_is(rj->post, m->address))
+		if ((rj->sender && strcmp(m, rj->sender) == 0) || message_from_is(rj->post, m))
 			continue;
-		g_ptr_array_add(*to, g_strdup(m->address));
+		g_ptr_array_add(*to, g_strdup(m));
 	}
 	if (rj->thread && (r = thread_copies(st, rj->list->address, rj->thread, rj->sender, rj->post,
 					     &extra, err)) == STORE_OK) {

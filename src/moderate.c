@@ -133,26 +133,17 @@ enum store_rc
 moderate_moderators(struct store *st, const struct list_config *l, const char *except,
 		    GPtrArray **out, GError **err)
 {
-	GPtrArray *members;
-	bool any = false;
 	enum store_rc r;
 	guint i;
 
-	*out = g_ptr_array_new_with_free_func(g_free);
-	if ((r = store_member_list(st, l->address, &members, err)) != STORE_OK)
+	if ((r = store_member_addresses(st, l->address, policy_deciders, out, err)) != STORE_OK) {
+		*out = g_ptr_array_new_with_free_func(g_free);
 		return r;
-	for (i = 0; i < members->len; i++) {
-		const struct member *m = g_ptr_array_index(members, i);
-
-		if (!policy_may_decide(m->role))
-			continue;
-		any = true;
-		if (except == NULL || strcmp(m->address, except) != 0)
-			g_ptr_array_add(*out, g_strdup(m->address));
 	}
-	if (!any)
+	if ((*out)->len == 0)
 		g_ptr_array_add(*out, g_strdup(l->owner));
-	g_ptr_array_free(members, TRUE);
+	else if (except && g_ptr_array_find_with_equal_func(*out, except, g_str_equal, &i))
+		g_ptr_array_remove_index(*out, i);
 	return STORE_OK;
 }
 

@@ -357,11 +357,19 @@ policy_may_become(enum post_state from, enum post_state to)
 				     || to == POST_DISCARDED || to == POST_EXPIRED);
 }
 
+/* policy_deciders - the roles that decide held posts, NULL-terminated */
+const char *const policy_deciders[] = { "moderator", "owner", NULL };
+
 /* policy_may_decide - may a member with this role decide held posts */
 bool
 policy_may_decide(const char *role)
 {
-	return role && (strcmp(role, "moderator") == 0 || strcmp(role, "owner") == 0);
+	int i;
+
+	for (i = 0; role && policy_deciders[i]; i++)
+		if (strcmp(role, policy_deciders[i]) == 0)
+			return true;
+	return false;
 }
 
 /* policy_check_reason - NULL if text may be mailed, else what is wrong with it */

@@ -97,6 +97,7 @@ const char *policy_state_name(enum post_state s);
 const char *policy_state_verb(enum post_state s);
 bool policy_state_parse(const char *name, enum post_state *out);
 bool policy_may_become(enum post_state from, enum post_state to);
+extern const char *const policy_deciders[];
 bool policy_may_decide(const char *role);
 const char *policy_check_reason(const char *reason);
 bool policy_role_valid(const char *role);

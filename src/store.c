@@ -335,6 +335,9 @@ static const char *const migrations[] = {
 
 	/* 8: which process claimed an outbox row, so that a dead one's claim ends */
 	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;",
+
+	/* 9: the moderators of a list without reading every member (store_member_addresses()) */
+	"CREATE INDEX members_by_role ON members (list, role);",
 };
 
 /* store_version - the schema version this program writes */
@@ -478,6 +481,13 @@ text(sqlite3_stmt *stmt, int col)
 	const unsigned char *s = sqlite3_column_text(stmt, col);
 
 	return g_strdup(s ? (const char *) s : "");
+}
+
+/* first_text - a row's first column as a string: a row for collect() */
+static gpointer
+first_text(sqlite3_stmt *stmt)
+{
+	return text(stmt, 0);
 }
 
 /* bind_text - bind a string or NULL */
@@ -1342,6 +1352,36 @@ store_member_remove(struct store *st, const char *list, const char *addr, GError
 	if ((r = step_done(st, stmt, "member remove", err)) != STORE_OK)
 		return r;
 	return sqlite3_changes(st->db) == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/*
+ * store_member_addresses - the addresses of list's members whose role is
+ * one of roles (a NULL-terminated array; NULL for every member), by
+ * address.  Only the address is read: what a relay or a notice needs.
+ */
+enum store_rc
+store_member_addresses(struct store *st, const char *list, const char *const *roles,
+		       GPtrArray **out, GError **err)
+{
+	GString *sql = g_string_new("SELECT address FROM members WHERE list = ?1");
+	sqlite3_stmt *stmt;
+	enum store_rc r;
+	int i;
+
+	*out = NULL;
+	for (i = 0; roles && roles[i]; i++)
+		g_string_append_printf(sql, "%s?%d", i ? ", " : " AND role IN (", i + 2);
+	if (i > 0)
+		g_string_append_c(sql, ')');
+	g_string_append(sql, " ORDER BY address");
+	r = prep(st, sql->str, &stmt, err);
+	g_string_free(sql, TRUE);
+	if (r != STORE_OK)
+		return r;
+	bind_text(stmt, 1, list);
+	for (i = 0; roles && roles[i]; i++)
+		bind_text(stmt, i + 2, roles[i]);
+	return collect(st, stmt, first_text, g_free, out, "member addresses", err);
 }
 
 /* store_member_list - all members of a list, by address */
@@ -2324,23 +2364,13 @@ store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **e
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
-	int rc;
 
 	*out = NULL;
 	if ((r = prep(st, "SELECT DISTINCT claimed_by FROM outbox"
 		      " WHERE claimed_until > ?1 AND claimed_by IS NOT NULL", &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, now);
-	*out = g_ptr_array_new_with_free_func(g_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(*out, text(stmt, 0));
-	unprep(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_free(*out, TRUE);
-		*out = NULL;
-		return fail(st, rc, "outbox claimants", err);
-	}
-	return STORE_OK;
+	return collect(st, stmt, first_text, g_free, out, "outbox claimants", err);
 }
 
 /*

@@ -183,6 +183,8 @@ enum store_rc store_member_count(struct store *st, const char *list, const char 
 				 GError **err);
 enum store_rc store_member_remove(struct store *st, const char *list, const char *addr, GError **err);
 enum store_rc store_member_list(struct store *st, const char *list, GPtrArray **out, GError **err);
+enum store_rc store_member_addresses(struct store *st, const char *list, const char *const *roles,
+				     GPtrArray **out, GError **err);
 void store_member_free(struct member *m);
 
 enum store_rc store_autoreply_last(struct store *st, const char *list, const char *addr,

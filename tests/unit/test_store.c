@@ -430,7 +430,26 @@ writable_by_others(void **state)
 	g_free(shm);
 }
 
-/* members - add, find, list, remove, duplicates */
+/* addresses - store_member_addresses() for roles, joined with commas */
+static char *
+addresses(struct store *st, const char *list, const char *const *roles)
+{
+	static char buf[256];
+	GError *err = NULL;
+	GPtrArray *a;
+	char *s;
+
+	if (store_member_addresses(st, list, roles, &a, &err) != STORE_OK)
+		fail_msg("store_member_addresses: %s", err->message);
+	g_ptr_array_add(a, NULL);
+	s = g_strjoinv(",", (char **) a->pdata);
+	g_strlcpy(buf, s, sizeof buf);
+	g_free(s);
+	g_ptr_array_free(a, TRUE);
+	return buf;
+}
+
+/* members - add, find, list, addresses by role, remove, duplicates */
 static void
 members(void **state)
 {
@@ -438,6 +457,9 @@ members(void **state)
 	GError *err = NULL;
 	struct member *m = NULL;
 	GPtrArray *all;
+	const char *const owners[] = { "owner", NULL };
+	const char *const deciders[] = { "moderator", "owner", NULL };
+	const char *const members_only[] = { "member", NULL };
 
 	assert_int_equal(store_member_add(fx->st, L, "bob@example.org", "moderator", "Bob", NULL, 0, NULL, 100, &err), STORE_OK);
 	assert_int_equal(store_member_add(fx->st, L, "alice@example.org", "owner", NULL, NULL, 0, NULL, 200, &err), STORE_OK);
@@ -457,6 +479,12 @@ members(void **state)
 	assert_int_equal(all->len, 2);
 	assert_string_equal(((struct member *) g_ptr_array_index(all, 0))->address, "alice@example.org");
 	g_ptr_array_free(all, TRUE);
+	assert_string_equal(addresses(fx->st, L, NULL), "alice@example.org,bob@example.org");
+	assert_string_equal(addresses(fx->st, L, owners), "alice@example.org");
+	assert_string_equal(addresses(fx->st, L, deciders), "alice@example.org,bob@example.org");
+	assert_string_equal(addresses(fx->st, L, members_only), "");
+	assert_string_equal(addresses(fx->st, "other@example.org", deciders), "");
+	assert_string_equal(addresses(fx->st, "other@example.org", NULL), "bob@example.org");
 	assert_int_equal(store_member_remove(fx->st, L, "bob@example.org", &err), STORE_OK);
 	assert_int_equal(store_member_remove(fx->st, L, "bob@example.org", &err), STORE_NOTFOUND);
 	assert_int_equal(store_member_find(fx->st, "other@example.org", "bob@example.org", NULL, &err), STORE_OK);
