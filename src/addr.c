@@ -72,6 +72,38 @@ as_written(const char *written, const char *alabel)
 	return same;
 }
 
+/* atext - RFC 5322 atext, plus UTF-8 bytes (RFC 6532) */
+static bool
+atext(unsigned char c)
+{
+	return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/*
+ * plain - lower (in ASCII lower case) is ASCII dot-atoms at a domain of
+ * letters, digits, hyphens and dots, without an A-label: GMime's IDN
+ * round trip gives such an address back unchanged (test_addr compares
+ * the two), and through libidn2 it costs more than the rest of canonical()
+ */
+static bool
+plain(const char *lower)
+{
+	const char *at = strchr(lower, '@');
+	const char *p;
+
+	if (at == NULL || at == lower || at[1] == '\0' || strstr(at, "xn--") != NULL)
+		return false;
+	for (p = lower; p < at; p++)
+		if (!((unsigned char) *p < 0x80 && atext(*p))
+		    && !(*p == '.' && p > lower && p[1] != '.' && p[1] != '@'))
+			return false;
+	for (p = at + 1; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-'
+		    && !(*p == '.' && p > at + 1 && p[1] != '.' && p[1] != '\0'))
+			return false;
+	return true;
+}
+
 /*
  * canonical - A-label domain, ASCII lower case; NULL without local@domain.
  * A non-ASCII domain that is not in its normal form (lower case, composed)
@@ -94,6 +126,8 @@ canonical(const char *addr)
 	if (at == NULL || at == addr || at[1] == '\0')
 		return NULL;
 	lower = g_ascii_strdown(addr, -1);
+	if (plain(lower))
+		return lower;
 	ia = internet_address_mailbox_new(NULL, lower);
 	idn = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
 	if (idn != NULL && *idn != '\0')
@@ -142,13 +176,6 @@ addr_normalize(const char *addr)
 	}
 	g_free(again);
 	return out;
-}
-
-/* atext - RFC 5322 atext, plus UTF-8 bytes (RFC 6532) */
-static bool
-atext(unsigned char c)
-{
-	return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
 /* same_mailbox - parsed names the mailbox whose canonical form is canon */
