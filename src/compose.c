@@ -601,16 +601,6 @@ references(const struct post *orig)
 	return g_string_free(s, FALSE);
 }
 
-/* serialize - a GMime message as CRLF bytes */
-static GByteArray *
-serialize(GMimeMessage *msg)
-{
-	GMimeStream *mem, *flt = crlf_stream(&mem);
-
-	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, flt);
-	return crlf_bytes(flt, mem);
-}
-
 /*
  * templates - every template vigil mails, with the placeholders the
  * code fills for it; compose_check() renders each with sample values
@@ -708,9 +698,94 @@ compose_check(const struct list_config *list, const char *template_dir, GError *
 }
 
 /*
+ * header_items - "name: a, b": items without blanks, separated by a
+ * comma and a space (comma) or a space, the line folded between two
+ * items before it passes 78 columns, as GMime folds an address list
+ */
+static void
+header_items(GString *out, const char *name, const char *const *items, guint n, bool comma)
+{
+	size_t col = strlen(name) + 2;
+	guint i;
+
+	g_string_append_printf(out, "%s: ", name);
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(items[i]);
+
+		if (i > 0) {
+			if (comma)
+				g_string_append_c(out, ',');
+			col += comma + 1;
+			if (col + len > 78) {
+				g_string_append(out, "\n\t");
+				col = 1;
+			} else
+				g_string_append_c(out, ' ');
+		}
+		g_string_append(out, items[i]);
+		col += len;
+	}
+	g_string_append_c(out, '\n');
+}
+
+/*
+ * header_from - From: the list's name and addr, encoded and folded by
+ * GMime, which counts the columns from the start of the string it is given
+ */
+static void
+header_from(GString *out, const char *name, const char *addr)
+{
+	InternetAddressList *list = internet_address_list_new();
+	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+	GString *line = g_string_new("From: ");
+
+	internet_address_list_add(list, ia);
+	g_object_unref(ia);
+	internet_address_list_encode(list, NULL, line);
+	g_object_unref(list);
+	g_string_append_len(out, line->str, line->len);
+	if (out->str[out->len - 1] != '\n')
+		g_string_append_c(out, '\n');
+	g_string_free(line, TRUE);
+}
+
+/* header_subject - Subject: text, RFC 2047-encoded where it must be, folded */
+static void
+header_subject(GString *out, const char *text)
+{
+	char *enc = g_mime_utils_header_encode_text(NULL, text, "utf-8");
+	char *line = g_strconcat("Subject: ", enc, NULL);
+	char *folded = g_mime_utils_unstructured_header_fold(NULL, NULL, line);
+
+	g_string_append(out, folded);
+	if (out->str[out->len - 1] != '\n')
+		g_string_append_c(out, '\n');
+	g_free(enc);
+	g_free(line);
+	g_free(folded);
+}
+
+/* quoted_printable - text in quoted-printable, each line ended */
+static void
+quoted_printable(GString *out, const char *text)
+{
+	GMimeEncoding enc;
+	size_t len = strlen(text);
+	size_t at = out->len;
+
+	g_mime_encoding_init_encode(&enc, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_string_set_size(out, at + g_mime_encoding_outlen(&enc, len));
+	g_string_set_size(out, at + g_mime_encoding_flush(&enc, text, len, out->str + at));
+	if (out->len > at && out->str[out->len - 1] != '\n')
+		g_string_append_c(out, '\n');
+}
+
+/*
  * compose_notice - a plain-text message from a template: From, To,
  * Date, Message-ID, In-Reply-To and References when given,
- * Auto-Submitted, and the rendered body as UTF-8 quoted-printable
+ * Auto-Submitted, and the rendered body as UTF-8 quoted-printable.
+ * Written out directly: through GMime's objects, the two notices of a
+ * held post were half of the instructions of its intake.
  */
 GByteArray *
 compose_notice(const struct list_config *list, const char *template_dir,
@@ -718,52 +793,50 @@ compose_notice(const struct list_config *list, const char *template_dir,
 {
 	char *path = g_build_filename(template_dir, n->template, NULL);
 	char *subject = NULL, *body = NULL;
-	GMimeMessage *msg;
-	GMimeTextPart *part;
+	GString *out;
 	GDateTime *date;
-	char *mid;
-	GByteArray *out;
-	guint i;
+	char *s;
+	GByteArray *bytes;
 
 	if (!compose_render(path, n->vars, &subject, &body, err)) {
 		g_free(path);
 		return NULL;
 	}
 	g_free(path);
-	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, list->name, n->from);
-	for (i = 0; i < n->to->len; i++)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, g_ptr_array_index(n->to, i));
-	if (n->reply_to)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, n->reply_to);
-	g_mime_message_set_subject(msg, subject, "utf-8");
+	out = g_string_sized_new(1024 + 3 * strlen(body));
 	date = g_date_time_new_from_unix_local(n->now);
-	g_mime_message_set_date(msg, date);
+	s = g_mime_utils_header_format_date(date);
+	g_string_append_printf(out, "Date: %s\n", s);
+	g_free(s);
 	g_date_time_unref(date);
-	mid = compose_message_id(list);
-	g_mime_message_set_message_id(msg, mid);
-	g_free(mid);
-	if (n->in_reply_to && *n->in_reply_to) {
-		char *irt = g_strdup_printf("<%s>", n->in_reply_to);
+	header_from(out, list->name, n->from);
+	if (n->reply_to)
+		header_items(out, "Reply-To", &n->reply_to, 1, true);
+	header_subject(out, subject);
+	header_items(out, "To", (const char *const *) n->to->pdata, n->to->len, true);
+	s = compose_message_id(list);
+	g_string_append_printf(out, "Message-Id: <%s>\n", s);
+	g_free(s);
+	if (n->in_reply_to && *n->in_reply_to)
+		g_string_append_printf(out, "In-Reply-To: <%s>\n", n->in_reply_to);
+	if (n->references && *n->references) {
+		char **ids = g_strsplit(n->references, " ", -1);
 
-		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt, NULL);
-		g_free(irt);
+		header_items(out, "References", (const char *const *) ids, g_strv_length(ids), false);
+		g_strfreev(ids);
 	}
-	if (n->references && *n->references)
-		g_mime_object_set_header(GMIME_OBJECT(msg), "References", n->references, NULL);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", n->auto_submitted, NULL);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Auto-Response-Suppress", "All", NULL);
-	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_charset(part, "utf-8");
-	g_mime_text_part_set_text(part, body);
-	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
-	g_object_unref(part);
-	out = serialize(msg);
-	g_object_unref(msg);
+	g_string_append_printf(out, "Auto-Submitted: %s\n", n->auto_submitted);
+	g_string_append_printf(out, "X-Auto-Response-Suppress: All\n"
+			       "MIME-Version: 1.0\n"
+			       "Content-Type: text/plain; charset=%s\n"
+			       "Content-Transfer-Encoding: quoted-printable\n\n",
+			       g_str_is_ascii(body) ? "us-ascii" : "utf-8");
+	quoted_printable(out, body);
+	bytes = compose_crlf(out->str, out->len);
+	g_string_free(out, TRUE);
 	g_free(subject);
 	g_free(body);
-	return out;
+	return bytes;
 }
 
 /* compose_autoreply - "your report is held", RFC 3834 */

@@ -221,6 +221,81 @@ autoreply(void **state)
 	g_free(path);
 }
 
+/*
+ * notice_folds - a notice to many, in reply to a long thread, with a
+ * name, subject and body beyond ASCII: every header line within 78
+ * columns, folded between addresses and ids, and all of it reads back
+ */
+static void
+notice_folds(void **state)
+{
+#define LONG_LINE "Caf\xc3\xa9 = na\xc3\xafve, and a line longer than a quoted-printable line may be, " \
+	"so that it is broken with a soft line break "	/* its last blank kept */
+	struct list_config l = list;
+	char *path = write_template("folds.txt", "Subject: \xc3\x9c" "ber %{what}\n\n" LONG_LINE "\n\nend");
+	const struct tvar vars[] = {
+		{ "what", "a report whose subject is long enough to be folded at least once, twice" },
+		{ NULL, NULL },
+	};
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	GString *refs = g_string_new(NULL);
+	struct notice n = {
+		.template = "folds.txt", .vars = vars, .from = l.address, .to = to,
+		.in_reply_to = "id7@mail.example.net", .auto_submitted = "auto-generated", .now = 1795300000,
+	};
+	GError *err = NULL;
+	GByteArray *out;
+	struct post *back;
+	struct readable *text;
+	char *s, **lines;
+	guint i;
+
+	l.name = "\xc3\x89quipe s\xc3\xa9" "curit\xc3\xa9, \"core\"";
+	for (i = 0; i < 12; i++)
+		g_ptr_array_add(to, g_strdup_printf("moderator%u@%s", i,
+						    i % 3 ? "example.org" : "a-long-subdomain.of.an.organisation.example.com"));
+	for (i = 0; i < 8; i++)
+		g_string_append_printf(refs, "%s<id%u@mail.example.net>", i ? " " : "", i);
+	n.references = refs->str;
+	out = compose_notice(&l, tdir, &n, &err);
+	assert_non_null(out);
+	s = str(out);
+	assert_null(strstr(s, "\n\n"));		/* CRLF throughout */
+	assert_non_null(strstr(s, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+	assert_non_null(strstr(s, "\r\nContent-Transfer-Encoding: quoted-printable\r\n"));
+	lines = g_strsplit(s, "\r\n", -1);
+	for (i = 0; lines[i] && *lines[i]; i++)
+		if (strlen(lines[i]) > 78)
+			fail_msg("header line of %zu columns: %s", strlen(lines[i]), lines[i]);
+	g_strfreev(lines);
+
+	back = message_parse(s, strlen(s));
+	assert_string_equal(g_ptr_array_index(back->from, 0), "security@example.org");
+	assert_string_equal(back->from_name, l.name);
+	assert_string_equal(back->subject, "\xc3\x9c" "ber a report whose subject is long enough to be folded at least once, twice");
+	assert_int_equal(back->to_cc->len, 12);
+	for (i = 0; i < 12; i++)
+		assert_string_equal(g_ptr_array_index(back->to_cc, i), g_ptr_array_index(to, i));
+	assert_int_equal(back->references->len, 8);
+	assert_string_equal(g_ptr_array_index(back->references, 0), "id0@mail.example.net");
+	assert_string_equal(g_ptr_array_index(back->references, 7), "id7@mail.example.net");
+	assert_string_equal(back->in_reply_to, "id7@mail.example.net");
+	assert_string_equal(back->auto_submitted, "auto-generated");
+	text = message_readable(s, strlen(s));
+	assert_int_equal(text->parts->len, 1);
+	assert_string_equal(((struct readable_part *) g_ptr_array_index(text->parts, 0))->text,
+			    LONG_LINE "\r\n\r\nend\r\n");	/* as sent, the last line ended */
+	message_readable_free(text);
+	message_free(back);
+	g_free(s);
+	g_byte_array_unref(out);
+	g_string_free(refs, TRUE);
+	g_ptr_array_free(to, TRUE);
+	g_unlink(path);
+	g_free(path);
+}
+#undef LONG_LINE
+
 /* shipped_template - conf/templates renders for a list */
 static void
 shipped_template(void **state)
@@ -265,6 +340,7 @@ main(void)
 		cmocka_unit_test(relay_id_encoded),
 		cmocka_unit_test(render),
 		cmocka_unit_test(autoreply),
+		cmocka_unit_test(notice_folds),
 		cmocka_unit_test(shipped_template),
 	};
 
