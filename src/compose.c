@@ -74,11 +74,17 @@
 
 G_DEFINE_QUARK(vigil-compose-error-quark, compose_error)
 
-/* compose_message_id - a new Message-ID in the list's domain, without <> */
+/*
+ * compose_message_id - a new Message-ID in the list's domain, without
+ * <>: the time in microseconds and 64 random bits.  The domain is in
+ * its canonical form already, so GMime's generator, which asks libidn2
+ * to convert it again, is not needed.
+ */
 char *
 compose_message_id(const struct list_config *list)
 {
-	return g_mime_utils_generate_message_id(addr_domain(list->address));
+	return g_strdup_printf("%" G_GINT64_MODIFIER "x.%08x%08x@%s", g_get_real_time(),
+			       g_random_int(), g_random_int(), addr_domain(list->address));
 }
 
 /* crlf_stream - a stream that writes CRLF line ends and a final newline into *mem */
@@ -697,6 +703,30 @@ compose_check(const struct list_config *list, const char *template_dir, GError *
 	return TRUE;
 }
 
+/* crlf_append - len bytes of s, whose lines end in LF, into out with CRLF */
+static void
+crlf_append(GString *out, const char *s, size_t len)
+{
+	const char *end = s + len;
+	const char *nl;
+
+	while ((nl = memchr(s, '\n', end - s)) != NULL) {
+		g_string_append_len(out, s, nl - s);
+		g_string_append(out, "\r\n");
+		s = nl + 1;
+	}
+	g_string_append_len(out, s, end - s);
+}
+
+/* crlf_line - a header field or body from GMime (LF), into out with CRLF, its last line ended */
+static void
+crlf_line(GString *out, const char *s, size_t len)
+{
+	crlf_append(out, s, len);
+	if (len > 0 && s[len - 1] != '\n')
+		g_string_append(out, "\r\n");
+}
+
 /*
  * header_items - "name: a, b": items without blanks, separated by a
  * comma and a space (comma) or a space, the line folded between two
@@ -717,7 +747,7 @@ header_items(GString *out, const char *name, const char *const *items, guint n, 
 				g_string_append_c(out, ',');
 			col += comma + 1;
 			if (col + len > 78) {
-				g_string_append(out, "\n\t");
+				g_string_append(out, "\r\n\t");
 				col = 1;
 			} else
 				g_string_append_c(out, ' ');
@@ -725,7 +755,7 @@ header_items(GString *out, const char *name, const char *const *items, guint n, 
 		g_string_append(out, items[i]);
 		col += len;
 	}
-	g_string_append_c(out, '\n');
+	g_string_append(out, "\r\n");
 }
 
 /*
@@ -743,9 +773,7 @@ header_from(GString *out, const char *name, const char *addr)
 	g_object_unref(ia);
 	internet_address_list_encode(list, NULL, line);
 	g_object_unref(list);
-	g_string_append_len(out, line->str, line->len);
-	if (out->str[out->len - 1] != '\n')
-		g_string_append_c(out, '\n');
+	crlf_line(out, line->str, line->len);
 	g_string_free(line, TRUE);
 }
 
@@ -757,27 +785,24 @@ header_subject(GString *out, const char *text)
 	char *line = g_strconcat("Subject: ", enc, NULL);
 	char *folded = g_mime_utils_unstructured_header_fold(NULL, NULL, line);
 
-	g_string_append(out, folded);
-	if (out->str[out->len - 1] != '\n')
-		g_string_append_c(out, '\n');
+	crlf_line(out, folded, strlen(folded));
 	g_free(enc);
 	g_free(line);
 	g_free(folded);
 }
 
-/* quoted_printable - text in quoted-printable, each line ended */
+/* quoted_printable - text in quoted-printable, with CRLF, each line ended */
 static void
 quoted_printable(GString *out, const char *text)
 {
 	GMimeEncoding enc;
 	size_t len = strlen(text);
-	size_t at = out->len;
+	char *qp;
 
 	g_mime_encoding_init_encode(&enc, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	g_string_set_size(out, at + g_mime_encoding_outlen(&enc, len));
-	g_string_set_size(out, at + g_mime_encoding_flush(&enc, text, len, out->str + at));
-	if (out->len > at && out->str[out->len - 1] != '\n')
-		g_string_append_c(out, '\n');
+	qp = g_malloc(g_mime_encoding_outlen(&enc, len));
+	crlf_line(out, qp, g_mime_encoding_flush(&enc, text, len, qp));
+	g_free(qp);
 }
 
 /*
@@ -796,7 +821,6 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	GString *out;
 	GDateTime *date;
 	char *s;
-	GByteArray *bytes;
 
 	if (!compose_render(path, n->vars, &subject, &body, err)) {
 		g_free(path);
@@ -806,7 +830,7 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	out = g_string_sized_new(1024 + 3 * strlen(body));
 	date = g_date_time_new_from_unix_local(n->now);
 	s = g_mime_utils_header_format_date(date);
-	g_string_append_printf(out, "Date: %s\n", s);
+	g_string_append_printf(out, "Date: %s\r\n", s);
 	g_free(s);
 	g_date_time_unref(date);
 	header_from(out, list->name, n->from);
@@ -815,28 +839,26 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	header_subject(out, subject);
 	header_items(out, "To", (const char *const *) n->to->pdata, n->to->len, true);
 	s = compose_message_id(list);
-	g_string_append_printf(out, "Message-Id: <%s>\n", s);
+	g_string_append_printf(out, "Message-Id: <%s>\r\n", s);
 	g_free(s);
 	if (n->in_reply_to && *n->in_reply_to)
-		g_string_append_printf(out, "In-Reply-To: <%s>\n", n->in_reply_to);
+		g_string_append_printf(out, "In-Reply-To: <%s>\r\n", n->in_reply_to);
 	if (n->references && *n->references) {
 		char **ids = g_strsplit(n->references, " ", -1);
 
 		header_items(out, "References", (const char *const *) ids, g_strv_length(ids), false);
 		g_strfreev(ids);
 	}
-	g_string_append_printf(out, "Auto-Submitted: %s\n", n->auto_submitted);
-	g_string_append_printf(out, "X-Auto-Response-Suppress: All\n"
-			       "MIME-Version: 1.0\n"
-			       "Content-Type: text/plain; charset=%s\n"
-			       "Content-Transfer-Encoding: quoted-printable\n\n",
+	g_string_append_printf(out, "Auto-Submitted: %s\r\n", n->auto_submitted);
+	g_string_append_printf(out, "X-Auto-Response-Suppress: All\r\n"
+			       "MIME-Version: 1.0\r\n"
+			       "Content-Type: text/plain; charset=%s\r\n"
+			       "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
 			       g_str_is_ascii(body) ? "us-ascii" : "utf-8");
 	quoted_printable(out, body);
-	bytes = compose_crlf(out->str, out->len);
-	g_string_free(out, TRUE);
 	g_free(subject);
 	g_free(body);
-	return bytes;
+	return g_bytes_unref_to_array(g_string_free_to_bytes(out));
 }
 
 /* compose_autoreply - "your report is held", RFC 3834 */
