@@ -2174,14 +2174,11 @@ join_rcpts(const GPtrArray *rcpts)
 	return g_string_free(s, FALSE);
 }
 
-/*
- * store_outbox_add_with - queue one outgoing message of size bytes,
- * which fill writes with store_blob_write()
- */
-enum store_rc
-store_outbox_add_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
-		      const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
-		      gint64 now, gint64 *id, GError **err)
+/* outbox_add - store_outbox_add_with() inside a transaction */
+static enum store_rc
+outbox_add(struct store *st, gint64 post_id, const char *kind, const char *sender,
+	   const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud, gint64 now,
+	   gint64 *id, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
@@ -2205,6 +2202,30 @@ store_outbox_add_with(struct store *st, gint64 post_id, const char *kind, const 
 			  "data", row, size, fill, ud, err)) == STORE_OK && id)
 		*id = row;
 	return r;
+}
+
+/*
+ * store_outbox_add_with - queue one outgoing message of size bytes,
+ * which fill writes with store_blob_write().  The row and its bytes
+ * appear together: outside the caller's transaction, in one of its own,
+ * so that no sender ever claims a row whose bytes are not yet written.
+ */
+enum store_rc
+store_outbox_add_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
+		      const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
+		      gint64 now, gint64 *id, GError **err)
+{
+	enum store_rc r;
+
+	if (!sqlite3_get_autocommit(st->db))
+		return outbox_add(st, post_id, kind, sender, rcpts, size, fill, ud, now, id, err);
+	if ((r = store_begin(st, err)) != STORE_OK)
+		return r;
+	if ((r = outbox_add(st, post_id, kind, sender, rcpts, size, fill, ud, now, id, err)) != STORE_OK) {
+		store_rollback(st);
+		return r;
+	}
+	return store_commit(st, err);
 }
 
 /* store_outbox_add - queue one outgoing message */

@@ -2,7 +2,7 @@
  * test_store - migrations, members, report ids, the auto-reply log, the
  * held list a page at a time, the checks before a kept handle is used
  * again, a store shared by threads, the outbox (claims one by one and in batches), raw messages and
- * outbox bytes written and read in pieces, on a real sqlite file
+ * outbox bytes written and read in pieces, an outbox row whole or not at all, on a real sqlite file
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,16 +63,16 @@ teardown(void **state)
 	return 0;
 }
 
-/* user_version - read the schema version straight from the file */
+/* number - the integer sql gives, read straight from the file on a connection of its own */
 static int
-user_version(const char *path)
+number(const char *path, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *stmt;
 	int v = -1;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		v = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
@@ -88,10 +88,10 @@ migrations(void **state)
 	struct store *again = NULL;
 	GError *err = NULL;
 
-	assert_int_equal(user_version(fx->path), store_version());
+	assert_int_equal(number(fx->path, "PRAGMA user_version"), store_version());
 	assert_int_equal(store_member_add(fx->st, L, "a@example.org", "member", "A", NULL, 0, NULL, 1, &err), STORE_OK);
 	assert_int_equal(store_open(fx->path, &again, &err), STORE_OK);
-	assert_int_equal(user_version(fx->path), store_version());
+	assert_int_equal(number(fx->path, "PRAGMA user_version"), store_version());
 	assert_int_equal(store_member_find(again, L, "a@example.org", NULL, &err), STORE_OK);
 	store_close(again);
 }
@@ -146,7 +146,7 @@ from_version_1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(store_open(fx->path, &fx->st, &err), STORE_OK);
-	assert_int_equal(user_version(fx->path), store_version());
+	assert_int_equal(number(fx->path, "PRAGMA user_version"), store_version());
 	assert_int_equal(store_held_list(fx->st, L, &held, &err), STORE_OK);
 	assert_int_equal(held->len, 1);
 	g_ptr_array_free(held, TRUE);
@@ -767,6 +767,57 @@ big_blobs(void **state)
 	g_free(back);
 }
 
+/* a writer that looks at the outbox from another connection while it writes */
+struct peek {
+	struct fixture *fx;
+	size_t	len;		/* bytes to write */
+	int	seen;		/* outbox rows another connection saw meanwhile */
+};
+
+/* write_peeking - a store_writer of len bytes that notes what others see of the outbox */
+static void
+write_peeking(struct store_blob *b, gpointer ud)
+{
+	struct peek *p = ud;
+
+	store_blob_write(b, "x", 1);
+	p->seen = number(p->fx->path, "SELECT count(*) FROM outbox");
+	store_blob_write(b, "yz", p->len - 1);
+}
+
+/* outbox_whole - outside a transaction, a row appears with its bytes or not at all */
+static void
+outbox_whole(void **state)
+{
+	struct fixture *fx = *state;
+	struct peek pk = { fx, 3, -1 };
+	GPtrArray *rcpts = g_ptr_array_new();
+	struct store_blob *b = NULL;
+	GError *err = NULL;
+	char back[3];
+	gint64 id;
+
+	g_ptr_array_add(rcpts, "a@example.org");
+	assert_int_equal(store_outbox_add_with(fx->st, 0, "relay", "", rcpts, 3, write_peeking, &pk,
+					       100, &id, &err), STORE_OK);
+	/* a sender looking while the bytes were written found nothing to claim */
+	assert_int_equal(pk.seen, 0);
+	assert_int_equal(store_outbox_body(fx->st, id, &b, &err), STORE_OK);
+	assert_int_equal(store_blob_read(b, back, 3, 0, &err), STORE_OK);
+	assert_memory_equal(back, "xyz", 3);
+	store_blob_close(b);
+
+	/* a writer that falls short leaves no row behind to be sent */
+	pk.len = 2;
+	assert_int_equal(store_outbox_add_with(fx->st, 0, "relay", "", rcpts, 3, write_peeking, &pk,
+					       100, &id, &err), STORE_ERROR);
+	g_clear_error(&err);
+	assert_int_equal(pk.seen, 1);
+	assert_int_equal(number(fx->path, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(number(fx->path, "SELECT count(*) FROM outbox_data"), 1);
+	g_ptr_array_free(rcpts, TRUE);
+}
+
 /* held_page - the oldest few held posts and how many there are */
 static void
 held_page(void **state)
@@ -848,6 +899,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbox_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(big_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbox_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbox_empty, setup, teardown),
 	};
