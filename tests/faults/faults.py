@@ -61,7 +61,11 @@ class Watcher:
     and those still running pipe(8) (which may exec a target) again; while
     a child of pipe(8) has yet to execute the filter, without a pause.  A
     target's children are not targets: a sanitizer's helper (LeakSanitizer's
-    tracer is a clone of the process it checks) is no process of ours."""
+    tracer is a clone of the process it checks) is no process of ours, and
+    killing it leaves the process it checks spinning for ever, its message
+    in Postfix's queue.  A process with no environment yet is in the middle
+    of execve() and is looked at again: judged then, the filter would pass
+    for no process of this instance, and its tracer for a target."""
 
     def __init__(self, etc, exes, pending_exe):
         self.want = b'MAIL_CONFIG=' + etc.encode()
@@ -93,11 +97,16 @@ class Watcher:
             return 'forked' if parent in ('pending', 'forked') else 'pending'
         try:
             with open('/proc/%d/environ' % pid, 'rb') as f:
-                if self.want not in f.read().split(b'\0'):
-                    return 'other'
+                env = f.read()
         except OSError:
             return None
-        if stat[0] == 'Z' or parent == 'target':
+        if not env:
+            # in the middle of execve(): the new image is there, its
+            # environment not yet (a verdict now would stick)
+            return None
+        if self.want not in env.split(b'\0'):
+            return 'other'
+        if stat[0] == 'Z' or parent == 'target' or self.exe(int(stat[1])) in self.exes:
             return 'other'
         return 'target'
 
