@@ -6,6 +6,7 @@
  *
  *	char *addr_normalize(const char *addr);
  *	char *addr_check_strict(const char *typed, const char **why);
+ *	bool addr_is_plain(const char *addr);
  *	bool addr_is_mailer_daemon(const char *addr);
  *	const char *addr_domain(const char *addr);
  *	bool addr_split_extension(const char *addr, char **base, char **ext);
@@ -34,6 +35,10 @@
  *	refuses or maps to something else (U+037E to ';'), or an xn--
  *	label that is not a valid A-label, is refused.  It returns the canonical form, or NULL with *why set
  *	to a static reason.
+ *
+ *	addr_is_plain() is true for an address in ASCII that any IDN
+ *	conversion gives back as it is: a dot-atom local part at a domain
+ *	of letters, digits, hyphens and dots with no xn-- in it.
  *
  *	addr_is_mailer_daemon() is true for MAILER-DAEMON@any.
  *
@@ -80,26 +85,27 @@ atext(unsigned char c)
 }
 
 /*
- * plain - lower (in ASCII lower case) is ASCII dot-atoms at a domain of
- * letters, digits, hyphens and dots, without an A-label: GMime's IDN
- * round trip gives such an address back unchanged (test_addr compares
- * the two), and through libidn2 it costs more than the rest of canonical()
+ * addr_is_plain - addr is ASCII dot-atoms at a domain of letters,
+ * digits, hyphens and dots, without an A-label: GMime's IDN round trip
+ * gives such an address back unchanged (test_addr compares the two), and
+ * through libidn2 it costs more than the rest of canonical()
  */
-static bool
-plain(const char *lower)
+bool
+addr_is_plain(const char *addr)
 {
-	const char *at = strchr(lower, '@');
+	const char *at = strchr(addr, '@');
 	const char *p;
 
-	if (at == NULL || at == lower || at[1] == '\0' || strstr(at, "xn--") != NULL)
+	if (at == NULL || at == addr || at[1] == '\0')
 		return false;
-	for (p = lower; p < at; p++)
+	for (p = addr; p < at; p++)
 		if (!((unsigned char) *p < 0x80 && atext(*p))
-		    && !(*p == '.' && p > lower && p[1] != '.' && p[1] != '@'))
+		    && !(*p == '.' && p > addr && p[1] != '.' && p[1] != '@'))
 			return false;
 	for (p = at + 1; *p; p++)
-		if (!g_ascii_isalnum(*p) && *p != '-'
-		    && !(*p == '.' && p > at + 1 && p[1] != '.' && p[1] != '\0'))
+		if ((!g_ascii_isalnum(*p) && *p != '-'
+		     && !(*p == '.' && p > at + 1 && p[1] != '.' && p[1] != '\0'))
+		    || g_ascii_strncasecmp(p, "xn--", 4) == 0)
 			return false;
 	return true;
 }
@@ -126,7 +132,7 @@ canonical(const char *addr)
 	if (at == NULL || at == addr || at[1] == '\0')
 		return NULL;
 	lower = g_ascii_strdown(addr, -1);
-	if (plain(lower))
+	if (addr_is_plain(lower))
 		return lower;
 	ia = internet_address_mailbox_new(NULL, lower);
 	idn = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));

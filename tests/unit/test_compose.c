@@ -1,5 +1,6 @@
 /*
- * test_compose - the members' copy, the held auto-reply, templates
+ * test_compose - the members' copy, the held auto-reply, templates,
+ * a notice's From and Subject fields as GMime writes them
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 
 #include "compose.h"
 #include "message.h"
@@ -296,6 +299,175 @@ notice_folds(void **state)
 }
 #undef LONG_LINE
 
+/* crlf_lines - GMime's LF-ended lines with CRLF; frees s */
+static char *
+crlf_lines(char *s)
+{
+	char **lines = g_strsplit(s, "\n", -1);
+	char *out = g_strjoinv("\r\n", lines);
+
+	g_strfreev(lines);
+	g_free(s);
+	return out;
+}
+
+/* gmime_from - the From field as GMime encodes and folds it, with CRLF */
+static char *
+gmime_from(const char *name, const char *addr)
+{
+	InternetAddressList *l = internet_address_list_new();
+	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+	GString *line = g_string_new("From: ");
+
+	internet_address_list_add(l, ia);
+	g_object_unref(ia);
+	internet_address_list_encode(l, NULL, line);
+	g_object_unref(l);
+	return crlf_lines(g_string_free(line, FALSE));
+}
+
+/* gmime_subject - the Subject field as GMime encodes and folds it, with CRLF */
+static char *
+gmime_subject(const char *text)
+{
+	char *enc = g_mime_utils_header_encode_text(NULL, text, "utf-8");
+	char *line = g_strconcat("Subject: ", enc, NULL);
+	char *folded = g_mime_utils_unstructured_header_fold(NULL, NULL, line);
+
+	g_free(enc);
+	g_free(line);
+	return crlf_lines(folded);
+}
+
+/* field - the field name: of a notice, its folded lines and the last CRLF */
+static char *
+field(const char *s, const char *name)
+{
+	char *start = g_strdup_printf("\r\n%s", name);
+	const char *p = strstr(s, start), *end;
+
+	g_free(start);
+	assert_non_null(p);
+	for (end = p += 2; (end = strstr(end, "\r\n")) && (end[2] == ' ' || end[2] == '\t'); end += 2)
+		;
+	assert_non_null(end);
+	return g_strndup(p, (size_t) (end + 2 - p));
+}
+
+/* random_text - a list's name or a subject: words, specials, quotes, blanks, letters beyond ASCII */
+static char *
+random_text(GRand *r, int most)
+{
+	static const char *const pieces[] = {
+		"Example", "security", "team", "of", "the", "project", " ", "  ", "\t", ".", ",", "\"",
+		"\\", "(", ")", "<", ">", "@", ":", ";", "[", "]", "'", "-", "_", "!", "#", "=?", "?=",
+		"=?utf-8?q?x?=", "~", "\x7f", "\xc3\xa9quipe", "s\xc3\xa9" "curit\xc3\xa9",
+		"\xe5\xae\x89\xe5\x85\xa8", "x", "2026-0042", "[vigil]", "Re:",
+		"averyveryverylongwordthatgoesonandonwithoutanyblankinitatallforsure",
+	};
+	GString *s = g_string_new(NULL);
+	int i, n = g_rand_int_range(r, 1, most);
+
+	for (i = 0; i < n; i++) {
+		if (i && g_rand_boolean(r))
+			g_string_append_c(s, ' ');
+		g_string_append(s, pieces[g_rand_int_range(r, 0, G_N_ELEMENTS(pieces))]);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* random_words - words of ASCII letters, one blank apart, about len bytes: near a line's end */
+static char *
+random_words(GRand *r, int len)
+{
+	GString *s = g_string_new(NULL);
+
+	while ((int) s->len < len)
+		g_string_append_c(s, s->len && g_rand_int_range(r, 0, 6) == 0 && s->str[s->len - 1] != ' '
+				  ? ' ' : 'a' + g_rand_int_range(r, 0, 26));
+	return g_string_free(s, FALSE);
+}
+
+/* random_from - a list's address: plain mostly, of any length, sometimes not */
+static char *
+random_from(GRand *r)
+{
+	static const char *const domains[] = {
+		"example.org", "Example.ORG", "a-long-subdomain.of.an.organisation.example.com",
+		"xn--bcher-kva.example", "b\xc3\xbc" "cher.example", "XN--BCHER-KVA.example", "ex..org",
+	};
+	char *local = g_strnfill((gsize) g_rand_int_range(r, 1, 40), 's');
+
+	char *a = g_strdup_printf("%s%s@%s", local, g_rand_boolean(r) ? "+list" : "",
+				  domains[g_rand_int_range(r, 0, G_N_ELEMENTS(domains))]);
+
+	g_free(local);
+	return a;
+}
+
+/*
+ * headers_as_gmime - the From and Subject fields of a notice are GMime's
+ * for the same name, address and subject, whether written directly or
+ * by GMime
+ */
+static void
+headers_as_gmime(void **state)
+{
+	struct list_config l = list;
+	char *path = write_template("fields.txt", "Subject: %{s}\n\nbody\n");
+	struct tvar vars[] = { { "s", NULL }, { NULL, NULL } };
+	GPtrArray *to = g_ptr_array_new();
+	struct notice n = {
+		.template = "fields.txt", .vars = vars, .to = to, .auto_submitted = "auto-generated",
+		.now = 1795300000,
+	};
+	GRand *r = g_rand_new_with_seed(2047);
+	GError *err = NULL;
+	int i;
+
+	g_ptr_array_add(to, "moderator@example.org");
+	for (i = 0; i < 5000; i++) {
+		/* one in four near where a line is folded */
+		bool edge = i % 4 == 0;
+		char *name = edge ? random_words(r, g_rand_int_range(r, 20, 60)) : random_text(r, 14);
+		char *from = random_from(r);
+		char *subject = edge ? random_words(r, g_rand_int_range(r, 60, 80)) : random_text(r, 20);
+		char *rendered, *body, *s, *got, *want;
+		GByteArray *out;
+
+		l.name = name;
+		n.from = from;
+		vars[0].value = subject;
+		out = compose_notice(&l, tdir, &n, &err);
+		assert_non_null(out);
+		s = str(out);
+		got = field(s, "From:");
+		want = gmime_from(name, from);
+		if (strcmp(got, want) != 0)
+			fail_msg("name \"%s\", address %s:\n got: %s\nwant: %s", name, from, got, want);
+		g_free(got);
+		g_free(want);
+		assert_true(compose_render(path, vars, &rendered, &body, &err));
+		got = field(s, "Subject:");
+		want = gmime_subject(rendered);
+		if (strcmp(got, want) != 0)
+			fail_msg("subject \"%s\":\n got: %s\nwant: %s", rendered, got, want);
+		g_free(got);
+		g_free(want);
+		g_free(rendered);
+		g_free(body);
+		g_free(s);
+		g_byte_array_unref(out);
+		g_free(name);
+		g_free(from);
+		g_free(subject);
+	}
+	g_rand_free(r);
+	g_ptr_array_free(to, TRUE);
+	g_unlink(path);
+	g_free(path);
+}
+
 /* shipped_template - conf/templates renders for a list */
 static void
 shipped_template(void **state)
@@ -341,6 +513,7 @@ main(void)
 		cmocka_unit_test(render),
 		cmocka_unit_test(autoreply),
 		cmocka_unit_test(notice_folds),
+		cmocka_unit_test(headers_as_gmime),
 		cmocka_unit_test(shipped_template),
 	};
 
