@@ -87,42 +87,47 @@ compose_message_id(const struct list_config *list)
 			       g_random_int(), g_random_int(), addr_domain(list->address));
 }
 
-/* crlf_stream - a stream that writes CRLF line ends and a final newline into *mem */
-static GMimeStream *
-crlf_stream(GMimeStream **mem)
+/*
+ * crlf_append - len bytes of s into out, each LF without a CR before it
+ * given one, a lone CR kept; *pc is the byte before s (0 at the start),
+ * updated, so that a CRLF split between two pieces stays one
+ */
+static void
+crlf_append(GString *out, const char *s, size_t len, char *pc)
 {
-	GMimeStream *flt;
-	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
+	const char *p = s, *end = s + len, *nl;
 
-	*mem = g_mime_stream_mem_new();
-	flt = g_mime_stream_filter_new(*mem);
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(flt), f);
-	g_object_unref(f);
-	return flt;
+	while ((nl = memchr(p, '\n', (size_t) (end - p))) != NULL) {
+		g_string_append_len(out, p, nl - p);
+		if ((nl > s ? nl[-1] : *pc) != '\r')
+			g_string_append_c(out, '\r');
+		g_string_append_c(out, '\n');
+		p = nl + 1;
+	}
+	g_string_append_len(out, p, end - p);
+	if (len > 0)
+		*pc = end[-1];
 }
 
-/* crlf_bytes - what was written to a crlf_stream(); both streams are freed */
-static GByteArray *
-crlf_bytes(GMimeStream *flt, GMimeStream *mem)
+/* crlf_end - the last line ended; pc is the last byte given to crlf_append(), which was given some */
+static void
+crlf_end(GString *out, char pc)
 {
-	GByteArray *out;
-
-	g_mime_stream_flush(flt);
-	g_object_unref(flt);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	out = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	g_object_unref(mem);
-	return out;
+	if (pc != '\n')
+		g_string_append(out, pc == '\r' ? "\n" : "\r\n");
 }
 
 /* compose_crlf - raw bytes with CRLF line ends and a final newline */
 GByteArray *
 compose_crlf(const void *raw, size_t len)
 {
-	GMimeStream *mem, *flt = crlf_stream(&mem);
+	GString *out = g_string_sized_new(len + len / 16 + 2);
+	char pc = 0;
 
-	g_mime_stream_write(flt, raw, len);
-	return crlf_bytes(flt, mem);
+	crlf_append(out, raw, len, &pc);
+	if (len > 0)
+		crlf_end(out, pc);
+	return g_bytes_unref_to_array(g_string_free_to_bytes(out));
 }
 
 /* list_id - RFC 2919: "Name" <local.domain> */
@@ -401,22 +406,18 @@ compose_parts_clear(struct compose_parts *p)
 	memset(p, 0, sizeof *p);
 }
 
-#define CRLF_PIECE	65536	/* bytes through the filter at a time */
+#define CRLF_PIECE	65536	/* bytes converted at a time */
 
-/* filter_out - one step of the CRLF filter; its output goes to sink */
+/* put - what buf holds to sink (none: only counted), buf emptied; how many bytes */
 static gsize
-filter_out(GMimeFilter *f, const char *in, size_t len, bool last, compose_sink sink, gpointer ud)
+put(GString *buf, compose_sink sink, gpointer ud)
 {
-	char *out;
-	size_t outlen, prespace;
+	gsize n = buf->len;
 
-	if (last)
-		g_mime_filter_complete(f, (char *) in, len, 0, &out, &outlen, &prespace);
-	else
-		g_mime_filter_filter(f, (char *) in, len, 0, &out, &outlen, &prespace);
-	if (sink && outlen > 0)
-		sink(out, outlen, ud);
-	return outlen;
+	if (sink && n > 0)
+		sink(buf->str, n, ud);
+	g_string_truncate(buf, 0);
+	return n;
 }
 
 /*
@@ -428,21 +429,25 @@ filter_out(GMimeFilter *f, const char *in, size_t len, bool last, compose_sink s
 gsize
 compose_crlf_parts(const struct compose_parts *p, compose_sink sink, gpointer ud)
 {
-	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
 	const char *piece[3] = { p->head->str, p->body, p->tail->str };
 	size_t plen[3] = { p->head->len, p->bodylen, p->tail->len };
+	GString *buf = g_string_sized_new(2 * CRLF_PIECE + 2);
 	gsize total = 0;
+	char pc = 0;
 	int i;
 
 	for (i = 0; i < 3; i++) {
 		size_t off;
 
-		for (off = 0; off < plen[i]; off += CRLF_PIECE)
-			total += filter_out(f, piece[i] + off, MIN(plen[i] - off, (size_t) CRLF_PIECE),
-					    false, sink, ud);
+		for (off = 0; off < plen[i]; off += CRLF_PIECE) {
+			crlf_append(buf, piece[i] + off, MIN(plen[i] - off, (size_t) CRLF_PIECE), &pc);
+			total += put(buf, sink, ud);
+		}
 	}
-	total += filter_out(f, "", 0, true, sink, ud);
-	g_object_unref(f);
+	if (total > 0)
+		crlf_end(buf, pc);
+	total += put(buf, sink, ud);
+	g_string_free(buf, TRUE);
 	return total;
 }
 
@@ -703,28 +708,15 @@ compose_check(const struct list_config *list, const char *template_dir, GError *
 	return TRUE;
 }
 
-/* crlf_append - len bytes of s, whose lines end in LF, into out with CRLF */
-static void
-crlf_append(GString *out, const char *s, size_t len)
-{
-	const char *end = s + len;
-	const char *nl;
-
-	while ((nl = memchr(s, '\n', end - s)) != NULL) {
-		g_string_append_len(out, s, nl - s);
-		g_string_append(out, "\r\n");
-		s = nl + 1;
-	}
-	g_string_append_len(out, s, end - s);
-}
-
 /* crlf_line - a header field or body from GMime (LF), into out with CRLF, its last line ended */
 static void
 crlf_line(GString *out, const char *s, size_t len)
 {
-	crlf_append(out, s, len);
-	if (len > 0 && s[len - 1] != '\n')
-		g_string_append(out, "\r\n");
+	char pc = 0;
+
+	crlf_append(out, s, len, &pc);
+	if (len > 0)
+		crlf_end(out, pc);
 }
 
 /*

@@ -59,6 +59,70 @@ crlf(void **state)
 	g_byte_array_unref(out);
 }
 
+/* gmime_crlf - bytes through GMime's unix2dos filter, with a final newline */
+static GByteArray *
+gmime_crlf(const char *in, size_t len)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeStream *flt = g_mime_stream_filter_new(mem);
+	GMimeFilter *f = g_mime_filter_unix2dos_new(TRUE);
+	GByteArray *out;
+
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(flt), f);
+	g_object_unref(f);
+	g_mime_stream_write(flt, in, len);
+	g_mime_stream_flush(flt);
+	g_object_unref(flt);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	out = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_object_unref(mem);
+	return out;
+}
+
+/*
+ * crlf_as_gmime - line ends as GMime's filter writes them, in one piece
+ * or in three (a CR and its LF in two pieces too)
+ */
+static void
+crlf_as_gmime(void **state)
+{
+	static const char alphabet[] = "ab\r\n\n.";
+	GRand *r = g_rand_new_with_seed(3834);
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		size_t len = (size_t) g_rand_int_range(r, 0, 200), cut1, cut2, k;
+		char *in = g_malloc(len + 1);
+		GByteArray *want, *got, *parted;
+		struct compose_parts p;
+
+		for (k = 0; k < len; k++)
+			in[k] = alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)];
+		want = gmime_crlf(in, len);
+		got = compose_crlf(in, len);
+		if (got->len != want->len || memcmp(got->data, want->data, got->len) != 0)
+			fail_msg("compose_crlf differs from GMime's filter on %zu bytes", len);
+		cut1 = (size_t) g_rand_int_range(r, 0, (gint32) len + 1);
+		cut2 = cut1 + (size_t) g_rand_int_range(r, 0, (gint32) (len - cut1) + 1);
+		p.head = g_string_new_len(in, (gssize) cut1);
+		p.body = in + cut1;
+		p.bodylen = cut2 - cut1;
+		p.tail = g_string_new_len(in + cut2, (gssize) (len - cut2));
+		parted = compose_parts_bytes(&p);
+		if (parted->len != want->len || memcmp(parted->data, want->data, parted->len) != 0)
+			fail_msg("compose_crlf_parts differs from GMime's filter on %zu bytes cut at %zu, %zu",
+				 len, cut1, cut2);
+		assert_int_equal(compose_crlf_parts(&p, NULL, NULL), want->len);
+		g_string_free(p.head, TRUE);
+		g_string_free(p.tail, TRUE);
+		g_byte_array_unref(parted);
+		g_byte_array_unref(got);
+		g_byte_array_unref(want);
+		g_free(in);
+	}
+	g_rand_free(r);
+}
+
 /* relay_copy - our header lines on top, the original below, unchanged */
 static void
 relay_copy(void **state)
@@ -508,6 +572,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(crlf),
+		cmocka_unit_test(crlf_as_gmime),
 		cmocka_unit_test(relay_copy),
 		cmocka_unit_test(relay_id_encoded),
 		cmocka_unit_test(render),
