@@ -522,7 +522,10 @@ expand(GString *out, const char *s, const struct tvar *vars, bool header, const 
 		const char *v;
 
 		if (s[0] != '%') {
-			g_string_append_c(out, *s++);
+			size_t n = strcspn(s, "%");
+
+			g_string_append_len(out, s, (gssize) n);
+			s += n;
 			continue;
 		}
 		if (s[1] == '%') {
