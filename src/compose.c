@@ -109,7 +109,7 @@ crlf_append(GString *out, const char *s, size_t len, char *pc)
 		*pc = end[-1];
 }
 
-/* crlf_end - the last line ended; pc is the last byte given to crlf_append(), which was given some */
+/* crlf_end - end the last line as GMime's filter does; pc is the last byte crlf_append() was given */
 static void
 crlf_end(GString *out, char pc)
 {
@@ -769,13 +769,13 @@ header_from(GString *out, const char *name, const char *addr)
 
 	if (name && *name && addr_is_plain(addr)) {
 		char *phrase = g_mime_utils_header_encode_phrase(NULL, name, NULL);
-		bool fits = strlen("From: ") + strlen(phrase) + strlen(" <") + strlen(addr) + 1 < 78;
 
-		if (fits)
+		if (strlen("From: ") + strlen(phrase) + strlen(" <") + strlen(addr) + 1 < 78) {
 			g_string_append_printf(out, "From: %s <%s>\r\n", phrase, addr);
-		g_free(phrase);
-		if (fits)
+			g_free(phrase);
 			return;
+		}
+		g_free(phrase);
 	}
 	list = internet_address_list_new();
 	ia = internet_address_mailbox_new(name, addr);
