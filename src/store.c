@@ -338,6 +338,12 @@ static const char *const migrations[] = {
 
 	/* 9: the moderators of a list without reading every member (store_member_addresses()) */
 	"CREATE INDEX members_by_role ON members (list, role);",
+
+	/*
+	 * 10: a member's sponsors without reading every sponsor row: the
+	 * member columns look them up for each member (MEMBER_COLUMNS)
+	 */
+	"CREATE INDEX sponsors_by_invite ON sponsors (invite_id);",
 };
 
 /* store_version - the schema version this program writes */
