@@ -79,8 +79,8 @@
 #include "membership.h"
 #include "message.h"
 #include "moderate.h"
-#include "outbox.h"
 #include "policy.h"
+#include "queue.h"
 #include "text.h"
 #include "thread.h"
 #include "token.h"
@@ -118,7 +118,7 @@ static enum store_rc
 queue(struct job *j, gint64 post_id, const char *kind, const char *sender,
       GPtrArray *rcpts, GByteArray *data, GError **err)
 {
-	return outbox_queue(j->st, post_id, kind, sender, rcpts, data, j->now, j->outbox_ids, err);
+	return queue_message(j->st, post_id, kind, sender, rcpts, data, j->now, j->outbox_ids, err);
 }
 
 /* is_member - is addr a member of l, read from st */
@@ -458,7 +458,7 @@ intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, g
 			compose_relay_parts(&c, rj->raw, rj->len, footer, &parts);
 			r = archive_parts(st, rj, &parts, err);
 			if (r == STORE_OK && to->len > 0)
-				r = outbox_queue_with(st, rj->post_id, "relay", rj->list->bounce_address,
+				r = queue_message_with(st, rj->post_id, "relay", rj->list->bounce_address,
 						      to, (gint64) compose_crlf_parts(&parts, NULL, NULL),
 						      write_parts, &parts, rj->now, outbox_ids, err);
 			compose_parts_clear(&parts);

@@ -57,7 +57,7 @@
 #include "dmarc.h"
 #include "intake.h"
 #include "log.h"
-#include "outbox.h"
+#include "queue.h"
 #include "text.h"
 
 G_DEFINE_QUARK(vigil-moderate-error-quark, moderate_error)
@@ -165,7 +165,7 @@ moderate_mail(struct store *st, const struct config *cfg, const struct list_conf
 	if ((data = compose_notice(l, cfg->template_dir, n, err)) == NULL)
 		return STORE_RETRY;	/* a template the admin can fix: keep trying */
 	kind = g_strndup(n->template, strcspn(n->template, "."));
-	r = outbox_queue(st, post_id, kind, envelope, n->to, data, n->now, outbox_ids, err);
+	r = queue_message(st, post_id, kind, envelope, n->to, data, n->now, outbox_ids, err);
 	g_free(kind);
 	g_byte_array_unref(data);
 	return r;

@@ -4,18 +4,10 @@
  * SYNOPSIS
  *	#include "outbox.h"
  *
- *	enum store_rc outbox_queue(st, post_id, kind, sender, rcpts, data, now, ids, err);
- *	enum store_rc outbox_queue_with(st, post_id, kind, sender, rcpts, size, fill, ud,
- *					now, ids, err);
  *	enum store_rc outbox_flush(st, cfg, ids, now, &stats, err);
  *	enum store_rc outbox_flush_session(st, cfg, session, ids, now, &stats, err);
  * DESCRIPTION
- *	outbox_queue() adds a message to the outbox inside the caller's
- *	transaction and appends the new row's id to ids, for the caller
- *	to flush once the transaction is committed.  outbox_queue_with()
- *	does the same for a message of size bytes that fill writes in
- *	pieces (store_blob_write()), never whole in memory.
- *
+ *	Messages go into the outbox with queue_message() (queue.c).
  *	outbox_flush() sends the outbox rows named in ids, or every row
  *	no other process is sending when ids is NULL, to the configured
  *	relay, over one connection (outbox_flush_session() over the
@@ -426,34 +418,6 @@ log_failed(const struct outbox_item *it, const GPtrArray *failed)
 		log_msg(LOG_WARNING, "outbox=%" G_GINT64_FORMAT " kind=%s to=<%s> status=refused"
 			" (5xx from the relay; recipient dropped)", it->id, it->kind,
 			(char *) g_ptr_array_index(failed, i));
-}
-
-/* outbox_queue - add an outgoing message; its id is appended to ids */
-enum store_rc
-outbox_queue(struct store *st, gint64 post_id, const char *kind, const char *sender,
-	     const GPtrArray *rcpts, const GByteArray *data, gint64 now, GArray *ids, GError **err)
-{
-	gint64 id;
-	enum store_rc r = store_outbox_add(st, post_id, kind, sender, rcpts, data, now, &id, err);
-
-	if (r == STORE_OK)
-		g_array_append_val(ids, id);
-	return r;
-}
-
-/* outbox_queue_with - add an outgoing message that fill writes; its id is appended to ids */
-enum store_rc
-outbox_queue_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
-		  const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud, gint64 now,
-		  GArray *ids, GError **err)
-{
-	gint64 id;
-	enum store_rc r = store_outbox_add_with(st, post_id, kind, sender, rcpts, size, fill, ud,
-						now, &id, err);
-
-	if (r == STORE_OK)
-		g_array_append_val(ids, id);
-	return r;
 }
 
 /* at most this many RCPT TO per transaction */

@@ -16,12 +16,6 @@ struct flush_stats {
 	int	dropped;	/* recipients refused permanently */
 };
 
-enum store_rc outbox_queue(struct store *st, gint64 post_id, const char *kind, const char *sender,
-			   const GPtrArray *rcpts, const GByteArray *data, gint64 now,
-			   GArray *ids, GError **err);
-enum store_rc outbox_queue_with(struct store *st, gint64 post_id, const char *kind,
-				const char *sender, const GPtrArray *rcpts, gint64 size,
-				store_writer fill, gpointer ud, gint64 now, GArray *ids, GError **err);
 enum store_rc outbox_flush(struct store *st, const struct config *cfg, const GArray *ids,
 			   gint64 now, struct flush_stats *stats, GError **err);
 enum store_rc outbox_flush_session(struct store *st, const struct config *cfg,

@@ -16,9 +16,10 @@
  *	not take now stays in the outbox for "vigil flush".
  *
  *	This program only translates: the core decides, this file maps the
- *	result to an exit status.  It links everything the core needs
- *	(GMime, sqlite, libcurl), which costs a few milliseconds of start-up
- *	for every message: vigild does the same work in a resident process.
+ *	result to an exit status.  It links what the core needs to take a
+ *	message in (GMime, sqlite; not libcurl, which only vigil-sender
+ *	loads), which costs a millisecond or more of start-up for every
+ *	message: vigild does the same work in a resident process.
  * DIAGNOSTICS
  *	Exit status (sysexits.h): 0 the message is safely stored; 75
  *	EX_TEMPFAIL for anything that may pass (database busy or read-only,

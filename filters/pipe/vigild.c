@@ -10,8 +10,9 @@
  *	and answers the exit status for Postfix only once it is committed.
  *	vigil-sender's threads (sender.c), started beside it, then send the
  *	outbox over connections to the relay they keep while busy.  So a
- *	message costs neither a process that loads GMime, sqlite and libcurl
- *	nor a new connection to the relay for each mail it causes.
+ *	message costs neither a process that loads GMime and sqlite, nor one
+ *	that loads libcurl, nor a new connection to the relay for each mail
+ *	it causes.
  *
  *	Connections are served by a pool of threads sharing one database
  *	connection (store_shared_new()): the messages that arrive together

@@ -5,7 +5,7 @@
  * write that fails fails the message, and what a failed commit or a
  * crash leaves is found by archive_recover(); the export of a thread.
  *
- * store_commit and outbox_queue_with are wrapped (-Wl,--wrap) so that a
+ * store_commit and queue_message_with are wrapped (-Wl,--wrap) so that a
  * test can make them fail.
  */
 #include <stdarg.h>
@@ -27,7 +27,7 @@
 #include "intake.h"
 #include "message.h"
 #include "moderate.h"
-#include "outbox.h"
+#include "queue.h"
 #include "store.h"
 
 #define NOW 1795300000
@@ -35,15 +35,15 @@
 /* ------------------------------------------------------------ the wraps */
 
 static int fail_commit;		/* store_commit rolls back and fails */
-static int fail_queue;		/* outbox_queue_with fails */
+static int fail_queue;		/* queue_message_with fails */
 
 enum store_rc __real_store_commit(struct store *st, GError **err);
 enum store_rc __wrap_store_commit(struct store *st, GError **err);
-enum store_rc __real_outbox_queue_with(struct store *st, gint64 post_id, const char *kind,
+enum store_rc __real_queue_message_with(struct store *st, gint64 post_id, const char *kind,
 				       const char *sender, const GPtrArray *rcpts, gint64 size,
 				       store_writer fill, gpointer ud, gint64 now, GArray *ids,
 				       GError **err);
-enum store_rc __wrap_outbox_queue_with(struct store *st, gint64 post_id, const char *kind,
+enum store_rc __wrap_queue_message_with(struct store *st, gint64 post_id, const char *kind,
 				       const char *sender, const GPtrArray *rcpts, gint64 size,
 				       store_writer fill, gpointer ud, gint64 now, GArray *ids,
 				       GError **err);
@@ -59,14 +59,14 @@ __wrap_store_commit(struct store *st, GError **err)
 	return STORE_RETRY;
 }
 
-/* __wrap_outbox_queue_with - queueing that fails, when asked to */
+/* __wrap_queue_message_with - queueing that fails, when asked to */
 enum store_rc
-__wrap_outbox_queue_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
+__wrap_queue_message_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
 			 const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
 			 gint64 now, GArray *ids, GError **err)
 {
 	if (!fail_queue)
-		return __real_outbox_queue_with(st, post_id, kind, sender, rcpts, size, fill, ud, now,
+		return __real_queue_message_with(st, post_id, kind, sender, rcpts, size, fill, ud, now,
 						ids, err);
 	g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "outbox: database is locked (test)");
 	return STORE_RETRY;

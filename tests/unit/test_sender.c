@@ -33,6 +33,7 @@
 #include "dbfixture.h"
 #include "message.h"
 #include "outbox.h"
+#include "queue.h"
 #include "send.h"
 #include "sender.h"
 
@@ -262,7 +263,7 @@ queue(struct fixture *fx, const char *rcpts, const char *data, size_t len)
 	for (i = 0; v[i]; i++)
 		g_ptr_array_add(to, v[i]);
 	g_byte_array_append(b, (const guint8 *) data, (guint) len);
-	assert_int_equal(outbox_queue(fx->st, 0, "relay", "list-bounces@example.org", to, b, 100, ids, &err),
+	assert_int_equal(queue_message(fx->st, 0, "relay", "list-bounces@example.org", to, b, 100, ids, &err),
 			 STORE_OK);
 	id = g_array_index(ids, gint64, 0);
 	g_array_free(ids, TRUE);
