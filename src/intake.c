@@ -459,8 +459,8 @@ intake_relay(struct store *st, const struct relay_job *rj, GArray *outbox_ids, g
 			r = archive_parts(st, rj, &parts, err);
 			if (r == STORE_OK && to->len > 0)
 				r = queue_message_with(st, rj->post_id, "relay", rj->list->bounce_address,
-						      to, (gint64) compose_crlf_parts(&parts, NULL, NULL),
-						      write_parts, &parts, rj->now, outbox_ids, err);
+						       to, (gint64) compose_crlf_parts(&parts, NULL, NULL),
+						       write_parts, &parts, rj->now, outbox_ids, err);
 			compose_parts_clear(&parts);
 		}
 		g_free(footer);

@@ -40,13 +40,13 @@ static int fail_queue;		/* queue_message_with fails */
 enum store_rc __real_store_commit(struct store *st, GError **err);
 enum store_rc __wrap_store_commit(struct store *st, GError **err);
 enum store_rc __real_queue_message_with(struct store *st, gint64 post_id, const char *kind,
-				       const char *sender, const GPtrArray *rcpts, gint64 size,
-				       store_writer fill, gpointer ud, gint64 now, GArray *ids,
-				       GError **err);
+				        const char *sender, const GPtrArray *rcpts, gint64 size,
+				        store_writer fill, gpointer ud, gint64 now, GArray *ids,
+				        GError **err);
 enum store_rc __wrap_queue_message_with(struct store *st, gint64 post_id, const char *kind,
-				       const char *sender, const GPtrArray *rcpts, gint64 size,
-				       store_writer fill, gpointer ud, gint64 now, GArray *ids,
-				       GError **err);
+				        const char *sender, const GPtrArray *rcpts, gint64 size,
+				        store_writer fill, gpointer ud, gint64 now, GArray *ids,
+				        GError **err);
 
 /* __wrap_store_commit - a commit that fails as a full disk would, when asked to */
 enum store_rc
@@ -62,12 +62,12 @@ __wrap_store_commit(struct store *st, GError **err)
 /* __wrap_queue_message_with - queueing that fails, when asked to */
 enum store_rc
 __wrap_queue_message_with(struct store *st, gint64 post_id, const char *kind, const char *sender,
-			 const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
-			 gint64 now, GArray *ids, GError **err)
+			  const GPtrArray *rcpts, gint64 size, store_writer fill, gpointer ud,
+			  gint64 now, GArray *ids, GError **err)
 {
 	if (!fail_queue)
 		return __real_queue_message_with(st, post_id, kind, sender, rcpts, size, fill, ud, now,
-						ids, err);
+						 ids, err);
 	g_set_error(err, STORE_ERROR_DOMAIN, STORE_RETRY, "outbox: database is locked (test)");
 	return STORE_RETRY;
 }
