@@ -8,6 +8,7 @@
  *	enum store_rc outbox_flush_session(st, cfg, session, ids, now, &stats, err);
  * DESCRIPTION
  *	Messages go into the outbox with queue_message() (queue.c).
+ *
  *	outbox_flush() sends the outbox rows named in ids, or every row
  *	no other process is sending when ids is NULL, to the configured
  *	relay, over one connection (outbox_flush_session() over the
