@@ -348,10 +348,11 @@ bench_up() {
 # bench_now: seconds since the epoch, nanosecond resolution
 bench_now() { date +%s.%N; }
 
-# bench_sent_count FROM_BYTE: deliveries to smtp-sink logged after byte FROM_BYTE of the maillog
-bench_sent_count() {
-  tail -c +"$(($1 + 1))" "$PFX_LOG" 2>/dev/null |
-    grep -c "relay=127\.0\.0\.1\[127\.0\.0\.1\]:$SINK_PORT,.* status=sent"
+# bench_drain FROM_BYTE WANT IDLE_S MAX_S: wait for the deliveries to
+# smtp-sink logged after byte FROM_BYTE of the maillog (bench/drain.py);
+# prints "TLAST GOT", the time of the last one and their number
+bench_drain() {
+  python3 "$BENCH_SRCDIR/drain.py" "$PFX_LOG" "$1" "$SINK_PORT" "$2" "$PFX_BASE/spool" "$3" "$4"
 }
 
 # bench_queue_files FROM_BYTE: messages Postfix's cleanup took after byte
@@ -430,7 +431,7 @@ bench_expected() {
 # time of the last delivery counts, and delivered < expected shows what
 # never came).
 bench_throughput() {
-  local who=$1 set=$2 n=$3 s=$4 port list t0 t1 tlast now want got=0 prev=-1 off i rc=0
+  local who=$1 set=$2 n=$3 s=$4 port list t0 t1 tlast want got=0 off rc=0
   read -r port list < <(bench_target "$who")
   want=$(bench_expected "$set" "$n")
   bench_relay_idle
@@ -444,18 +445,8 @@ bench_throughput() {
     bench_source "$port" "$list" "$set" "$n" "$s" > /dev/null 2>&1 || rc=1
   fi
   t1=$(bench_now)
-  tlast=$t1
   [ "$rc" = 0 ] || bench_log "$who $set: smtp-source reported an error"
-  for ((i = 0; i < ${BENCH_WAIT:-300} * 20; i++)); do
-    got=$(bench_sent_count "$off")
-    now=$(bench_now)
-    if [ "$got" != "$prev" ]; then prev=$got; tlast=$now; fi
-    if [ "$(queue_count)" = 0 ]; then
-      [ "$got" -ge "$want" ] && break
-      [ "$(echo "$now - $tlast > 2" | bc)" = 1 ] && break
-    fi
-    sleep 0.05
-  done
+  read -r tlast got < <(bench_drain "$off" "$want" 2 "${BENCH_WAIT:-300}")
   printf '%s %s %d %.3f %.3f %d %d %d\n' "$who" "$set" "$n" \
     "$(echo "$t1 - $t0" | bc)" "$(echo "$tlast - $t0" | bc)" "$got" "$want" "$(bench_queue_files "$off")"
 }
