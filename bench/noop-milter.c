@@ -45,7 +45,7 @@
 
 #include "relay.h"
 
-#define SENDERS	4		/* sending threads, as vigil-milter's vigil-sender */
+#define SENDERS	4		/* sending threads, as vigil-sender's (SENDER_THREADS, src/sendproc.h) */
 #define IDLE	2		/* seconds a connection is kept unused, as vigil-sender */
 
 static char **members;

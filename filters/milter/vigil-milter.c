@@ -106,8 +106,6 @@ static bool foreground;		/* -f: log on stderr too */
 static struct sendproc *senders;	/* vigil-sender, which sends the outbox */
 static gint done;		/* smfi_main() has returned */
 
-#define SENDER_THREADS 4	/* vigil-sender's, each over its own connection to the relay */
-
 /* the threads' database connection; never closed, as smfi_main() does
  * not wait for the threads */
 static struct store *store;

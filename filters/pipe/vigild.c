@@ -67,7 +67,6 @@
 #include "vigild.h"
 
 #define WORKERS		6	/* messages taken in at once */
-#define SENDERS		3	/* vigil-sender's threads */
 #define READ_TIMEOUT	600	/* seconds a client may take to send its message */
 
 static const char usage_text[] =
@@ -463,7 +462,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0)
 		die("cannot take signals: %s", g_strerror(errno));
-	senders = sendproc_start(conf_path, SENDERS);
+	senders = sendproc_start(conf_path, SENDER_THREADS);
 	if ((pool = g_thread_pool_new(worker, NULL, WORKERS, FALSE, &err)) == NULL)
 		die("%s", err->message);
 	log_msg(LOG_INFO, "listening on %s as uid %u", sock, (unsigned) geteuid());
