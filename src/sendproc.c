@@ -8,7 +8,6 @@
  *	void sendproc_wake(struct sendproc *p);
  *	void sendproc_stop(struct sendproc *p);
  *	void sendproc_send(const char *conf, const GArray *ids);
- *	char *libexec_program(const char *name);
  * DESCRIPTION
  *	The programs that take mail in (vigil-intake, vigild, vigil-milter)
  *	do not talk to the relay themselves: vigil-sender does.  A row the
@@ -31,9 +30,8 @@
  *	killed meanwhile, vigil-sender still finishes.
  *
  *	conf is the configuration file to pass on (-c), or NULL for the
- *	default.  libexec_program() is the path of a helper program: next to
- *	the running program (a build tree, a test's copy), else where it is
- *	installed.  vigil-sender logs to stderr too when the caller does.
+ *	default.  vigil-sender is looked for with libexec_program()
+ *	(locate.c).  It logs to stderr too when the caller does.
  * DIAGNOSTICS
  *	Failures are logged; what was not sent stays in the outbox, for
  *	the next wake (resident programs look for it once a minute) or
@@ -46,10 +44,12 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "locate.h"
 #include "log.h"
 
 extern char **environ;
@@ -61,32 +61,15 @@ struct sendproc {
 	int	fd;		/* our end of its standard input */
 };
 
-/* libexec_program - a helper program: next to this one, else where installed */
-char *
-libexec_program(const char *name)
-{
-	char *self = g_file_read_link("/proc/self/exe", NULL);
-
-	if (self) {
-		char *dir = g_path_get_dirname(self);
-		char *p = g_build_filename(dir, name, NULL);
-
-		g_free(dir);
-		g_free(self);
-		if (access(p, X_OK) == 0)
-			return p;
-		g_free(p);
-	}
-	return g_build_filename(VIGIL_LIBEXECDIR, name, NULL);
-}
-
 /* command - vigil-sender's arguments up to the mode's own */
 static GPtrArray *
 command(const char *conf)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	char *path = libexec_program("vigil-sender");
 
-	g_ptr_array_add(argv, libexec_program("vigil-sender"));
+	g_ptr_array_add(argv, g_strdup(path));
+	free(path);
 	if (conf) {
 		g_ptr_array_add(argv, g_strdup("-c"));
 		g_ptr_array_add(argv, g_strdup(conf));

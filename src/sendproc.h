@@ -17,6 +17,5 @@ struct sendproc *sendproc_start(const char *conf, int threads);
 void sendproc_wake(struct sendproc *p);
 void sendproc_stop(struct sendproc *p);
 void sendproc_send(const char *conf, const GArray *ids);
-char *libexec_program(const char *name);
 
 #endif

@@ -9,8 +9,8 @@
  *	vigil-filter hands it the envelope and the message over vigild's
  *	socket, in the database's directory, and exits with the status
  *	vigild answers once the message is stored: the work is done by a
- *	resident process, and this program, which links GLib and nothing
- *	else, starts in a fraction of a millisecond.
+ *	resident process, and this program, which links the C library and
+ *	nothing else, starts in a fraction of a millisecond.
  *
  *	Otherwise - vigild is not running, serves another configuration,
  *	or anything goes wrong before the message is read - it replaces
@@ -45,11 +45,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <glib.h>
-
 #include "config.h"
+#include "locate.h"
 #include "log.h"
-#include "sendproc.h"
 #include "vigild.h"
 
 #define PIECE	65536		/* bytes of the message a read */
@@ -64,16 +62,16 @@ static const char usage_text[] =
 	"else to vigil-intake, which does the work itself.\n";
 
 /* direct - become vigil-intake with our arguments; standard input is unread */
-static int G_GNUC_NORETURN
+static int __attribute__((noreturn))
 direct(char **argv)
 {
 	char *path = libexec_program("vigil-intake");
 
 	argv[0] = path;
 	execv(path, argv);
-	printf("vigil-filter: cannot run %s: %s\n", path, g_strerror(errno));
+	printf("vigil-filter: cannot run %s: %s\n", path, strerror(errno));
 	fflush(stdout);
-	log_msg(LOG_ERR, "status=tempfail cannot run %s: %s", path, g_strerror(errno));
+	log_msg(LOG_ERR, "status=tempfail cannot run %s: %s", path, strerror(errno));
 	exit(EX_TEMPFAIL);
 }
 
@@ -81,17 +79,11 @@ direct(char **argv)
 static char *
 socket_path(const char *conf)
 {
-	GKeyFile *kf = g_key_file_new();
-	char *db = NULL, *dir, *sock = NULL;
+	char *db = locate_database(conf), *sock = NULL;
 
-	if (g_key_file_load_from_file(kf, conf, G_KEY_FILE_NONE, NULL)) {
-		db = g_key_file_get_string(kf, "vigil", "database", NULL);
-		dir = g_path_get_dirname(db ? g_strstrip(db) : CONFIG_DEFAULT_DATABASE);
-		sock = g_build_filename(dir, VIGILD_SOCKET, NULL);
-		g_free(dir);
-	}
-	g_free(db);
-	g_key_file_free(kf);
+	if (db && asprintf(&sock, "%.*s/%s", (int) (strrchr(db, '/') - db), db, VIGILD_SOCKET) < 0)
+		sock = NULL;
+	free(db);
 	return sock;
 }
 
@@ -133,25 +125,27 @@ put(int fd, const void *buf, size_t len)
 	return true;
 }
 
-/* get_line - one line from fd, without its newline; NULL at end of file or error */
-static char *
-get_line(int fd)
+#define LINE_MAX_LEN	4096	/* vigild's lines are shorter */
+
+/* get_line - one line from fd, without its newline, into buf; false at end of file or error */
+static bool
+get_line(int fd, char buf[LINE_MAX_LEN + 1])
 {
-	GString *s = g_string_new(NULL);
-	char c;
+	size_t len = 0;
 
 	for (;;) {
-		ssize_t n = read(fd, &c, 1);
+		ssize_t n = read(fd, buf + len, 1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || s->len > 4096) {
-			g_string_free(s, TRUE);
-			return NULL;
+		if (n <= 0)
+			return false;
+		if (buf[len] == '\n') {
+			buf[len] = '\0';
+			return true;
 		}
-		if (c == '\n')
-			return g_string_free(s, FALSE);
-		g_string_append_c(s, c);
+		if (++len > LINE_MAX_LEN)
+			return false;
 	}
 }
 
@@ -159,23 +153,25 @@ get_line(int fd)
 static bool
 hello(int fd, const char *conf, const char *sender, char **rcpts, int n)
 {
-	GString *h = g_string_new(VIGILD_HELLO "\n");
-	char *reply;
+	char *h = NULL, reply[LINE_MAX_LEN + 1];
+	size_t len = 0;
+	FILE *f = open_memstream(&h, &len);
 	bool ok;
 	int i;
 
-	g_string_append_printf(h, "config %s\nsender %s\n", conf, sender);
+	if (f == NULL)
+		return false;
+	fprintf(f, VIGILD_HELLO "\nconfig %s\nsender %s\n", conf, sender);
 	for (i = 0; i < n; i++)
-		g_string_append_printf(h, "rcpt %s\n", rcpts[i]);
-	g_string_append_c(h, '\n');
-	ok = put(fd, h->str, h->len) && (reply = get_line(fd)) != NULL;
-	g_string_free(h, TRUE);
+		fprintf(f, "rcpt %s\n", rcpts[i]);
+	fputc('\n', f);
+	ok = fclose(f) == 0 && put(fd, h, len) && get_line(fd, reply);
+	free(h);
 	if (!ok)
 		return false;
 	ok = strcmp(reply, "ok") == 0;
 	if (!ok)
 		log_msg(LOG_INFO, "vigild declined (%s): running vigil-intake", reply);
-	g_free(reply);
 	return ok;
 }
 
@@ -192,10 +188,10 @@ pass_message(int fd, const char **why)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			*why = g_strerror(errno);
+			*why = strerror(errno);
 			return false;	/* no "0": vigild stores nothing */
 		}
-		g_snprintf(len, sizeof len, "%zd\n", n);
+		snprintf(len, sizeof len, "%zd\n", n);
 		if (!put(fd, len, strlen(len)) || (n > 0 && !put(fd, buf, (size_t) n))) {
 			*why = "vigild went away";
 			return false;
@@ -220,11 +216,13 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *sender = NULL, *why = NULL;
-	char **saved = g_new0(char *, argc + 1);
-	char *conf = NULL, *sock = NULL, *status;
+	char **saved = calloc((size_t) argc + 1, sizeof *saved);
+	char *conf = NULL, *sock = NULL, status[LINE_MAX_LEN + 1];
 	int c, fd = -1, i, code;
 	bool fine = true;
 
+	if (saved == NULL)
+		return EX_TEMPFAIL;
 	memcpy(saved, argv, sizeof *argv * (size_t) argc);	/* getopt may reorder argv */
 	log_open("vigil-filter", isatty(STDERR_FILENO));
 	while ((c = getopt_long(argc, argv, "c:f:hV", longopts, NULL)) != -1) {
@@ -260,7 +258,7 @@ main(int argc, char **argv)
 		direct(saved);
 	}
 	/* from here on standard input is being read: no way back */
-	if (!pass_message(fd, &why) || (status = get_line(fd)) == NULL) {
+	if (!pass_message(fd, &why) || !get_line(fd, status)) {
 		printf("vigil-filter: not stored, try again later: %s\n", why ? why : "vigild went away");
 		log_msg(LOG_WARNING, "status=tempfail %s", why ? why : "vigild went away");
 		code = EX_TEMPFAIL;
@@ -270,12 +268,11 @@ main(int argc, char **argv)
 			code = EX_TEMPFAIL;
 		if (strchr(status, ' ') && code != EX_OK)
 			printf("%s\n", strchr(status, ' ') + 1);
-		g_free(status);
 	}
 	fflush(stdout);
 	close(fd);
 	free(conf);
-	g_free(sock);
-	g_free(saved);
+	free(sock);
+	free(saved);
 	return code;
 }

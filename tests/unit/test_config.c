@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "dmarc.h"
+#include "locate.h"
 #include "message.h"
 #include "policy.h"
 
@@ -458,6 +459,58 @@ missing_file(void **state)
 	g_error_free(err);
 }
 
+/*
+ * database_located - vigil-filter's reader (locate_database()) finds the
+ * database config_load() reads, or gives up (NULL) and leaves the
+ * message to vigil-intake; it never names another one
+ */
+static void
+database_located(void **state)
+{
+	static const struct {
+		const char *text;
+		bool same;	/* true: config_load()'s database; false: NULL */
+	} cases[] = {
+		{ LIST, true },				/* the default */
+		{ "[vigil]\ndatabase = /srv/vigil/v.db\n" LIST, true },
+		{ LIST "[vigil]\ndatabase=/srv/vigil/v.db\n", true },
+		{ "  [vigil]\n\tdatabase \t=  /srv/v.db \t\n" LIST, true },
+		{ "# vigil\n[vigil]\n# database = /not/this.db\n\n  # nor = this\n"
+		  "database = /srv/v.db\n" LIST, true },
+		{ "[vigil]\ndatabase = /srv/a.db\ndatabase = /srv/b.db\n" LIST, true },
+		{ "[vigil]\ndatabase = /srv/a.db\n" LIST "[vigil]\ndatabase = /srv/b.db\n", true },
+		{ "[vigil]\r\ndatabase = /srv/v.db\r\n" LIST, true },
+		{ "[vigil]\ndatabase = /srv/with\\sblank/v.db\n" LIST, false },	/* an escape */
+		{ "[vigil]\ndatabase = v.db\n" LIST, false },			/* relative */
+		{ "[vigil]\ndatabase =\n" LIST, false },
+		{ "database = /srv/v.db\n[vigil]\n" LIST, false },		/* outside a group */
+		{ "[vigil]\ndatabase /srv/v.db\n" LIST, false },		/* not a key */
+		{ "[vigil\ndatabase = /srv/v.db\n" LIST, false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *path, *found;
+		GError *err = NULL;
+		struct config *cfg = load(cases[i].text, &path, &err);
+
+		found = locate_database(path);
+		if (cases[i].same) {
+			assert_non_null(cfg);
+			assert_non_null(found);
+			assert_string_equal(found, cfg->database);
+		} else {
+			assert_null(found);
+		}
+		if (cfg)
+			config_free(cfg);
+		g_clear_error(&err);
+		free(found);
+		g_free(path);
+	}
+	assert_null(locate_database("/nonexistent/vigil.conf"));
+}
+
 /* pick_list - -l may be left out when one list is configured */
 static void
 pick_list(void **state)
@@ -718,6 +771,7 @@ main(void)
 		cmocka_unit_test(auth_keys),
 		cmocka_unit_test(find_rcpt),
 		cmocka_unit_test(long_list),
+		cmocka_unit_test(database_located),
 	};
 
 	message_init();
