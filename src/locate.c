@@ -15,9 +15,9 @@
  *	names: the value of "database" in the [vigil] group, blanks around
  *	it removed (the last one given wins, as in GLib's key files), else
  *	the default.  It is NULL when the file cannot be read, when a line
- *	is neither a group, a key in a group nor a comment, or when the value has a
- *	backslash (an escape, in a key file) or is not an absolute path:
- *	those are for config_load() to judge.
+ *	is neither a group, a key in a group nor a comment, or when the
+ *	value has a backslash (an escape, in a key file) or is not an
+ *	absolute path: those are for config_load() to judge.
  *
  *	libexec_program() is the path of a helper program: next to the
  *	running program (a build tree, a test's copy), else where it is
