@@ -5,6 +5,7 @@
  *	#include "locate.h"
  *
  *	char *locate_database(const char *conf);
+ *	char *locate_beside(const char *path, const char *name);
  *	char *libexec_program(const char *name);
  * DESCRIPTION
  *	vigil-filter starts for every message Postfix pipes to vigil, and
@@ -19,11 +20,15 @@
  *	value has a backslash (an escape, in a key file) or is not an
  *	absolute path: those are for config_load() to judge.
  *
+ *	locate_beside() is the file name in the directory of path, which
+ *	has a '/'.
+ *
  *	libexec_program() is the path of a helper program: next to the
  *	running program (a build tree, a test's copy), else where it is
  *	installed.
  *
- *	Both return memory from malloc(), for free().
+ *	All return memory from malloc(), for free(); out of memory aborts,
+ *	as in GLib.
  */
 #include "locate.h"
 
@@ -105,13 +110,13 @@ locate_database(const char *conf)
 	return found;
 }
 
-/* join - dir "/" name, malloc()ed; out of memory aborts, as GLib does */
-static char *
-join(const char *dir, size_t dirlen, const char *name)
+/* locate_beside - name in the directory of path */
+char *
+locate_beside(const char *path, const char *name)
 {
 	char *p;
 
-	if (asprintf(&p, "%.*s/%s", (int) dirlen, dir, name) < 0)
+	if (asprintf(&p, "%.*s/%s", (int) (strrchr(path, '/') - path), path, name) < 0)
 		abort();
 	return p;
 }
@@ -122,16 +127,17 @@ libexec_program(const char *name)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	char *slash, *p;
 
 	if (n > 0) {
+		char *p;
+
 		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			p = join(self, (size_t) (slash - self), name);
+		if (strchr(self, '/')) {
+			p = locate_beside(self, name);
 			if (access(p, X_OK) == 0)
 				return p;
 			free(p);
 		}
 	}
-	return join(VIGIL_LIBEXECDIR, strlen(VIGIL_LIBEXECDIR), name);
+	return locate_beside(VIGIL_LIBEXECDIR "/", name);	/* in that directory itself */
 }

@@ -5,6 +5,7 @@
 #define VIGIL_LOCATE_H
 
 char *locate_database(const char *conf);
+char *locate_beside(const char *path, const char *name);
 char *libexec_program(const char *name);
 
 #endif

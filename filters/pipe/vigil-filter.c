@@ -79,10 +79,9 @@ direct(char **argv)
 static char *
 socket_path(const char *conf)
 {
-	char *db = locate_database(conf), *sock = NULL;
+	char *db = locate_database(conf);
+	char *sock = db ? locate_beside(db, VIGILD_SOCKET) : NULL;
 
-	if (db && asprintf(&sock, "%.*s/%s", (int) (strrchr(db, '/') - db), db, VIGILD_SOCKET) < 0)
-		sock = NULL;
 	free(db);
 	return sock;
 }
