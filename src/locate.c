@@ -98,8 +98,10 @@ locate_database(const char *conf)
 			}
 		}
 	}
-	if (f)
-		ok = ok && !ferror(f) && fclose(f) == 0;
+	if (f) {
+		ok = ok && !ferror(f);
+		ok = fclose(f) == 0 && ok;	/* closed also when the reader gave up */
+	}
 	free(line);
 	if (ok && found == NULL)
 		found = strdup(CONFIG_DEFAULT_DATABASE);

@@ -459,6 +459,20 @@ missing_file(void **state)
 	g_error_free(err);
 }
 
+/* open_fds - the descriptors this process has open */
+static guint
+open_fds(void)
+{
+	GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+
+	assert_non_null(d);
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	return n;
+}
+
 /*
  * database_located - vigil-filter's reader (locate_database()) finds the
  * database config_load() reads, or gives up (NULL) and leaves the
@@ -493,8 +507,10 @@ database_located(void **state)
 		char *path, *found;
 		GError *err = NULL;
 		struct config *cfg = load(cases[i].text, &path, &err);
+		guint fds = open_fds();
 
 		found = locate_database(path);
+		assert_int_equal(open_fds(), fds);	/* the file is closed, also when it gives up */
 		if (cases[i].same) {
 			assert_non_null(cfg);
 			assert_non_null(found);
