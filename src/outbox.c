@@ -35,10 +35,12 @@
  *
  *	The moment the relay has accepted a row, the row's id is written to
  *	a file of the flush's own next to the database, DATABASE-sent-PID-
- *	START-N (the claimant's line first), which takes no lock; then the
- *	row leaves the outbox in a transaction of its own, tried again for
- *	DONE_PATIENCE seconds while the database is busy or full.  The file
- *	goes when every row in it is marked.  A flush of everything due
+ *	START-N (the claimant's line first), which takes no lock.  Once the
+ *	last row of a claim is sent, the rows the relay took leave the
+ *	outbox together, in one transaction (a transaction a row was a third
+ *	of vigil-sender's work), tried again for DONE_PATIENCE seconds while
+ *	the database is busy or full.  The file goes when every row in it is
+ *	marked.  A flush of everything due
  *	first applies the files of flushes that are over: the rows they name
  *	leave the outbox, not to be sent again, before the claims of those
  *	flushes are released.  So a process that dies sends nothing again
@@ -186,7 +188,8 @@ struct sent_note {
 	char	*path;		/* DATABASE-sent-PID-START-N; NULL: none (no claimant) */
 	const char *by;		/* the flush's claimant */
 	int	 fd;		/* -1 until the first row */
-	gint64	 unmarked;	/* the row in it that could not be marked done (0: none): keep it */
+	GArray	*taken;		/* rows the relay took, to be marked done (gint64) */
+	bool	 unmarked;	/* rows in it could not be marked done: keep it */
 };
 
 /* note_init - the note of the flush by (NULL: no note) */
@@ -200,7 +203,8 @@ note_init(struct sent_note *n, const char *database, const char *by)
 		g_strdelimit(n->path + strlen(database), " ", '-');
 	n->by = by;
 	n->fd = -1;
-	n->unmarked = 0;
+	n->taken = g_array_new(FALSE, FALSE, sizeof(gint64));
+	n->unmarked = false;
 }
 
 /* note_write - all of s to the note; false when it cannot be */
@@ -232,6 +236,7 @@ note_sent(struct sent_note *n, gint64 id)
 {
 	char line[32];
 
+	g_array_append_val(n->taken, id);
 	if (n->path == NULL)
 		return;
 	if (n->fd < 0) {
@@ -266,6 +271,7 @@ note_end(struct sent_note *n)
 		if (!n->unmarked)
 			unlink(n->path);
 	}
+	g_array_free(n->taken, TRUE);
 	g_free(n->path);
 }
 
@@ -349,7 +355,7 @@ release_gone(struct store *st, const char *database, gint64 now, GError **err)
 
 		if (!claimant_gone(c, boot))
 			continue;
-		if ((r = store_outbox_release(st, c, now, 0, &n, err)) == STORE_OK && n > 0)
+		if ((r = store_outbox_release(st, c, now, &n, err)) == STORE_OK && n > 0)
 			log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) claimed by process %s"
 				" (flush, start time), which is over, released", n, strchr(c, ' ') + 1);
 	}
@@ -359,47 +365,69 @@ release_gone(struct store *st, const char *database, gint64 now, GError **err)
 	return r;
 }
 
+/* ids_text - row ids as "1,2,3", for the log */
+static char *
+ids_text(const GArray *ids)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < ids->len; i++)
+		g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(ids, gint64, i));
+	return g_string_free(s, FALSE);
+}
+
 /*
- * mark_done - a row the relay took leaves the outbox; while the database
- * is busy or full this is tried again for a while, since a row left
- * behind is sent again
+ * mark_done - the rows the relay took since the last mark leave the
+ * outbox, in one transaction; while the database is busy or full this
+ * is tried again for a while.  Rows that cannot be marked stay in the
+ * note, which is kept: the flush after this one's end applies it.
  */
 static enum store_rc
-mark_done(struct store *st, const struct outbox_item *it, GError **err)
+mark_done(struct store *st, struct sent_note *n, GError **err)
 {
 	gint64 until = g_get_monotonic_time() + DONE_PATIENCE * G_TIME_SPAN_SECOND;
 	GError *e = NULL;
-	enum store_rc r;
+	enum store_rc r = STORE_OK;
+	char *ids;
 
-	while ((r = store_outbox_done(st, it->id, &e)) == STORE_RETRY
+	if (n->taken->len == 0)
+		return STORE_OK;
+	while ((r = store_outbox_done(st, n->taken, &e)) == STORE_RETRY
 	       && g_get_monotonic_time() < until) {
-		log_msg(LOG_WARNING, "outbox=%" G_GINT64_FORMAT " kind=%s sent, not yet marked so: %s",
-			it->id, it->kind, e->message);
+		ids = ids_text(n->taken);
+		log_msg(LOG_WARNING, "outbox=%s sent, not yet marked so: %s", ids, e->message);
+		g_free(ids);
 		g_clear_error(&e);
 		g_usleep(G_USEC_PER_SEC / 2);
 	}
 	if (r != STORE_OK) {
-		log_msg(LOG_ERR, "outbox=%" G_GINT64_FORMAT " kind=%s sent, but it stays in the outbox"
-			" and will be sent again: %s", it->id, it->kind, e->message);
+		ids = ids_text(n->taken);
+		log_msg(LOG_ERR, "outbox=%s sent, but still in the outbox%s: %s", ids,
+			n->fd >= 0 ? " (the note of the flush marks them later)" : " and will be sent again",
+			e->message);
+		g_free(ids);
+		n->unmarked = true;
 		g_propagate_error(err, e);
 	}
+	g_array_set_size(n->taken, 0);
 	return r;
 }
 
 /*
  * give_back - after a database failure, the rows a flush still holds are
- * due again, but the one the relay took that could not be marked done
- * (its note settles it); tried for a while: a process that goes on
- * living keeps its claims otherwise until it flushes again, or for the
- * lease
+ * due again; tried for a while: a process that goes on living keeps its
+ * claims otherwise until it flushes again, or for the lease.  A flush
+ * whose note keeps rows that could not be marked done gives nothing back:
+ * the next flush applies the note, then ends its claims (release_gone()).
  */
 static void
-give_back(struct store *st, const char *me, gint64 now, gint64 except)
+give_back(struct store *st, const char *me, gint64 now)
 {
 	gint64 until = g_get_monotonic_time() + DONE_PATIENCE * G_TIME_SPAN_SECOND, n = 0;
 	GError *e = NULL;
 
-	while (me && store_outbox_release(st, me, now, except, &n, &e) == STORE_RETRY
+	while (me && store_outbox_release(st, me, now, &n, &e) == STORE_RETRY
 	       && g_get_monotonic_time() < until) {
 		g_clear_error(&e);
 		g_usleep(G_USEC_PER_SEC / 2);
@@ -497,7 +525,8 @@ send_row(struct store *st, const struct config *cfg, struct send_session *ss,
 
 /*
  * flush_one - send one claimed row, batch after batch, until done or
- * stuck; a row the relay took in full leaves the outbox at once (*sent)
+ * stuck; a row the relay took in full is noted at once, to be marked
+ * done with the rest of the claim (*sent)
  */
 static enum store_rc
 flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
@@ -515,13 +544,10 @@ flush_one(struct store *st, const struct config *cfg, struct send_session *ss,
 
 		if (rc == SEND_DONE)
 			left = left_after(res.deferred, rcpts, batch->len);
-		/* noted and done first, the rest after: until it is noted, a crash sends it again */
+		/* noted first, the rest after: until it is noted, a crash sends it again */
 		if (left && left->len == 0) {
 			note_sent(note, it->id);
-			if ((r = mark_done(st, it, err)) == STORE_OK)
-				*sent = true;
-			else
-				note->unmarked = it->id;
+			*sent = true;
 		}
 		if (rc == SEND_DONE) {
 			log_failed(it, res.failed);
@@ -589,12 +615,15 @@ claim_named(struct store *st, const GArray *ids, gint64 now, const char *me, GPt
 	return r;
 }
 
-/* flush_items - send claimed rows, each leaving the outbox once sent; a database failure stops */
+/*
+ * flush_items - send claimed rows; those sent leave the outbox together,
+ * in one transaction, once the last is sent; a database failure stops
+ */
 static enum store_rc
 flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
 	    GPtrArray *items, struct sent_note *note, struct flush_stats *stats, GError **err)
 {
-	enum store_rc r = STORE_OK;
+	enum store_rc r = STORE_OK, marked;
 	bool invitation = false;
 	guint i;
 
@@ -606,9 +635,10 @@ flush_items(struct store *st, const struct config *cfg, struct send_session *ss,
 		if (sent && strcmp(it->kind, "invitation") == 0)
 			invitation = true;
 	}
-	if (invitation)
+	marked = mark_done(st, note, r == STORE_OK ? err : NULL);
+	if (invitation && marked == STORE_OK)
 		store_forget(st);	/* its token leaves the WAL too */
-	return r;
+	return r != STORE_OK ? r : marked;
 }
 
 /* outbox_flush_session - send the given rows, or all that are due, over a session's connection */
@@ -650,8 +680,8 @@ outbox_flush_session(struct store *st, const struct config *cfg, struct send_ses
 		if (r != STORE_OK || n < OUTBOX_BATCH)
 			break;
 	}
-	if (r != STORE_OK)
-		give_back(st, me, now, note.unmarked);
+	if (r != STORE_OK && !note.unmarked)
+		give_back(st, me, now);
 	note_end(&note);	/* before the flush is over: a note kept is then a note to apply */
 	claimant_end(me);
 	if (r == STORE_OK)

@@ -2400,24 +2400,19 @@ store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **e
 	return collect(st, stmt, first_text, g_free, out, "outbox claimants", err);
 }
 
-/*
- * store_outbox_release - end the claims of by (a flush that is over), but
- * that of row except (0: none); *n how many
- */
+/* store_outbox_release - end the claims of by (a flush that is over); *n how many */
 enum store_rc
-store_outbox_release(struct store *st, const char *by, gint64 now, gint64 except, gint64 *n,
-		     GError **err)
+store_outbox_release(struct store *st, const char *by, gint64 now, gint64 *n, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 
 	*n = 0;
-	if ((r = prep(st, "UPDATE outbox SET claimed_until = 0"
-		      " WHERE claimed_by = ?1 AND claimed_until > ?2 AND id <> ?3", &stmt, err)) != STORE_OK)
+	if ((r = prep(st, "UPDATE outbox SET claimed_until = 0 WHERE claimed_by = ?1 AND claimed_until > ?2",
+		      &stmt, err)) != STORE_OK)
 		return r;
 	bind_text(stmt, 1, by);
 	sqlite3_bind_int64(stmt, 2, now);
-	sqlite3_bind_int64(stmt, 3, except);
 	if ((r = step_write(st, stmt, "outbox release", err)) == STORE_OK)
 		*n = sqlite3_changes(st->db);
 	return r;
@@ -2430,17 +2425,27 @@ store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError *
 	return blob_open(st, "outbox_data", "data", id, out, err);
 }
 
-/* store_outbox_done - the relay accepted it: remove the row */
+/* store_outbox_done - the relay accepted them: remove the rows ids, in one transaction */
 enum store_rc
-store_outbox_done(struct store *st, gint64 id, GError **err)
+store_outbox_done(struct store *st, const GArray *ids, GError **err)
 {
 	sqlite3_stmt *stmt;
 	enum store_rc r;
+	guint i;
 
-	if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1", &stmt, err)) != STORE_OK)
+	if ((r = store_begin(st, err)) != STORE_OK)
 		return r;
-	sqlite3_bind_int64(stmt, 1, id);
-	return step_write(st, stmt, "outbox done", err);
+	for (i = 0; r == STORE_OK && i < ids->len; i++) {
+		if ((r = prep(st, "DELETE FROM outbox WHERE id = ?1", &stmt, err)) != STORE_OK)
+			break;
+		sqlite3_bind_int64(stmt, 1, g_array_index(ids, gint64, i));
+		r = step_done(st, stmt, "outbox done", err);
+	}
+	if (r != STORE_OK) {
+		store_rollback(st);
+		return r;
+	}
+	return store_commit(st, err);
 }
 
 /*

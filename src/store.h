@@ -279,10 +279,10 @@ enum store_rc store_outbox_claim(struct store *st, gint64 id, gint64 now, gint64
 enum store_rc store_outbox_claim_due(struct store *st, gint64 now, gint64 lease, gint64 after,
 				     int max, const char *by, GPtrArray **out, GError **err);
 enum store_rc store_outbox_claimants(struct store *st, gint64 now, GPtrArray **out, GError **err);
-enum store_rc store_outbox_release(struct store *st, const char *by, gint64 now, gint64 except,
-				   gint64 *n, GError **err);
+enum store_rc store_outbox_release(struct store *st, const char *by, gint64 now, gint64 *n,
+				   GError **err);
 enum store_rc store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err);
-enum store_rc store_outbox_done(struct store *st, gint64 id, GError **err);
+enum store_rc store_outbox_done(struct store *st, const GArray *ids, GError **err);
 enum store_rc store_outbox_done_by(struct store *st, gint64 id, const char *by, gint64 *n,
 				   GError **err);
 enum store_rc store_outbox_retry(struct store *st, gint64 id, const GPtrArray *rcpts_left,
