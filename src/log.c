@@ -19,6 +19,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static const char *log_ident = "vigil";
 static bool log_stderr;
@@ -48,11 +49,14 @@ log_msg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	if (log_stderr) {
 		va_list aq;
+		char *line;
 
+		/* one write a line: the threads of a program do not mix theirs */
 		va_copy(aq, ap);
-		fprintf(stderr, "%s: ", log_ident);
-		vfprintf(stderr, fmt, aq);
-		fputc('\n', stderr);
+		if (vasprintf(&line, fmt, aq) >= 0) {
+			fprintf(stderr, "%s: %s\n", log_ident, line);
+			free(line);
+		}
 		va_end(aq);
 	}
 	vsyslog(prio, fmt, ap);
