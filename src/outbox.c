@@ -31,23 +31,24 @@
  *	sender killed in the middle of its work - and those of this
  *	process's flushes that have ended, so that their rows are sent now
  *	rather than when the lease runs out.  A flush that a database
- *	failure stops gives back the rows it still holds.
+ *	failure stops gives back the rows it still holds, unless rows it
+ *	sent could not be marked done: the next flush applies its note
+ *	(below), then ends its claims.
  *
  *	The moment the relay has accepted a row, the row's id is written to
  *	a file of the flush's own next to the database, DATABASE-sent-PID-
  *	START-N (the claimant's line first), which takes no lock.  Once the
  *	last row of a claim is sent, the rows the relay took leave the
- *	outbox together, in one transaction (a transaction a row was a third
- *	of vigil-sender's work), tried again for DONE_PATIENCE seconds while
- *	the database is busy or full.  The file goes when every row in it is
- *	marked.  A flush of everything due
- *	first applies the files of flushes that are over: the rows they name
- *	leave the outbox, not to be sent again, before the claims of those
- *	flushes are released.  So a process that dies sends nothing again
- *	but a row whose end was on the wire and whose acceptance it had not
- *	yet noted: a window as long as the relay's processing of one message
- *	(from the final dot to its 250), which cannot be closed from this
- *	side of an SMTP connection.
+ *	outbox together, in one transaction, tried again for DONE_PATIENCE
+ *	seconds while the database is busy or full.  The file goes when
+ *	every row in it is marked.  A flush of everything due first applies
+ *	the files of flushes that are over: the rows they name leave the
+ *	outbox, not to be sent again, before the claims of those flushes
+ *	are released.  So a process that dies sends nothing again but a row
+ *	whose end was on the wire and whose acceptance it had not yet noted:
+ *	a window as long as the relay's processing of one message (from the
+ *	final dot to its 250), which cannot be closed from this side of an
+ *	SMTP connection.
  *
  *	Claims, done marks and notes are committed without waiting for the
  *	disk (store_set_durable()): a machine that crashes may forget that a

@@ -513,6 +513,23 @@ notes_applied(void **state)
 	g_free(boot);
 }
 
+/* notes_next_to - how many flush notes lie next to the database */
+static int
+notes_next_to(struct fixture *fx)
+{
+	char *dir = g_path_get_dirname(fx->cfg->database);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	int notes = 0;
+
+	while (d && (name = g_dir_read_name(d)) != NULL)
+		notes += strstr(name, "-sent-") != NULL;
+	if (d)
+		g_dir_close(d);
+	g_free(dir);
+	return notes;
+}
+
 /* no_note_left - a flush that went well leaves no note next to the database */
 static void
 no_note_left(void **state)
@@ -520,21 +537,45 @@ no_note_left(void **state)
 	struct state *s = *state;
 	struct flush_stats stats;
 	GError *err = NULL;
-	char *dir = g_path_get_dirname(s->fx->cfg->database);
-	GDir *d;
-	const char *name;
-	int notes = 0;
 
 	queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
 	queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
 	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
 	assert_int_equal(stats.sent, 2);
-	d = g_dir_open(dir, 0, NULL);
-	while (d && (name = g_dir_read_name(d)) != NULL)
-		notes += strstr(name, "-sent-") != NULL;
-	g_dir_close(d);
-	assert_int_equal(notes, 0);
-	g_free(dir);
+	assert_int_equal(notes_next_to(s->fx), 0);
+}
+
+/*
+ * unmarked_kept - rows the relay took that the database then refuses to
+ * mark done stay in the outbox, claimed, and their note is kept; the
+ * next flush marks them from the note and sends none of them again
+ */
+static void
+unmarked_kept(void **state)
+{
+	struct state *s = *state;
+	struct flush_stats stats;
+	GError *err = NULL;
+	char *got;
+
+	queue(s->fx, "a@example.org", MSG("one"), strlen(MSG("one")));
+	queue(s->fx, "b@example.org", MSG("two"), strlen(MSG("two")));
+	g_free(query(s->fx, "CREATE TRIGGER refuse BEFORE DELETE ON outbox"
+		     " BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+	assert_int_not_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 200, &stats, &err), STORE_OK);
+	assert_non_null(err);
+	g_clear_error(&err);
+	assert_int_equal(stats.sent, 2);
+	expect(s->fx, "SELECT count(*) FROM outbox WHERE claimed_until > 300", "2");
+	assert_int_equal(notes_next_to(s->fx), 1);
+	g_free(query(s->fx, "DROP TRIGGER refuse"));
+	assert_int_equal(outbox_flush(s->fx->st, s->fx->cfg, NULL, 300, &stats, &err), STORE_OK);
+	assert_int_equal(stats.sent, 0);
+	got = counts(s->relay);
+	assert_string_equal(got, "1 2");
+	g_free(got);
+	expect(s->fx, "SELECT count(*) FROM outbox", "0");
+	assert_int_equal(notes_next_to(s->fx), 0);
 }
 
 /* outbox_count - rows in the outbox, through a connection of its own */
@@ -590,6 +631,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(gone_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(notes_applied, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_note_left, setup, teardown),
+		cmocka_unit_test_setup_teardown(unmarked_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(threads, setup, teardown),
 	};
 
