@@ -34,12 +34,13 @@
  *
  *	A held post's raw message (post_raw) and an outbox row's bytes
  *	(outbox_data) live in tables of their own, one blob a row and the
- *	blob last, and are written and read in place (sqlite3_blob_*): a
- *	message of 50 MB is never one record in memory, and a list of posts
- *	or a claim of outbox rows reads no message bytes.  A store_writer
- *	fills a new blob of a size given beforehand; store_blob_read()
- *	reads an open one, in a read transaction that lasts until
- *	store_blob_close().
+ *	blob last.  A blob of more than 64 KiB is written and read in place
+ *	(sqlite3_blob_*): a message of 50 MB is never one record in memory.
+ *	A smaller one is written with its row and read whole at once.  A
+ *	list of posts or a claim of outbox rows reads no message bytes.  A
+ *	store_writer fills a new blob of a size given beforehand;
+ *	store_blob_read() reads an open one; one read in place is read in a
+ *	read transaction that lasts until store_blob_close().
  *
  *	Strings returned in structs are owned by the struct and freed with
  *	its _free() function; const char * arguments are borrowed.
@@ -506,14 +507,23 @@ bind_text(sqlite3_stmt *stmt, int i, const char *s)
 		sqlite3_bind_null(stmt, i);
 }
 
-/* a blob of a row, open for reading or writing in place (sqlite3_blob_*) */
+/*
+ * a blob of a row, written or read in place (sqlite3_blob_*), or, up to
+ * BLOB_SMALL bytes, whole in memory: a small blob is written with its
+ * row and read at once, so that no read stays open while its bytes are
+ * used (one held across an SMTP transaction keeps the WAL from being
+ * checkpointed, and it grows)
+ */
 struct store_blob {
 	struct store *st;
-	sqlite3_blob *blob;
+	sqlite3_blob *blob;	/* NULL: the bytes are in mem */
+	GByteArray *mem;
 	gint64	size;
 	gint64	off;		/* written so far */
 	int	rc;		/* the first failure of a write, else SQLITE_OK */
 };
+
+#define BLOB_SMALL	(64 << 10)	/* bytes of a blob kept whole in memory */
 
 /* a buffer written whole */
 struct buffer {
@@ -534,14 +544,15 @@ write_buffer(struct store_blob *b, gpointer ud)
 
 /*
  * blob_add - insert a row (sql binds the rowid as ?1 and the blob as
- * ?2) with a blob of size zero bytes, then let fill write it in place:
- * the bytes are never copied whole into one record in memory
+ * ?2) with the blob fill writes: a small one with the row, a larger one
+ * in place, into a blob of size zero bytes inserted first, so that its
+ * bytes are never copied whole into one record in memory
  */
 static enum store_rc
 blob_add(struct store *st, const char *sql, const char *table, const char *column, gint64 row,
 	 gint64 size, store_writer fill, gpointer ud, GError **err)
 {
-	struct store_blob b = { st, NULL, size, 0, SQLITE_OK };
+	struct store_blob b = { .st = st, .size = size, .rc = SQLITE_OK };
 	sqlite3_stmt *stmt;
 	enum store_rc r;
 	int rc;
@@ -549,15 +560,31 @@ blob_add(struct store *st, const char *sql, const char *table, const char *colum
 	if ((r = prep(st, sql, &stmt, err)) != STORE_OK)
 		return r;
 	sqlite3_bind_int64(stmt, 1, row);
-	sqlite3_bind_zeroblob64(stmt, 2, (sqlite3_uint64) size);
-	if ((r = step_done(st, stmt, table, err)) != STORE_OK)
-		return r;
-	if ((rc = sqlite3_blob_open(st->db, "main", table, column, row, 1, &b.blob)) != SQLITE_OK)
-		return fail(st, rc, table, err);
-	fill(&b, ud);
-	rc = sqlite3_blob_close(b.blob);
-	if (b.rc == SQLITE_OK)
-		b.rc = rc;
+	if (size <= BLOB_SMALL) {
+		b.mem = g_byte_array_sized_new((guint) size);
+		fill(&b, ud);
+		if (b.rc == SQLITE_OK && b.off == size) {
+			/* never a NULL pointer: that would bind NULL, not zero bytes */
+			sqlite3_bind_blob64(stmt, 2, size ? (const void *) b.mem->data : "", b.mem->len,
+					    SQLITE_STATIC);
+			r = step_done(st, stmt, table, err);
+		} else {
+			unprep(stmt);
+		}
+		g_byte_array_unref(b.mem);
+		if (r != STORE_OK)
+			return r;
+	} else {
+		sqlite3_bind_zeroblob64(stmt, 2, (sqlite3_uint64) size);
+		if ((r = step_done(st, stmt, table, err)) != STORE_OK)
+			return r;
+		if ((rc = sqlite3_blob_open(st->db, "main", table, column, row, 1, &b.blob)) != SQLITE_OK)
+			return fail(st, rc, table, err);
+		fill(&b, ud);
+		rc = sqlite3_blob_close(b.blob);
+		if (b.rc == SQLITE_OK)
+			b.rc = rc;
+	}
 	if (b.rc != SQLITE_OK)
 		return fail(st, b.rc, table, err);
 	if (b.off != size) {
@@ -576,6 +603,11 @@ store_blob_write(struct store_blob *b, const void *data, size_t len)
 
 	if (len > (size_t) (b->size - b->off) && b->rc == SQLITE_OK)
 		b->rc = SQLITE_TOOBIG;
+	if (b->rc == SQLITE_OK && b->mem) {
+		g_byte_array_append(b->mem, data, (guint) len);
+		b->off += (gint64) len;
+		return;
+	}
 	while (b->rc == SQLITE_OK && len > 0) {
 		int n = (int) MIN(len, (size_t) BLOB_PIECE);
 
@@ -587,19 +619,47 @@ store_blob_write(struct store_blob *b, const void *data, size_t len)
 }
 
 /*
- * blob_open - column of the row of table, open for reading in place;
- * STORE_NOTFOUND when there is no such row.  Reading holds a read
- * transaction until store_blob_close().
+ * blob_open - column of the row of table, to read: a small one read
+ * whole, a larger one open in place; STORE_NOTFOUND when there is no
+ * such row.  Reading a blob in place holds a read transaction until
+ * store_blob_close().
  */
 static enum store_rc
 blob_open(struct store *st, const char *table, const char *column, gint64 row,
 	  struct store_blob **out, GError **err)
 {
-	struct store_blob *b = g_new0(struct store_blob, 1);
+	/* length() reads no more than the record's header */
+	char *sql = g_strdup_printf("SELECT CASE WHEN length(%s) <= %d THEN %s END FROM %s"
+				    " WHERE rowid = ?1", column, BLOB_SMALL, column, table);
+	struct store_blob *b;
+	sqlite3_stmt *stmt;
+	enum store_rc r;
 	int rc;
 
 	*out = NULL;
+	r = prep(st, sql, &stmt, err);
+	g_free(sql);
+	if (r != STORE_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, row);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? STORE_NOTFOUND : fail(st, rc, table, err);
+		unprep(stmt);
+		return r;
+	}
+	b = g_new0(struct store_blob, 1);
 	b->st = st;
+	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+		const void *data = sqlite3_column_blob(stmt, 0);
+
+		b->size = sqlite3_column_bytes(stmt, 0);
+		b->mem = g_byte_array_sized_new((guint) b->size);
+		g_byte_array_append(b->mem, data, (guint) b->size);
+		unprep(stmt);
+		*out = b;
+		return STORE_OK;
+	}
+	unprep(stmt);
 	if ((rc = sqlite3_blob_open(st->db, "main", table, column, row, 0, &b->blob)) != SQLITE_OK) {
 		g_free(b);
 		/* no such row is an error to sqlite3_blob_open(), told by its message only */
@@ -628,6 +688,11 @@ store_blob_read(struct store_blob *b, void *buf, size_t n, gint64 off, GError **
 
 	if (off < 0 || (gint64) n > b->size - off)
 		rc = SQLITE_RANGE;
+	if (rc == SQLITE_OK && b->mem) {
+		if (n > 0)
+			memcpy(buf, b->mem->data + off, n);
+		return STORE_OK;
+	}
 	while (rc == SQLITE_OK && n > 0) {
 		int k = (int) MIN(n, (size_t) BLOB_PIECE);
 
@@ -645,7 +710,10 @@ store_blob_close(struct store_blob *b)
 {
 	if (b == NULL)
 		return;
-	sqlite3_blob_close(b->blob);
+	if (b->mem)
+		g_byte_array_unref(b->mem);
+	else
+		sqlite3_blob_close(b->blob);
 	g_free(b);
 }
 
@@ -2418,7 +2486,7 @@ store_outbox_release(struct store *st, const char *by, gint64 now, gint64 *n, GE
 	return r;
 }
 
-/* store_outbox_body - the bytes of an outbox row, to read in place */
+/* store_outbox_body - the bytes of an outbox row, to read */
 enum store_rc
 store_outbox_body(struct store *st, gint64 id, struct store_blob **out, GError **err)
 {

@@ -151,9 +151,10 @@ struct outbox_item {
 };
 
 /*
- * a blob written or read in place, piece by piece: a raw message or the
- * CRLF bytes of an outbox row.  A store_writer fills a new one with
- * store_blob_write(), which keeps the first failure for the caller.
+ * a blob written or read piece by piece: a raw message or the CRLF bytes
+ * of an outbox row, in place, or whole in memory when small.  A
+ * store_writer fills a new one with store_blob_write(), which keeps the
+ * first failure for the caller.
  */
 struct store_blob;
 typedef void (*store_writer)(struct store_blob *b, gpointer ud);

@@ -712,14 +712,13 @@ write_pieces(struct store_blob *b, gpointer ud)
 	store_blob_write(b, p->data + 2 * third, (size_t) ((long) (p->len - 2 * third) + p->skew));
 }
 
-/* big_blobs - large raw messages and outbox bytes are written and read in pieces, exactly */
+/* round_trip - a raw message and outbox bytes of len bytes are written and read in pieces, exactly */
 static void
-big_blobs(void **state)
+round_trip(struct fixture *fx, size_t len, const char *report_id)
 {
-	struct fixture *fx = *state;
-	size_t len = (17 << 20) + 5, i;		/* more than one piece of sqlite3_blob_* */
+	size_t i;
 	guint8 *data = g_malloc(len + 16), *back = g_malloc(len);
-	struct post_record rec = { L, "held", "non-member", "2026-0001", "r@example.net", NULL,
+	struct post_record rec = { L, "held", "non-member", report_id, "r@example.net", NULL,
 				   "big", NULL, 500, (gint64) len, data, len, NULL };
 	struct pieces pc = { data, len, 0 };
 	GPtrArray *rcpts = g_ptr_array_new();
@@ -760,6 +759,62 @@ big_blobs(void **state)
 	g_ptr_array_free(rcpts, TRUE);
 	g_free(data);
 	g_free(back);
+}
+
+/* big_blobs - more than one piece of sqlite3_blob_*, read and written in place */
+static void
+big_blobs(void **state)
+{
+	round_trip(*state, (17 << 20) + 5, "2026-0001");
+}
+
+/* small_blobs - blobs up to 64 KiB are written with their row and read whole: both sides of it */
+static void
+small_blobs(void **state)
+{
+	round_trip(*state, 1000, "2026-0001");
+	round_trip(*state, 64 << 10, "2026-0002");
+	round_trip(*state, (64 << 10) + 1, "2026-0003");
+}
+
+/*
+ * small_read_ends - a small outbox row is read whole: no read stays open
+ * while it is sent, so the WAL can be checkpointed meanwhile; a large one
+ * is read in place and holds its read until closed
+ */
+static void
+small_read_ends(void **state)
+{
+	struct fixture *fx = *state;
+	GPtrArray *rcpts = g_ptr_array_new();
+	GByteArray *data = g_byte_array_new();
+	struct store_blob *b = NULL;
+	GError *err = NULL;
+	guint8 back[8];
+	gint64 small, large, id;
+
+	g_ptr_array_add(rcpts, "a@example.org");
+	g_byte_array_set_size(data, (64 << 10) + 1);
+	memset(data->data, 'x', data->len);
+	memcpy(data->data, "Subject:", 8);
+	assert_int_equal(store_outbox_add(fx->st, 0, "forward", "", rcpts, data, 100, &large, &err), STORE_OK);
+	g_byte_array_set_size(data, 1000);
+	assert_int_equal(store_outbox_add(fx->st, 0, "forward", "", rcpts, data, 100, &small, &err), STORE_OK);
+
+	assert_int_equal(store_outbox_body(fx->st, small, &b, &err), STORE_OK);
+	/* the busy column of the checkpoint's row: 0, it went through */
+	assert_int_equal(number(fx->path, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	assert_int_equal(store_blob_read(b, back, sizeof back, 0, &err), STORE_OK);
+	assert_memory_equal(back, "Subject:", 8);
+	store_blob_close(b);
+
+	assert_int_equal(store_outbox_add(fx->st, 0, "forward", "", rcpts, data, 100, &id, &err), STORE_OK);
+	assert_int_equal(store_outbox_body(fx->st, large, &b, &err), STORE_OK);
+	assert_int_equal(number(fx->path, "PRAGMA wal_checkpoint(TRUNCATE)"), 1);
+	store_blob_close(b);
+	assert_int_equal(number(fx->path, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	g_byte_array_unref(data);
+	g_ptr_array_free(rcpts, TRUE);
 }
 
 /* a writer that looks at the outbox from another connection while it writes */
@@ -894,6 +949,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbox_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(big_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(small_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(small_read_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbox_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbox_empty, setup, teardown),
