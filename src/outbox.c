@@ -120,6 +120,32 @@ start_time(long pid)
 	return t;
 }
 
+/* this process as its claims name it: its boot and start time, read once a process */
+struct self {
+	long	 pid;
+	char	*boot;		/* NULL when /proc cannot tell */
+	guint64	 start;
+};
+
+/* self - this process's boot and start time (a child after fork() reads its own) */
+static const struct self *
+self(void)
+{
+	static GMutex lock;
+	static struct self me;
+	long pid = (long) getpid();
+
+	g_mutex_lock(&lock);
+	if (me.pid != pid) {
+		g_free(me.boot);
+		me.pid = pid;
+		me.boot = boot_id();
+		me.start = start_time(pid);
+	}
+	g_mutex_unlock(&lock);
+	return &me;
+}
+
 /*
  * claimant_new - a new flush of this process as its claims name it,
  * "BOOT PID START N", under way until claimant_end(); NULL when /proc
@@ -128,20 +154,18 @@ start_time(long pid)
 static char *
 claimant_new(void)
 {
-	char *boot = boot_id();
-	guint64 t = start_time((long) getpid());
+	const struct self *s = self();
 	char *me = NULL;
 
-	if (boot && t) {
+	if (s->boot && s->start) {
 		g_mutex_lock(&flushes_lock);
 		if (flushes == NULL)
 			flushes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		me = g_strdup_printf("%s %ld %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, boot,
-				     (long) getpid(), t, ++flushes_made);
+		me = g_strdup_printf("%s %ld %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, s->boot,
+				     s->pid, s->start, ++flushes_made);
 		g_hash_table_add(flushes, g_strdup(me));
 		g_mutex_unlock(&flushes_lock);
 	}
-	g_free(boot);
 	return me;
 }
 
@@ -170,14 +194,18 @@ claimant_gone(const char *by, const char *boot)
 	bool gone = false;
 
 	if (boot && g_strv_length(f) >= 3) {
+		const struct self *s = self();
 		long pid = strtol(f[1], NULL, 10);
+		guint64 start = g_ascii_strtoull(f[2], NULL, 10);
 
-		gone = strcmp(f[0], boot) != 0 || pid <= 0
-			|| start_time(pid) != g_ascii_strtoull(f[2], NULL, 10);
-		if (!gone && pid == (long) getpid()) {
+		if (strcmp(f[0], boot) != 0 || pid <= 0) {
+			gone = true;
+		} else if (pid == s->pid && start == s->start) {
 			g_mutex_lock(&flushes_lock);
 			gone = flushes == NULL || !g_hash_table_contains(flushes, by);
 			g_mutex_unlock(&flushes_lock);
+		} else {
+			gone = start_time(pid) != start;
 		}
 	}
 	g_strfreev(f);
@@ -342,7 +370,7 @@ static enum store_rc
 release_gone(struct store *st, const char *database, gint64 now, GError **err)
 {
 	GPtrArray *by = NULL;
-	char *boot = boot_id();
+	const char *boot = self()->boot;
 	enum store_rc r = STORE_OK;
 	guint i;
 
@@ -362,7 +390,6 @@ release_gone(struct store *st, const char *database, gint64 now, GError **err)
 	}
 	if (by)
 		g_ptr_array_free(by, TRUE);
-	g_free(boot);
 	return r;
 }
 
