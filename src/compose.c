@@ -842,6 +842,21 @@ quoted_printable(GString *out, const char *text)
 }
 
 /*
+ * local_zone - the local time zone, read once a process, as Postfix
+ * reads it at start: GLib would look at TZ and /etc/localtime again for
+ * every date
+ */
+static GTimeZone *
+local_zone(void)
+{
+	static gsize zone;
+
+	if (g_once_init_enter(&zone))
+		g_once_init_leave(&zone, (gsize) g_time_zone_new_local());
+	return (GTimeZone *) zone;
+}
+
+/*
  * compose_notice - a plain-text message from a template: From, To,
  * Date, Message-ID, In-Reply-To and References when given,
  * Auto-Submitted, and the rendered body as UTF-8 quoted-printable.
@@ -855,7 +870,7 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	char *path = g_build_filename(template_dir, n->template, NULL);
 	char *subject = NULL, *body = NULL;
 	GString *out;
-	GDateTime *date;
+	GDateTime *utc, *date;
 	char *s;
 
 	if (!compose_render(path, n->vars, &subject, &body, err)) {
@@ -864,11 +879,13 @@ compose_notice(const struct list_config *list, const char *template_dir,
 	}
 	g_free(path);
 	out = g_string_sized_new(1024 + 3 * strlen(body));
-	date = g_date_time_new_from_unix_local(n->now);
+	utc = g_date_time_new_from_unix_utc(n->now);
+	date = g_date_time_to_timezone(utc, local_zone());
 	s = g_mime_utils_header_format_date(date);
 	g_string_append_printf(out, "Date: %s\r\n", s);
 	g_free(s);
 	g_date_time_unref(date);
+	g_date_time_unref(utc);
 	header_from(out, list->name, n->from);
 	if (n->reply_to)
 		header_items(out, "Reply-To", &n->reply_to, 1, true);

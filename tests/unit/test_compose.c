@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -334,6 +335,8 @@ notice_folds(void **state)
 	out = compose_notice(&l, tdir, &n, &err);
 	assert_non_null(out);
 	s = str(out);
+	/* the time of the notice in the local zone: TZ as main() set it */
+	assert_true(g_str_has_prefix(s, "Date: Sat, 21 Nov 2026 17:26:40 -0500\r\n"));
 	assert_null(strstr(s, "\n\n"));		/* CRLF throughout */
 	assert_non_null(strstr(s, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
 	assert_non_null(strstr(s, "\r\nContent-Transfer-Encoding: quoted-printable\r\n"));
@@ -589,6 +592,8 @@ main(void)
 		cmocka_unit_test(shipped_template),
 	};
 
+	/* a zone of POSIX rules, which needs no time zone database: November is EST */
+	setenv("TZ", "EST5EDT,M3.2.0,M11.1.0", 1);
 	message_init();
 	return cmocka_run_group_tests_name("compose", tests, setup, teardown);
 }
