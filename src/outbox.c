@@ -188,17 +188,17 @@ claimant_end(char *me)
  * process and the flush has ended
  */
 static bool
-claimant_gone(const char *by, const char *boot)
+claimant_gone(const char *by)
 {
+	const struct self *s = self();
 	char **f = g_strsplit(by, " ", -1);
 	bool gone = false;
 
-	if (boot && g_strv_length(f) >= 3) {
-		const struct self *s = self();
+	if (s->boot && g_strv_length(f) >= 3) {
 		long pid = strtol(f[1], NULL, 10);
 		guint64 start = g_ascii_strtoull(f[2], NULL, 10);
 
-		if (strcmp(f[0], boot) != 0 || pid <= 0) {
+		if (strcmp(f[0], s->boot) != 0 || pid <= 0) {
 			gone = true;
 		} else if (pid == s->pid && start == s->start) {
 			g_mutex_lock(&flushes_lock);
@@ -331,7 +331,7 @@ apply_note(struct store *st, char **lines, GError **err)
  * note is removed once applied
  */
 static enum store_rc
-apply_notes(struct store *st, const char *database, const char *boot, GError **err)
+apply_notes(struct store *st, const char *database, GError **err)
 {
 	char *dir = g_path_get_dirname(database), *base = g_path_get_basename(database);
 	char *prefix = g_strconcat(base, "-sent-", NULL);
@@ -347,7 +347,7 @@ apply_notes(struct store *st, const char *database, const char *boot, GError **e
 		path = g_build_filename(dir, name, NULL);
 		if (g_file_get_contents(path, &text, NULL, NULL))
 			lines = g_strsplit(text, "\n", -1);
-		if (lines && lines[0] && claimant_gone(lines[0], boot)
+		if (lines && lines[0] && claimant_gone(lines[0])
 		    && (r = apply_note(st, lines, err)) == STORE_OK)
 			unlink(path);
 		g_strfreev(lines);
@@ -370,19 +370,19 @@ static enum store_rc
 release_gone(struct store *st, const char *database, gint64 now, GError **err)
 {
 	GPtrArray *by = NULL;
-	const char *boot = self()->boot;
+	bool known = self()->boot != NULL;	/* /proc can tell who is gone */
 	enum store_rc r = STORE_OK;
 	guint i;
 
-	if (boot)
-		r = apply_notes(st, database, boot, err);
+	if (known)
+		r = apply_notes(st, database, err);
 	if (r == STORE_OK)
 		r = store_outbox_claimants(st, now, &by, err);
-	for (i = 0; r == STORE_OK && boot && i < by->len; i++) {
+	for (i = 0; r == STORE_OK && known && i < by->len; i++) {
 		const char *c = g_ptr_array_index(by, i);
 		gint64 n = 0;
 
-		if (!claimant_gone(c, boot))
+		if (!claimant_gone(c))
 			continue;
 		if ((r = store_outbox_release(st, c, now, &n, err)) == STORE_OK && n > 0)
 			log_msg(LOG_NOTICE, "outbox: %" G_GINT64_FORMAT " row(s) claimed by process %s"
