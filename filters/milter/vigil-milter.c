@@ -26,6 +26,11 @@
  *	milter_default_action = tempfail), intake_at_smtp() knows it,
  *	decides it again for Postfix and stores nothing twice.
  *
+ *	Postfix waits for an answer only at DATA, where a message for no
+ *	list is let go, and at the end of the message; the other steps
+ *	are sent without one (the protocol's no-reply steps), HELO not at
+ *	all.
+ *
  *	Callbacks of one connection run in sequence but on any thread of
  *	libmilter's pool, so nothing lives in thread-local storage.  The
  *	threads share one database connection, as vigild's do
@@ -205,16 +210,31 @@ tempfail(SMFICTX *ctx, const char *why)
 	return reply(ctx, "451", "4.3.0", "vigil: not stored, try again later", SMFIS_TEMPFAIL);
 }
 
+/*
+ * the steps the MTA need not wait for: vigil refuses nothing before
+ * DATA, and decides at DATA (no list among the recipients: let the
+ * message go) and at the end of the message
+ */
+#define NO_REPLY	(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+			 SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/*
+ * x_negotiate - the actions we need and the steps we answer.  *pf1
+ * comes with libmilter's choice, the steps we have no callback for
+ * (HELO, unknown commands): the MTA does not send them.  libmilter
+ * offers the no-reply steps to every MTA and answers for one that
+ * cannot do without the reply.
+ */
 static sfsistat
 x_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
 	    unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM;
-	if ((f0 & *pf0) != *pf0)
+	if ((f0 & *pf0) != *pf0 || (f1 & NO_REPLY) != NO_REPLY)
 		return SMFIS_REJECT;	/* the MTA cannot do what we need: no milter */
 	/* exact header bytes: keep the space after the colon as sent */
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
-	leadspc = *pf1 != 0;
+	*pf1 |= NO_REPLY | (f1 & SMFIP_HDR_LEADSPC);
+	leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
 	*pf2 = *pf3 = 0;
 	(void) ctx;
 	(void) f2;
@@ -230,16 +250,15 @@ x_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 	c->rcpts = g_ptr_array_new_with_free_func(g_free);
 	c->given = g_ptr_array_new_with_free_func(g_free);
 	c->msg = g_byte_array_new();
-	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {	/* x_data() answers for it */
 		g_ptr_array_free(c->rcpts, TRUE);
 		g_ptr_array_free(c->given, TRUE);
 		g_byte_array_unref(c->msg);
 		g_free(c);
-		return SMFIS_TEMPFAIL;
 	}
 	(void) host;
 	(void) addr;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -247,11 +266,11 @@ x_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	reset(c);
-	c->sender = strip(argv[0] ? argv[0] : "");
-	return SMFIS_CONTINUE;
+	if (c) {
+		reset(c);
+		c->sender = strip(argv[0] ? argv[0] : "");
+	}
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -262,7 +281,7 @@ x_envrcpt(SMFICTX *ctx, char **argv)
 	const struct list_config *l;
 
 	if (c == NULL || argv[0] == NULL)
-		return SMFIS_TEMPFAIL;
+		return SMFIS_NOREPLY;
 	a = strip(argv[0]);
 	canon = addr_normalize(a);
 	if ((l = config_find_rcpt(cfg, canon, NULL, NULL)) != NULL) {
@@ -272,23 +291,33 @@ x_envrcpt(SMFICTX *ctx, char **argv)
 	g_ptr_array_add(c->given, g_strdup(argv[0]));
 	g_ptr_array_add(c->rcpts, a);
 	g_free(canon);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
+/* x_data - the recipients are known: a message for no list is let go */
+static sfsistat
+x_data(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return tempfail(ctx, "no memory for the connection");
+	return c->list ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+}
+
+/* x_header, x_eoh, x_body: the message, kept when it is for a list (x_eom() decides) */
 static sfsistat
 x_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	if (!c->list)
-		return SMFIS_ACCEPT;	/* no list here: nothing for us to do */
-	append(c, name, strlen(name));
-	append(c, leadspc ? ":" : ": ", leadspc ? 1 : 2);
-	append(c, value, strlen(value));
-	append(c, "\n", 1);
-	return SMFIS_CONTINUE;
+	if (c && c->list) {
+		append(c, name, strlen(name));
+		append(c, leadspc ? ":" : ": ", leadspc ? 1 : 2);
+		append(c, value, strlen(value));
+		append(c, "\n", 1);
+	}
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -296,12 +325,9 @@ x_eoh(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	if (!c->list)
-		return SMFIS_ACCEPT;
-	append(c, "\n", 1);
-	return SMFIS_CONTINUE;
+	if (c && c->list)
+		append(c, "\n", 1);
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -309,10 +335,9 @@ x_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	append_lf(c, chunk, len);
-	return SMFIS_CONTINUE;
+	if (c && c->list)
+		append_lf(c, chunk, len);
+	return SMFIS_NOREPLY;
 }
 
 /* given_form - the recipient as the MTA gave it, for smfi_delrcpt */
@@ -473,6 +498,7 @@ static struct smfiDesc desc = {
 	.xxfi_connect = x_connect,
 	.xxfi_envfrom = x_envfrom,
 	.xxfi_envrcpt = x_envrcpt,
+	.xxfi_data = x_data,
 	.xxfi_header = x_header,
 	.xxfi_eoh = x_eoh,
 	.xxfi_body = x_body,
