@@ -27,7 +27,9 @@
  *	stored or none.  A list with an archive keeps the members' copy
  *	in its Maildir before the transaction commits (archive_add()): a
  *	copy that cannot be written fails the message like a busy
- *	database, so nothing is relayed that the archive lacks.
+ *	database, so nothing is relayed that the archive lacks.  The log
+ *	lines of what is stored (held, relayed, a bounce) are written once
+ *	the transaction has committed.
  *
  *	The DMARC policy of the author's domain, which the members' copy
  *	may need (dmarc_mitigation = munge_from), is looked up before the
@@ -66,6 +68,7 @@
  */
 #include "intake.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "addr.h"
@@ -100,11 +103,27 @@ struct job {
 	struct thread thread;		/* of the list at hand */
 	GPtrArray *archived;		/* files written to the archives in this transaction */
 	GPtrArray *fields;		/* the header block (struct header_field), NULL if unparsed */
+	GPtrArray *said;		/* log lines (LOG_INFO) of what is stored: after the commit */
 	bool	 again;			/* taken in before: decide, store nothing */
 	bool	 policy_asked;		/* author_policy was looked up */
 };
 
 #define DIGEST_LEN	32		/* SHA-256 */
+
+/*
+ * say - a line for the log of what the transaction stores, written once
+ * it is committed (run()): the log claims nothing a failed commit undid,
+ * and the write is not in the shared store's turn
+ */
+static void G_GNUC_PRINTF(2, 3)
+say(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(j->said, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
 
 /* tempfail - map a store failure; every store error is "try again" here */
 static enum intake_rc
@@ -325,10 +344,9 @@ hold(struct job *j, const struct list_config *l, const struct verdict *v, GError
 	if (r != STORE_OK)
 		goto out;
 	who = text_escape(j->sender_raw);
-	if (!j->again)
-		log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=hold reason=%s report=%s"
-			" sender=<%s> size=%zu autoreply=%s", id, l->address, v->reason, report_id,
-			who, j->len, v->autoreply ? "yes" : v->no_autoreply);
+	say(j, "post=%" G_GINT64_FORMAT " list=%s action=hold reason=%s report=%s sender=<%s>"
+	    " size=%zu autoreply=%s", id, l->address, v->reason, report_id, who, j->len,
+	    v->autoreply ? "yes" : v->no_autoreply);
 	g_free(who);
 out:
 	g_free(report_id);
@@ -533,10 +551,9 @@ relay(struct job *j, const struct list_config *l, const struct verdict *v, GErro
 	g_free(mid);
 	if (r != STORE_OK)
 		return tempfail(r);
-	if (!j->again)
-		log_msg(LOG_INFO, "post=%" G_GINT64_FORMAT " list=%s action=relay reason=%s%s%s"
-			" rcpts=%u size=%zu", rj.post_id, l->address, v->reason,
-			rj.thread ? " thread=" : "", rj.thread ? rj.thread : "", n, j->len);
+	say(j, "post=%" G_GINT64_FORMAT " list=%s action=relay reason=%s%s%s rcpts=%u size=%zu",
+	    rj.post_id, l->address, v->reason, rj.thread ? " thread=" : "", rj.thread ? rj.thread : "",
+	    n, j->len);
 	return INTAKE_OK;
 }
 
@@ -687,9 +704,9 @@ bounced(struct job *j, const struct list_config *l, struct bounce_row *b, GError
 	if ((r = store_bounce_add(j->st, l->address, b, j->raw, MIN(j->len, BOUNCE_KEEP), &b->id,
 				  err)) != STORE_OK)
 		return r;
-	log_msg(LOG_INFO, "list=%s action=bounce address=%s status=%s failed=%s", l->address,
-		*b->address ? b->address : "(unknown)", *b->status ? b->status : "-",
-		b->failed ? "yes" : "no");
+	say(j, "list=%s action=bounce address=%s status=%s failed=%s", l->address,
+	    *b->address ? b->address : "(unknown)", *b->status ? b->status : "-",
+	    b->failed ? "yes" : "no");
 	if (!b->failed || l->bounce_threshold == 0 || *b->address == '\0')
 		return STORE_OK;
 	if ((r = store_member_find(j->st, l->address, b->address, NULL, err)) != STORE_OK)
@@ -847,6 +864,7 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 	j->fields = j->post->parsed ? header_fields(j->raw, j->len) : NULL;
 	j->author_policy = author_policy(j, lists);
 	j->archived = g_ptr_array_new_with_free_func(g_free);
+	j->said = g_ptr_array_new_with_free_func(g_free);
 	digest_of(j, rcpts, nrcpts, digest);
 	if (store_begin(j->st, err) != STORE_OK) {
 		rc = INTAKE_TEMPFAIL;
@@ -893,7 +911,10 @@ run(struct job *j, const char *const *rcpts, size_t nrcpts, GError **err)
 		archive_discard(j->archived);
 		g_array_set_size(j->outbox_ids, mark);	/* those rows do not exist */
 	}
+	for (i = 0; rc == INTAKE_OK && !j->again && i < j->said->len; i++)
+		log_msg(LOG_INFO, "%s", (const char *) g_ptr_array_index(j->said, i));
 out:
+	g_ptr_array_free(j->said, TRUE);
 	g_ptr_array_free(j->archived, TRUE);
 	thread_clear(&j->thread);
 	message_free(j->post);

@@ -16,6 +16,9 @@
  * the bytes of the one outbox row a WHERE clause picks, notice_get()
  * its header block and decoded text; has() and lacks() fail the test
  * with the text when a needle is missing or present.
+ *
+ * log_capture_begin() sends log_msg()'s lines to a file, by way of
+ * stderr; log_capture_end() restores stderr and returns the lines.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,11 +28,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
 #include <sqlite3.h>
 
 #include "dbfixture.h"
+#include "log.h"
 
 /* fixture_new - the configuration and an empty database in a new directory */
 struct fixture *
@@ -244,4 +249,41 @@ lacks(const char *what, const char *text, const char *needle)
 {
 	if (strstr(text, needle) != NULL)
 		fail_msg("%s has \"%s\":\n%s", what, needle, text);
+}
+
+/* the stderr log_capture_begin() replaced, and the file it writes to */
+static struct {
+	int	 saved;
+	char	*path;
+} cap;
+
+/* log_capture_begin - log lines go to a file from now on */
+void
+log_capture_begin(void)
+{
+	GError *err = NULL;
+	int fd = g_file_open_tmp("vigil-log-XXXXXX", &cap.path, &err);
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	cap.saved = dup(2);
+	assert_true(dup2(fd, 2) == 2);
+	close(fd);
+	log_open("vigil-test", true);
+}
+
+/* log_capture_end - stop capturing; the lines logged since log_capture_begin() */
+char *
+log_capture_end(void)
+{
+	char *text = NULL;
+
+	fflush(stderr);
+	dup2(cap.saved, 2);
+	close(cap.saved);
+	log_open("vigil-test", false);
+	assert_true(g_file_get_contents(cap.path, &text, NULL, NULL));
+	g_unlink(cap.path);
+	g_free(cap.path);
+	return text;
 }

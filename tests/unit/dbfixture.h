@@ -46,4 +46,8 @@ void notice_clear(struct notice_text *n);
 void has(const char *what, const char *text, const char *needle);
 void lacks(const char *what, const char *text, const char *needle);
 
+/* log lines: written to a file (stderr) from log_capture_begin() on; log_capture_end() returns them */
+void log_capture_begin(void);
+char *log_capture_end(void);
+
 #endif

@@ -242,6 +242,44 @@ other_recipients_forwarded(void **state)
 	assert_int_equal(fx->ids->len, 3);	/* auto-reply, moderators' notice, forward */
 }
 
+/*
+ * logged_when_stored - the log says a report was held once it is stored:
+ * not when the transaction fails after the hold (here the forward to the
+ * other recipient), and then once the message comes again
+ */
+static void
+logged_when_stored(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rcpts[] = { "security@example.org", "dave@example.com" };
+	GError *err = NULL;
+	enum intake_rc rc;
+	char *logged;
+
+	g_free(query(fx, "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.kind = 'forward'"
+		     " BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+	log_capture_begin();
+	rc = intake_message(fx->st, fx->cfg, report, strlen(report), "rep@example.net", rcpts, 2, NOW,
+			    fx->ids, &err);
+	logged = log_capture_end();
+	assert_int_equal(rc, INTAKE_TEMPFAIL);
+	g_clear_error(&err);
+	expect(fx, "SELECT count(*) FROM posts", "0");
+	lacks("the log of a failed message", logged, "action=hold");
+	g_free(logged);
+
+	g_free(query(fx, "DROP TRIGGER refuse"));
+	log_capture_begin();
+	rc = intake_message(fx->st, fx->cfg, report, strlen(report), "rep@example.net", rcpts, 2, NOW,
+			    fx->ids, &err);
+	logged = log_capture_end();
+	assert_int_equal(rc, INTAKE_OK);
+	expect(fx, "SELECT count(*) FROM posts", "1");
+	has("the log of a stored message", logged, "post=1 list=security@example.org action=hold"
+	    " reason=non-member report=");
+	g_free(logged);
+}
+
 /* smtp - run intake_at_smtp for one message to the list, as a milter would */
 static enum intake_rc
 smtp(struct fixture *fx, const char *msg, const char *sender, const char *const *rcpts, size_t n,
@@ -1201,6 +1239,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(malformed_held, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(too_large_stores_nothing, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(other_recipients_forwarded, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(logged_when_stored, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(smtp_member, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(taken_again, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(taken_rolled_back, setup, fixture_teardown),

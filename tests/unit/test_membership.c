@@ -13,7 +13,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
@@ -22,7 +21,6 @@
 #include "config.h"
 #include "dbfixture.h"
 #include "intake.h"
-#include "log.h"
 #include "membership.h"
 #include "message.h"
 #include "store.h"
@@ -432,43 +430,6 @@ hex_hash(const char *token)
 	return g_string_free(s, FALSE);
 }
 
-/* captured stderr, where log_msg() writes while capturing */
-static struct {
-	int	 saved;
-	char	*path;
-} cap;
-
-/* capture_begin - log lines go to a file from now on */
-static void
-capture_begin(void)
-{
-	GError *err = NULL;
-	int fd = g_file_open_tmp("vigil-log-XXXXXX", &cap.path, &err);
-
-	assert_true(fd >= 0);
-	fflush(stderr);
-	cap.saved = dup(2);
-	assert_true(dup2(fd, 2) == 2);
-	close(fd);
-	log_open("vigil-test", true);
-}
-
-/* capture_end - stop capturing; the lines logged since capture_begin() */
-static char *
-capture_end(void)
-{
-	char *text = NULL;
-
-	fflush(stderr);
-	dup2(cap.saved, 2);
-	close(cap.saved);
-	log_open("vigil-test", false);
-	assert_true(g_file_get_contents(cap.path, &text, NULL, NULL));
-	g_unlink(cap.path);
-	g_free(cap.path);
-	return text;
-}
-
 /* count - a count(*) query as a number */
 static gint64
 count(struct fixture *fx, const char *sql)
@@ -498,13 +459,13 @@ invite_sent_at_once(void **state)
 	token_of(0, token);
 	for (i = 0; i <= TOKEN_LEN; i++)
 		upper[i] = g_ascii_toupper(token[i]);
-	capture_begin();
+	log_capture_begin();
 	if (invite(fx, "NewBie@Example.NET", "member", "Works on the TLS stack", "mod@example.org", NULL, NOW,
 		   &out, &error) != MODERATE_OK) {
-		g_free(capture_end());
+		g_free(log_capture_end());
 		fail_msg("invite: %s", error);
 	}
-	logged = capture_end();
+	logged = log_capture_end();
 	assert_string_equal(out.address, "newbie@example.net");
 	assert_string_equal(out.by, "mod@example.org");
 	assert_string_equal(out.role, "member");
@@ -894,9 +855,9 @@ join_accept(void **state)
 	invite_ok(fx, "newbie@example.net", "member", "mod@example.org", NOW, &out);
 	membership_outcome_clear(&out);
 	mark = fx->ids->len;
-	capture_begin();
+	log_capture_begin();
 	reply(fx, "newbie@example.net", rcpt, NULL, NOW + 3600);
-	logged = capture_end();
+	logged = log_capture_end();
 
 	expectf(fx, "SELECT role || ' ' || added || ' ' || invite_id || ' ' || added_by || '.' FROM members"
 		" WHERE address = 'newbie@example.net'", "member %d 1 .", NOW + 3600);
@@ -1009,9 +970,9 @@ token_used_twice(void **state)
 	reply(fx, "newbie@example.net", rcpt, NULL, NOW + 60);
 	before = query(fx, "SELECT group_concat(address || ':' || role || ':' || added, ' ') FROM members");
 	mark = fx->ids->len;
-	capture_begin();
+	log_capture_begin();
 	reply(fx, "mallory@example.com", rcpt, "In-Reply-To: <x@example.com>\n", NOW + 120);
-	logged = capture_end();
+	logged = log_capture_end();
 	has("log", logged, "action=join result=refused reason=accepted address=newbie@example.net");
 	lacks("log", logged, strstr(rcpt, "join-") + 5);
 	g_free(logged);
@@ -1055,9 +1016,9 @@ bad_tokens(void **state)
 
 		char *sender = g_strdup_printf("guess%zu@example.com", i);
 
-		capture_begin();
+		log_capture_begin();
 		reply(fx, sender, rows[i].rcpt, NULL, NOW + 60);
-		logged = capture_end();
+		logged = log_capture_end();
 		has(rows[i].name, logged, "action=join result=refused");
 		lacks(rows[i].name, logged, strchr(rows[i].rcpt, '+') + 1);
 		g_free(logged);
