@@ -301,7 +301,7 @@ x_data(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 
 	if (c == NULL)
-		return tempfail(ctx, "no memory for the connection");
+		return tempfail(ctx, "no state kept for the connection");
 	return c->list ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
